@@ -1,0 +1,83 @@
+//! The book's timestamp: Python's `ctime()`, which is C's `ctime(3)`.
+//!
+//! `Wed Nov 25 17:28:42 2026`: always 24 characters, local time (it honours `TZ`), English
+//! day and month names whatever the locale, and a space-padded day (`Wed Nov  5`).
+
+use std::cell::RefCell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Local, TimeZone};
+
+/// C's ctime layout, as chrono writes it. chrono's `%a` and `%b` are always English.
+const CTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";
+
+/// Formats `time` the way C's `ctime()` does, in `time`'s own time zone.
+pub fn ctime_of<Tz: TimeZone>(time: &DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    time.format(CTIME_FORMAT).to_string()
+}
+
+thread_local! {
+    /// The last second formatted on this thread, and its text.
+    ///
+    /// A server stamps thousands of replies a second, but the text only changes once a second,
+    /// so each thread formats it once per second and reuses it in between.
+    static LAST_STAMP: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+}
+
+/// The current local time in ctime form: `Wed Nov 25 17:28:42 2026`.
+pub fn ctime() -> String {
+    let second = match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(since_epoch) => since_epoch.as_secs() as i64,
+        // A clock set before 1970: don't cache, just format.
+        Err(_) => return ctime_of(&Local::now()),
+    };
+    LAST_STAMP.with_borrow_mut(|(cached_second, text)| {
+        if *cached_second != second {
+            *text = match Local.timestamp_opt(second, 0).single() {
+                Some(time) => ctime_of(&time),
+                None => ctime_of(&Local::now()),
+            };
+            *cached_second = second;
+        }
+        text.clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, Utc};
+
+    #[test]
+    fn matches_the_book_example() {
+        let time = Utc.with_ymd_and_hms(2026, 11, 25, 17, 28, 42).unwrap();
+        assert_eq!(ctime_of(&time), "Wed Nov 25 17:28:42 2026");
+    }
+
+    #[test]
+    fn pads_single_digit_days_with_a_space() {
+        let time = Utc.with_ymd_and_hms(2026, 11, 5, 7, 3, 9).unwrap();
+        assert_eq!(ctime_of(&time), "Thu Nov  5 07:03:09 2026");
+        assert_eq!(ctime_of(&time).len(), 24);
+    }
+
+    #[test]
+    fn uses_the_given_zone() {
+        let time = Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap();
+        let east = FixedOffset::east_opt(3600).unwrap();
+        assert_eq!(ctime_of(&time.with_timezone(&east)), "Thu Jan  1 01:30:00 2026");
+    }
+
+    #[test]
+    fn now_has_the_ctime_shape() {
+        let text = ctime();
+        assert_eq!(text.len(), 24, "{text:?}");
+        assert!(chrono::NaiveDateTime::parse_from_str(&text, CTIME_FORMAT).is_ok(), "{text:?}");
+        // The cached text is the same until the second changes.
+        let again = ctime();
+        assert!(again == text || again > text || again.len() == 24);
+    }
+}

@@ -1,0 +1,101 @@
+//! Finding the other side: host names to addresses, and errors that say what to do.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use anyhow::anyhow;
+
+/// Turns `host` and `port` into the addresses to try, in the order to try them.
+///
+/// `host` may be a name (`localhost`), an IPv4 address, or an IPv6 address with or without
+/// brackets (`::1`, `[::1]`).
+pub fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let found: Vec<SocketAddr> = match (bare, port).to_socket_addrs() {
+        Ok(addresses) => addresses.collect(),
+        Err(error) => {
+            return Err(anyhow!(
+                "unknown host '{host}' ({error}): check the spelling, or give an IP address \
+                 such as 127.0.0.1"
+            ));
+        }
+    };
+    if found.is_empty() {
+        return Err(anyhow!("unknown host '{host}': it has no address"));
+    }
+    Ok(ipv4_first(found))
+}
+
+/// Puts IPv4 addresses first, keeping the resolver's order otherwise.
+///
+/// A server started with its defaults listens on 127.0.0.1, but many systems resolve
+/// `localhost` to `::1` first. Trying IPv4 first means the default client finds the default
+/// server at once; a server on `::1` is still found, as the next address tried.
+pub fn ipv4_first(mut addresses: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    addresses.sort_by_key(|address| address.is_ipv6());
+    addresses
+}
+
+/// Explains why binding `address` failed, and what to do about it.
+pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
+    let advice = match error.kind() {
+        io::ErrorKind::AddrInUse => format!(
+            "address {address} is already in use: another server is running on port {port}; \
+             stop it, or choose another port with --port (for example --port {next})",
+            port = address.port(),
+            next = address.port().wrapping_add(1).max(1024),
+        ),
+        io::ErrorKind::AddrNotAvailable => format!(
+            "cannot bind {address}: that address does not belong to this machine; use \
+             --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface)"
+        ),
+        io::ErrorKind::PermissionDenied => format!(
+            "cannot bind {address}: permission denied (ports below 1024 need administrator \
+             rights); choose a port above 1023 with --port"
+        ),
+        _ => format!("cannot bind {address}"),
+    };
+    anyhow::Error::new(error).context(advice)
+}
+
+/// Lists addresses for a message: `[::1]:21567, 127.0.0.1:21567`.
+pub fn list(addresses: &[SocketAddr]) -> String {
+    let texts: Vec<String> = addresses.iter().map(SocketAddr::to_string).collect();
+    texts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_comes_first_when_localhost_resolves_to_ipv6_first() {
+        let from_resolver: Vec<SocketAddr> =
+            vec!["[::1]:21567".parse().unwrap(), "127.0.0.1:21567".parse().unwrap()];
+        let order = ipv4_first(from_resolver);
+        assert_eq!(order[0], "127.0.0.1:21567".parse().unwrap());
+        assert_eq!(order[1], "[::1]:21567".parse().unwrap());
+    }
+
+    #[test]
+    fn addresses_resolve_with_or_without_brackets() {
+        assert_eq!(resolve("127.0.0.1", 7).unwrap(), vec!["127.0.0.1:7".parse().unwrap()]);
+        assert_eq!(resolve("::1", 7).unwrap(), vec!["[::1]:7".parse().unwrap()]);
+        assert_eq!(resolve("[::1]", 7).unwrap(), vec!["[::1]:7".parse().unwrap()]);
+    }
+
+    #[test]
+    fn an_unknown_host_is_named() {
+        let error = resolve("no-such-host.invalid", 7).unwrap_err();
+        assert!(error.to_string().contains("unknown host 'no-such-host.invalid'"));
+    }
+
+    #[test]
+    fn address_in_use_suggests_another_port() {
+        let address: SocketAddr = "127.0.0.1:21567".parse().unwrap();
+        let error = bind_error(address, io::ErrorKind::AddrInUse.into());
+        let text = format!("{error:#}");
+        assert!(text.contains("127.0.0.1:21567"), "{text}");
+        assert!(text.contains("--port"), "{text}");
+    }
+}
