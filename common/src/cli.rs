@@ -45,7 +45,9 @@ pub fn check_udp_bufsize(bufsize: usize, addr: &SocketAddr) -> Result<(), String
 
 /// Ends the program with a usage error (exit status 2), in clap's own format.
 pub fn exit_with_usage_error<Cli: clap::CommandFactory>(message: impl std::fmt::Display) -> ! {
-    Cli::command().error(ErrorKind::ValueValidation, message).exit()
+    Cli::command()
+        .error(ErrorKind::ValueValidation, message)
+        .exit()
 }
 
 /// Parses a number of seconds that must be more than 0, such as `--timeout 2.5`.

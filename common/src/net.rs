@@ -70,8 +70,10 @@ mod tests {
 
     #[test]
     fn ipv4_comes_first_when_localhost_resolves_to_ipv6_first() {
-        let from_resolver: Vec<SocketAddr> =
-            vec!["[::1]:21567".parse().unwrap(), "127.0.0.1:21567".parse().unwrap()];
+        let from_resolver: Vec<SocketAddr> = vec![
+            "[::1]:21567".parse().unwrap(),
+            "127.0.0.1:21567".parse().unwrap(),
+        ];
         let order = ipv4_first(from_resolver);
         assert_eq!(order[0], "127.0.0.1:21567".parse().unwrap());
         assert_eq!(order[1], "[::1]:21567".parse().unwrap());
@@ -79,15 +81,25 @@ mod tests {
 
     #[test]
     fn addresses_resolve_with_or_without_brackets() {
-        assert_eq!(resolve("127.0.0.1", 7).unwrap(), vec!["127.0.0.1:7".parse().unwrap()]);
+        assert_eq!(
+            resolve("127.0.0.1", 7).unwrap(),
+            vec!["127.0.0.1:7".parse().unwrap()]
+        );
         assert_eq!(resolve("::1", 7).unwrap(), vec!["[::1]:7".parse().unwrap()]);
-        assert_eq!(resolve("[::1]", 7).unwrap(), vec!["[::1]:7".parse().unwrap()]);
+        assert_eq!(
+            resolve("[::1]", 7).unwrap(),
+            vec!["[::1]:7".parse().unwrap()]
+        );
     }
 
     #[test]
     fn an_unknown_host_is_named() {
         let error = resolve("no-such-host.invalid", 7).unwrap_err();
-        assert!(error.to_string().contains("unknown host 'no-such-host.invalid'"));
+        assert!(
+            error
+                .to_string()
+                .contains("unknown host 'no-such-host.invalid'")
+        );
     }
 
     #[test]

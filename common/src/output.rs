@@ -110,6 +110,22 @@ fn print_entries(entries: Receiver<Entry>, skipped: &AtomicU64) {
     }
 }
 
+/// On Ctrl+C (or a polite `kill`), logs the line `goodbye` makes, waits until the log is
+/// out whole, and exits with status 0: a server is meant to be stopped that way.
+pub fn goodbye_on_ctrl_c(log: Log, goodbye: impl Fn() -> String + Send + 'static) {
+    let in_handler = log.clone();
+    let installed = ctrlc::set_handler(move || {
+        in_handler.always(goodbye());
+        in_handler.flush();
+        std::process::exit(0);
+    });
+    if let Err(error) = installed {
+        log.problem(format_args!(
+            "cannot catch Ctrl+C ({error}); the server will stop without a summary"
+        ));
+    }
+}
+
 /// `--trace`: each socket call, written to stderr as it happens.
 #[derive(Clone, Copy, Debug)]
 pub struct Trace {

@@ -106,7 +106,11 @@ mod tests {
             for cut in 1..bytes.len() {
                 let mut data = b"ab".to_vec();
                 data.extend_from_slice(&bytes[..cut]);
-                assert_eq!(unfinished_tail_len(&data), cut, "{ch} cut after {cut} bytes");
+                assert_eq!(
+                    unfinished_tail_len(&data),
+                    cut,
+                    "{ch} cut after {cut} bytes"
+                );
             }
             let mut whole = b"ab".to_vec();
             whole.extend_from_slice(bytes);
@@ -129,7 +133,10 @@ mod tests {
         let text = "ab中".as_bytes(); // 5 bytes: a b E4 B8 AD
         assert_eq!(hold.take(&text[..4], true).as_deref(), Some(&b"ab"[..]));
         assert_eq!(hold.held_len(), 2);
-        assert_eq!(hold.take(&text[4..], false).as_deref(), Some("中".as_bytes()));
+        assert_eq!(
+            hold.take(&text[4..], false).as_deref(),
+            Some("中".as_bytes())
+        );
         assert_eq!(hold.finish(), None);
     }
 

@@ -31,8 +31,11 @@ use common::output::Trace;
 
 /// The chapter's TCP timestamp client: sends each line of input, prints the stamped reply.
 #[derive(Parser, Debug)]
-#[command(version, after_help = "Start the server first: `cargo run -p tcp-server`.\n\
-    An empty line or end of input (Ctrl+D; Ctrl+Z then Enter on Windows) ends the client.")]
+#[command(
+    version,
+    after_help = "Start the server first: `cargo run -p tcp-server`.\n\
+    An empty line or end of input (Ctrl+D; Ctrl+Z then Enter on Windows) ends the client."
+)]
 struct Args {
     /// The server's host name or address
     #[arg(long, default_value = common::HOST)]
@@ -109,8 +112,12 @@ fn connect(addresses: &[SocketAddr], timeout: Duration, trace: Trace) -> anyhow:
     let mut refused = false;
     let mut last_error = None;
     for &address in addresses {
-        let cs = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))
-            .context("cannot create a TCP socket")?;
+        let cs = Socket::new(
+            Domain::for_address(address),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )
+        .context("cannot create a TCP socket")?;
         trace.call("socket()");
         match cs.connect_timeout(&address.into(), timeout) {
             Ok(()) => {
@@ -174,7 +181,12 @@ fn read_reply(replies: &mut impl BufRead, timeout: Duration) -> anyhow::Result<V
     let mut reply = Vec::new();
     match replies.read_until(b'\n', &mut reply) {
         Ok(_) => Ok(reply),
-        Err(error) if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
             Err(anyhow!(
                 "nothing came within {} s (--timeout); the server may be stuck or overloaded",
                 timeout.as_secs_f64()

@@ -36,9 +36,11 @@ impl Session {
     /// `cs.send('[%s] %s' % (ctime(), data))`.
     pub fn on_recv(&mut self, server: &Server, data: &[u8]) -> Option<Vec<u8>> {
         let peer = self.peer;
-        server
-            .trace
-            .call(format_args!("recv({}) -> {} bytes  [{peer}]", self.bufsize, data.len()));
+        server.trace.call(format_args!(
+            "recv({}) -> {} bytes  [{peer}]",
+            self.bufsize,
+            data.len()
+        ));
         server.log_message(peer, data);
         let filled_buffer = data.len() == self.bufsize;
         let answer = self.held.take(data, filled_buffer)?;
@@ -49,7 +51,10 @@ impl Session {
     /// for bytes still held back, if any.
     pub fn on_client_done(&mut self, server: &Server) -> Option<Vec<u8>> {
         let peer = self.peer;
-        server.trace.call(format_args!("recv({}) -> 0 bytes (end)  [{peer}]", self.bufsize));
+        server.trace.call(format_args!(
+            "recv({}) -> 0 bytes (end)  [{peer}]",
+            self.bufsize
+        ));
         self.held.finish().map(|rest| common::reply(&rest))
     }
 }

@@ -24,6 +24,7 @@ mod threaded;
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -32,13 +33,16 @@ use clap::{Parser, ValueEnum};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::never_if_zero;
-use common::output::{Log, Trace};
+use common::output::{Log, Trace, goodbye_on_ctrl_c};
 use server::{Limits, Server};
 
 /// The chapter's TCP timestamp server: answers each message with `[ctime] message`.
 #[derive(Parser, Debug)]
-#[command(version, after_help = "Try it: `cargo run -p tcp-server` here, then \
-    `cargo run -p tcp-client` in another terminal.\nA lab across machines: --host 0.0.0.0")]
+#[command(
+    version,
+    after_help = "Try it: `cargo run -p tcp-server` here, then \
+    `cargo run -p tcp-client` in another terminal.\nA lab across machines: --host 0.0.0.0"
+)]
 struct Args {
     /// Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other
     /// machines connect, as a lab needs
@@ -95,6 +99,17 @@ enum Mode {
     Event,
 }
 
+impl Mode {
+    /// The mode's name as `--mode` takes it.
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Threaded => "threaded",
+            Mode::Iterative => "iterative",
+            Mode::Event => "event",
+        }
+    }
+}
+
 fn main() -> ExitCode {
     common::output::one_line_panics("tcp-server");
     let args = Args::parse();
@@ -109,13 +124,16 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // The book's three steps: ss = socket(), ss.bind(ADDR), ss.listen(5).
     let listener = open_listener(address, args.backlog, trace)?;
-    let bound = listener.local_addr().context("cannot read the bound address")?;
+    let bound = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
 
     let log = Log::start(args.quiet);
     log.always(format_args!("tcp-server listening on {bound}"));
     log.event(format_args!(
-        "mode {:?}, buffer {} bytes; stop with Ctrl+C",
-        args.mode, args.bufsize
+        "mode {}, buffer {} bytes; stop with Ctrl+C",
+        args.mode.name(),
+        args.bufsize
     ));
 
     let limits = Limits {
@@ -124,7 +142,11 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         idle_timeout: never_if_zero(args.idle_timeout),
         write_timeout: never_if_zero(args.write_timeout),
     };
-    let server = Server::new(listener, limits, log, trace);
+    let server = Arc::new(Server::new(listener, limits, log, trace));
+    let counted = Arc::clone(&server);
+    goodbye_on_ctrl_c(server.log.clone(), move || {
+        format!("tcp-server stopped: {}", counted.summary())
+    });
     match args.mode {
         Mode::Iterative => iterative::serve(&server),
         Mode::Threaded => threaded::serve(&server),
@@ -136,8 +158,12 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// `ss = socket()`, `ss.bind(ADDR)`, `ss.listen(backlog)`: the book's three steps, one by one.
 fn open_listener(address: SocketAddr, backlog: i32, trace: Trace) -> anyhow::Result<TcpListener> {
     // ss = socket(AF_INET, SOCK_STREAM)
-    let ss = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))
-        .context("cannot create a TCP socket")?;
+    let ss = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .context("cannot create a TCP socket")?;
     trace.call("socket()");
 
     allow_quick_restart(&ss, trace)?;

@@ -135,7 +135,8 @@ impl Server {
         let _ = cs.set_nonblocking(true);
         let _ = cs.set_nodelay(true);
         let _ = cs.write_all(line.as_bytes());
-        self.trace.call(format_args!("send({} bytes)  [{peer}]", line.len()));
+        self.trace
+            .call(format_args!("send({} bytes)  [{peer}]", line.len()));
         // Say goodbye (FIN) first, then read what the client already sent: closing a socket
         // with unread data would reset the connection, and the client might lose the line.
         let _ = cs.shutdown(Shutdown::Write);
@@ -187,7 +188,9 @@ impl ClientSlot<'_> {
         self.released = true;
         let now = self.server.connected.fetch_sub(1, Ordering::AcqRel) - 1;
         let peer = self.peer;
-        self.server.log.event(format_args!("{peer} {why} ({now} connected)"));
+        self.server
+            .log
+            .event(format_args!("{peer} {why} ({now} connected)"));
     }
 }
 

@@ -1,1 +1,426 @@
+//! Helpers for the end-to-end tests: build the four programs, start them as real processes,
+//! and talk to them over loopback.
+//!
+//! Every process started here is ended by the test that started it (on drop, by its own
+//! id), and every wait is bounded by a deadline.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The programs under test, as their packages are named.
+pub const PROGRAMS: [&str; 4] = ["tcp-server", "tcp-client", "udp-server", "udp-client"];
+
+/// The TCP server's modes, for tests that must hold in each.
+pub const MODES: [&str; 3] = ["threaded", "iterative", "event"];
+
+/// How long a test waits for something that should take milliseconds.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The path of a program's binary, built (once per test process) with the profile this test
+/// runs under, so that `cargo test -p tests` alone also tests fresh binaries.
+pub fn binary(program: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(build_programs);
+    dir.join(format!("{program}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Runs `cargo build` for the four programs into this test's own target directory, and
+/// returns the folder that holds the binaries.
+fn build_programs() -> PathBuf {
+    // This test runs from <target>/<profile>/deps/<test binary>.
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lives in <target>/<profile>/deps")
+        .to_path_buf();
+    let target_dir = profile_dir
+        .parent()
+        .expect("a target directory")
+        .to_path_buf();
+    let release = profile_dir
+        .file_name()
+        .is_some_and(|name| name == "release");
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--quiet", "--bins"])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    for program in PROGRAMS {
+        build.args(["-p", program]);
+    }
+    if release {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo build starts");
+    assert!(status.success(), "cargo build of the programs failed");
+    profile_dir
+}
+
+/// What a finished program left behind.
+#[derive(Debug)]
+pub struct Finished {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Everything it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything it wrote to stderr.
+    pub stderr: String,
+}
+
+impl Finished {
+    /// Its exit code (-1 when a signal ended it).
+    pub fn code(&self) -> i32 {
+        self.status.code().unwrap_or(-1)
+    }
+
+    /// Its stdout as lines of text.
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// A command for one of the programs, with `TZ=UTC` and English messages.
+pub fn command(program: &str) -> Command {
+    let mut command = Command::new(binary(program));
+    command
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .env_remove("RUST_BACKTRACE");
+    command
+}
+
+/// Runs a program to the end with `input` on stdin; kills it if it takes longer than `limit`.
+pub fn run(program: &str, args: &[&str], input: &[u8], limit: Duration) -> Finished {
+    run_command(command(program).args(args), input, limit)
+}
+
+/// Runs `command` to the end with `input` on stdin; kills it after `limit`.
+pub fn run_command(command: &mut Command, input: &[u8], limit: Duration) -> Finished {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let writer = thread::spawn(move || {
+        // The program may exit before reading everything; that is its business.
+        let _ = stdin.write_all(&input);
+    });
+    let stdout = collect(child.stdout.take().expect("piped stdout"));
+    let stderr = collect(child.stderr.take().expect("piped stderr"));
+    let status = wait_or_kill(&mut child, limit);
+    let _ = writer.join();
+    Finished {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+fn collect(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = pipe.read_to_end(&mut all);
+        all
+    })
+}
+
+/// Waits for `child` to exit; past `limit`, kills it and fails the test.
+pub fn wait_or_kill(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the program did not finish within {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Lines a running program printed, shared with the thread that reads them.
+#[derive(Default)]
+struct Lines {
+    /// Every line so far.
+    lines: Mutex<Vec<String>>,
+    /// Signalled at each new line.
+    arrived: Condvar,
+}
+
+impl Lines {
+    fn follow(pipe: impl Read + Send + 'static) -> Arc<Lines> {
+        let lines = Arc::new(Lines::default());
+        let shared = Arc::clone(&lines);
+        thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                shared.lines.lock().expect("lines").push(line);
+                shared.arrived.notify_all();
+            }
+        });
+        lines
+    }
+
+    /// Waits until a line contains `needle`; returns it.
+    fn wait_for(&self, needle: &str, limit: Duration) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        let mut lines = self.lines.lock().expect("lines");
+        loop {
+            if let Some(line) = lines.iter().find(|line| line.contains(needle)) {
+                return Some(line.clone());
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            lines = self.arrived.wait_timeout(lines, left).expect("lines").0;
+        }
+    }
+
+    fn all(&self) -> Vec<String> {
+        self.lines.lock().expect("lines").clone()
+    }
+}
+
+/// A server running as a process, killed when dropped.
+pub struct Server {
+    /// The process.
+    child: Child,
+    /// Where it said it listens.
+    pub address: SocketAddr,
+    /// What it printed on stdout.
+    stdout: Arc<Lines>,
+    /// What it printed on stderr.
+    stderr: Arc<Lines>,
+}
+
+impl Server {
+    /// Starts `program` with `args`, adding `--port 0` unless `args` names a port, and waits
+    /// for its first line, which names the address it is bound to.
+    pub fn start(program: &str, args: &[&str]) -> Server {
+        Self::start_with(command(program), args)
+    }
+
+    /// Like [`Server::start`], with a command prepared by the caller (environment, say).
+    pub fn start_with(mut command: Command, args: &[&str]) -> Server {
+        command.args(args);
+        if !args.contains(&"--port") {
+            command.args(["--port", "0"]);
+        }
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let stdout = Lines::follow(child.stdout.take().expect("piped stdout"));
+        let stderr = Lines::follow(child.stderr.take().expect("piped stderr"));
+        let deadline = Instant::now() + PATIENCE;
+        let first = loop {
+            if let Some(first) = stdout.all().first() {
+                break first.clone();
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the server exited ({status}): {:?}", stderr.all());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server printed no address within {PATIENCE:?}");
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        let address = address_in(&first).unwrap_or_else(|| panic!("no IP:PORT in {first:?}"));
+        Server {
+            child,
+            address,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The port it listens on, as an argument.
+    pub fn port(&self) -> String {
+        self.address.port().to_string()
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until a line of its log contains `needle`.
+    pub fn wait_for_log(&self, needle: &str) -> Option<String> {
+        self.stdout.wait_for(needle, PATIENCE)
+    }
+
+    /// Waits until a line of its stderr contains `needle`.
+    pub fn wait_for_stderr(&self, needle: &str) -> Option<String> {
+        self.stderr.wait_for(needle, PATIENCE)
+    }
+
+    /// Every line of its log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.stdout.all()
+    }
+
+    /// Every line of its stderr so far.
+    pub fn stderr(&self) -> Vec<String> {
+        self.stderr.all()
+    }
+
+    /// True while the process runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Ends the process and waits for it.
+    pub fn stop(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The `IP:PORT` (or `[IPv6]:PORT`) at the end of a server's first line.
+pub fn address_in(line: &str) -> Option<SocketAddr> {
+    line.split_whitespace()
+        .rev()
+        .find_map(|word| word.parse().ok())
+}
+
+/// A client program running with its stdin open, so a test can feed it line by line.
+pub struct Interactive {
+    /// The process.
+    child: Child,
+    /// Its stdin, `None` once closed.
+    stdin: Option<ChildStdin>,
+    /// Its stdout, line by line.
+    stdout: Arc<Lines>,
+    /// Its stderr.
+    stderr: Arc<Lines>,
+}
+
+impl Interactive {
+    /// Starts `program` with `args`.
+    pub fn start(program: &str, args: &[&str]) -> Interactive {
+        let mut child = command(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the client starts");
+        Interactive {
+            stdin: child.stdin.take(),
+            stdout: Lines::follow(child.stdout.take().expect("piped stdout")),
+            stderr: Lines::follow(child.stderr.take().expect("piped stderr")),
+            child,
+        }
+    }
+
+    /// Types one line.
+    pub fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("write to the client");
+        stdin.flush().expect("flush");
+    }
+
+    /// Waits for an output line that contains `needle`.
+    pub fn wait_for(&self, needle: &str) -> Option<String> {
+        self.stdout.wait_for(needle, PATIENCE)
+    }
+
+    /// Every output line so far.
+    pub fn output(&self) -> Vec<String> {
+        self.stdout.all()
+    }
+
+    /// Closes stdin (end of input) and waits for the exit status.
+    pub fn finish(mut self) -> (ExitStatus, Vec<String>) {
+        drop(self.stdin.take());
+        let status = wait_or_kill(&mut self.child, PATIENCE);
+        thread::sleep(Duration::from_millis(50));
+        (status, self.stderr.all())
+    }
+}
+
+impl Drop for Interactive {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Checks that `reply` is `[ctime] data` with a ctime close to now (in UTC), and returns the
+/// data.
+pub fn data_of(reply: &[u8]) -> &[u8] {
+    assert!(reply.len() >= 27, "too short for a reply: {reply:?}");
+    assert_eq!(reply[0], b'[', "{:?}", String::from_utf8_lossy(reply));
+    assert_eq!(
+        &reply[25..27],
+        b"] ",
+        "{:?}",
+        String::from_utf8_lossy(reply)
+    );
+    let stamp = std::str::from_utf8(&reply[1..25]).expect("the stamp is text");
+    assert_stamp_is_now(stamp);
+    &reply[27..]
+}
+
+/// Checks that `stamp` is in C's ctime form and within a minute of now, in UTC.
+pub fn assert_stamp_is_now(stamp: &str) {
+    let time = chrono::NaiveDateTime::parse_from_str(stamp, "%a %b %e %H:%M:%S %Y")
+        .unwrap_or_else(|error| panic!("{stamp:?} is not ctime: {error}"));
+    assert_eq!(stamp.len(), 24, "{stamp:?}");
+    assert_eq!(
+        time.format("%a %b %e %H:%M:%S %Y").to_string(),
+        stamp,
+        "the day of week must match the date"
+    );
+    let off = (chrono::Utc::now().naive_utc() - time).num_seconds().abs();
+    assert!(off < 60, "{stamp:?} is {off} s from now (UTC)");
+}
+
+/// Splits a printed line of the TCP client into the data of its replies: a line longer than
+/// the server's buffer carries several `[ctime] ` stamps. Assumes the data holds no `[`.
+pub fn stamped_parts(line: &[u8]) -> Vec<Vec<u8>> {
+    let mut parts = Vec::new();
+    let mut rest = line;
+    while !rest.is_empty() {
+        let data = data_of(rest);
+        let end = data
+            .iter()
+            .position(|&byte| byte == b'[')
+            .unwrap_or(data.len());
+        parts.push(data[..end].to_vec());
+        rest = &data[end..];
+    }
+    parts
+}

@@ -1,0 +1,556 @@
+//! End-to-end tests of tcp-server and tcp-client: real processes, real sockets, loopback.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tests::{Interactive, MODES, PATIENCE, Server, data_of, run, stamped_parts};
+
+/// A raw client, as `nc` or the book's own client would be: no newline framing.
+fn raw(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream.set_nodelay(true).expect("nodelay");
+    stream
+}
+
+/// Reads exactly `len` bytes.
+fn read_exactly(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    let mut bytes = vec![0; len];
+    stream.read_exact(&mut bytes).expect("the whole reply");
+    bytes
+}
+
+/// Sends `message` and reads back its reply, which must be `[ctime] message`.
+fn exchange(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).expect("send");
+    let reply = read_exactly(stream, 27 + message.len());
+    assert_eq!(data_of(&reply), message);
+}
+
+/// Reads until the server closes, for at most `PATIENCE`.
+fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+    let mut all = Vec::new();
+    stream
+        .read_to_end(&mut all)
+        .expect("read until the server closes");
+    all
+}
+
+fn server(mode: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["--mode", mode];
+    args.extend_from_slice(extra);
+    Server::start("tcp-server", &args)
+}
+
+fn client(server: &Server, input: &str) -> tests::Finished {
+    run(
+        "tcp-client",
+        &["--port", &server.port()],
+        input.as_bytes(),
+        PATIENCE,
+    )
+}
+
+#[test]
+fn first_line_names_the_bound_address() {
+    let server = Server::start("tcp-server", &[]);
+    assert_eq!(server.address.ip().to_string(), "127.0.0.1");
+    assert_ne!(server.address.port(), 0, "--port 0 must show the real port");
+}
+
+#[test]
+fn replies_are_the_exact_bytes_stamped_in_every_mode() {
+    for mode in MODES {
+        let server = server(mode, &[]);
+        let mut stream = raw(server.address);
+        exchange(&mut stream, b"hello\n");
+        // No newline, as the book's client sends it; spaces and \r kept as they are.
+        exchange(&mut stream, b"  no newline \r");
+    }
+}
+
+#[test]
+fn the_client_prints_one_reply_per_line_and_stops_at_an_empty_line() {
+    for mode in MODES {
+        let server = server(mode, &[]);
+        let done = client(&server, "hello\n你好 world\r\n\nnever sent\n");
+        assert_eq!(done.code(), 0, "{mode}: {}", done.stderr);
+        let lines = done.lines();
+        assert_eq!(lines.len(), 2, "{mode}: {lines:?}");
+        assert_eq!(data_of(lines[0].as_bytes()), b"hello");
+        assert_eq!(data_of(lines[1].as_bytes()), "你好 world".as_bytes());
+        assert!(done.stderr.is_empty(), "{}", done.stderr);
+        assert!(
+            !String::from_utf8_lossy(&done.stdout).contains("> "),
+            "no prompt off a terminal"
+        );
+    }
+}
+
+#[test]
+fn end_of_input_exits_zero() {
+    let server = server("threaded", &[]);
+    let done = client(&server, "");
+    assert_eq!(done.code(), 0);
+    assert!(done.stdout.is_empty());
+    let done = client(&server, "last line without newline");
+    assert_eq!(done.code(), 0);
+    assert_eq!(
+        data_of(done.lines()[0].as_bytes()),
+        b"last line without newline"
+    );
+}
+
+#[test]
+fn a_line_longer_than_the_buffer_comes_back_whole_and_the_next_stays_in_step() {
+    for mode in MODES {
+        let server = server(mode, &[]);
+        let long = "x".repeat(5000);
+        let done = client(&server, &format!("{long}\nshort\n"));
+        assert_eq!(done.code(), 0, "{}", done.stderr);
+        let lines = done.lines();
+        assert_eq!(lines.len(), 2, "{mode}");
+        let parts = stamped_parts(lines[0].as_bytes());
+        assert!(
+            parts.len() >= 5,
+            "5000 bytes need at least 5 reads of 1024: {}",
+            parts.len()
+        );
+        assert_eq!(parts.concat(), long.as_bytes());
+        assert_eq!(data_of(lines[1].as_bytes()), b"short");
+    }
+}
+
+#[test]
+fn chinese_text_longer_than_the_buffer_is_never_cut_inside_a_character() {
+    for mode in MODES {
+        let server = server(mode, &["--bufsize", "1024"]);
+        // 3-byte characters: 1024 is not a multiple of 3, so reads end inside characters.
+        let text = "网络编程中文字符".repeat(100);
+        let done = client(&server, &format!("{text}\n"));
+        assert_eq!(done.code(), 0, "{}", done.stderr);
+        let line = &done.stdout[..done.stdout.len() - 1];
+        let parts = stamped_parts(line);
+        assert!(parts.len() >= 2);
+        for part in &parts {
+            assert!(
+                std::str::from_utf8(part).is_ok(),
+                "{mode}: a reply cut a character"
+            );
+        }
+        assert_eq!(parts.concat(), text.as_bytes(), "{mode}");
+        assert!(!String::from_utf8_lossy(&done.stdout).contains('\u{FFFD}'));
+    }
+}
+
+#[test]
+fn held_back_bytes_go_out_when_the_client_half_closes() {
+    for mode in MODES {
+        let server = server(mode, &["--bufsize", "4"]);
+        let mut stream = raw(server.address);
+        // "ab" and the first two bytes of 中 fill the 4-byte buffer.
+        stream.write_all(b"ab\xe4\xb8").expect("send");
+        let first = read_exactly(&mut stream, 27 + 2);
+        assert_eq!(data_of(&first), b"ab");
+        stream.shutdown(Shutdown::Write).expect("half-close");
+        let rest = read_to_close(&mut stream);
+        assert_eq!(data_of(&rest), b"\xe4\xb8", "{mode}");
+    }
+}
+
+#[test]
+fn binary_and_invalid_utf8_come_back_unchanged_and_the_server_goes_on() {
+    for mode in MODES {
+        let server = server(mode, &[]);
+        let mut stream = raw(server.address);
+        let all_bytes: Vec<u8> = (0..=255).collect();
+        exchange(&mut stream, &all_bytes);
+        exchange(&mut stream, b"\xff\xfe\xc3\x28 \xed\xa0\x80");
+        drop(stream);
+        let done = client(&server, "still here\n");
+        assert_eq!(data_of(done.lines()[0].as_bytes()), b"still here", "{mode}");
+    }
+}
+
+#[test]
+fn reset_and_vanished_clients_do_not_stop_the_server() {
+    for mode in MODES {
+        let server = server(mode, &[]);
+        // A reset: SO_LINGER 0 makes close() send RST.
+        let stream = raw(server.address);
+        let socket = socket2::SockRef::from(&stream);
+        socket.set_linger(Some(Duration::ZERO)).expect("linger");
+        (&stream).write_all(b"about to reset\n").expect("send");
+        drop(stream);
+        // Vanished mid-reply: sends a lot and leaves without reading.
+        let mut stream = raw(server.address);
+        stream.write_all(&vec![b'v'; 200_000]).expect("send");
+        drop(stream);
+        // Connected and gone without a word.
+        drop(raw(server.address));
+        thread::sleep(Duration::from_millis(200));
+        let done = client(&server, "after the trouble\n");
+        assert_eq!(done.code(), 0, "{mode}: {}", done.stderr);
+        assert_eq!(data_of(done.lines()[0].as_bytes()), b"after the trouble");
+    }
+}
+
+#[test]
+fn fifty_clients_are_served_at_once() {
+    for mode in ["threaded", "event"] {
+        let server = server(mode, &[]);
+        // All 50 connect first, then all talk: none may wait for another to leave.
+        let streams: Vec<TcpStream> = (0..50).map(|_| raw(server.address)).collect();
+        let workers: Vec<_> = streams
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut stream)| {
+                thread::spawn(move || {
+                    for round in 0..5 {
+                        exchange(
+                            &mut stream,
+                            format!("client {i} round {round}\n").as_bytes(),
+                        );
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("every client served");
+        }
+    }
+}
+
+#[test]
+fn iterative_mode_serves_one_client_at_a_time() {
+    let server = server("iterative", &[]);
+    let mut first = raw(server.address);
+    exchange(&mut first, b"first\n");
+    let mut second = raw(server.address);
+    second.write_all(b"second\n").expect("send");
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut byte = [0; 1];
+    let early = second.read(&mut byte);
+    assert!(early.is_err(), "the second client must wait: {early:?}");
+    exchange(&mut first, b"still first\n");
+    drop(first);
+    second.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let reply = read_exactly(&mut second, 27 + 7);
+    assert_eq!(data_of(&reply), b"second\n");
+}
+
+#[test]
+fn a_client_over_max_clients_is_told_the_server_is_busy() {
+    for mode in ["threaded", "event"] {
+        let server = server(mode, &["--max-clients", "1"]);
+        let mut holder = raw(server.address);
+        exchange(&mut holder, b"I was here first\n");
+
+        let done = client(&server, "let me in\n");
+        assert_eq!(done.code(), 1, "{mode}: {done:?}");
+        let lines = done.lines();
+        assert_eq!(lines.len(), 1, "{mode}: {lines:?}");
+        assert!(lines[0].contains("busy"), "{lines:?}");
+        assert!(
+            done.stderr.contains("closed the connection"),
+            "{}",
+            done.stderr
+        );
+
+        // A raw client gets the same single line, then the end.
+        let mut turned = raw(server.address);
+        let busy = read_to_close(&mut turned);
+        assert!(String::from_utf8_lossy(&busy).contains("busy"));
+        assert_eq!(busy.iter().filter(|&&b| b == b'\n').count(), 1);
+
+        // The client already connected goes on undisturbed, and its place frees up after.
+        exchange(&mut holder, b"undisturbed\n");
+        drop(holder);
+        server
+            .wait_for_log("(0 connected)")
+            .expect("the holder left");
+        let done = client(&server, "my turn\n");
+        assert_eq!(done.code(), 0, "{mode}: {}", done.stderr);
+    }
+}
+
+#[test]
+fn idle_timeout_closes_a_silent_client_only() {
+    for mode in MODES {
+        let server = server(mode, &["--idle-timeout", "1"]);
+        let mut silent = raw(server.address);
+        let started = Instant::now();
+        assert!(read_to_close(&mut silent).is_empty());
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(900),
+            "{mode}: closed after {waited:?}"
+        );
+        assert!(
+            waited < Duration::from_secs(5),
+            "{mode}: closed after {waited:?}"
+        );
+        assert!(server.wait_for_log("idle-timeout").is_some());
+    }
+}
+
+#[test]
+fn ipv6_loopback_works() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    for mode in MODES {
+        let server = server(mode, &["--host", "::1"]);
+        assert_eq!(server.address.ip().to_string(), "::1");
+        let done = run(
+            "tcp-client",
+            &["--host", "::1", "--port", &server.port()],
+            b"over IPv6\n",
+            PATIENCE,
+        );
+        assert_eq!(
+            data_of(done.lines()[0].as_bytes()),
+            b"over IPv6",
+            "{}",
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn the_default_client_host_reaches_a_default_server() {
+    // localhost may resolve to ::1 first; the server listens on 127.0.0.1.
+    let server = Server::start("tcp-server", &[]);
+    let done = run(
+        "tcp-client",
+        &["--host", "localhost", "--port", &server.port()],
+        b"hi\n",
+        PATIENCE,
+    );
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(data_of(done.lines()[0].as_bytes()), b"hi");
+}
+
+#[test]
+fn a_server_restarts_on_the_same_port_at_once() {
+    let first = Server::start("tcp-server", &[]);
+    let port = first.port();
+    // A connection the server closes first leaves the port in TIME_WAIT.
+    let mut stream = raw(first.address);
+    exchange(&mut stream, b"before the restart\n");
+    first.stop();
+    drop(stream);
+    let second = Server::start("tcp-server", &["--port", &port]);
+    let done = client(&second, "after the restart\n");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+}
+
+#[test]
+fn a_port_in_use_is_named_with_advice() {
+    let first = Server::start("tcp-server", &[]);
+    let port = first.port();
+    let done = run("tcp-server", &["--port", &port], b"", PATIENCE);
+    assert_eq!(done.code(), 1);
+    assert!(
+        done.stderr.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("already in use"), "{}", done.stderr);
+    assert!(done.stderr.contains("--port"), "{}", done.stderr);
+    assert_eq!(
+        done.stderr.trim().lines().count(),
+        1,
+        "one line: {}",
+        done.stderr
+    );
+}
+
+#[test]
+fn no_server_says_connection_refused_and_what_to_start() {
+    // A port that was free a moment ago, and is closed now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+        .to_string();
+    let done = run("tcp-client", &["--port", &port], b"hello\n", PATIENCE);
+    assert_eq!(done.code(), 1);
+    assert!(done.stderr.contains("refused"), "{}", done.stderr);
+    assert!(done.stderr.contains("tcp-server"), "{}", done.stderr);
+    assert!(done.stderr.contains(&port), "{}", done.stderr);
+    assert!(!done.stderr.contains("panicked"));
+    assert_eq!(
+        done.stderr.trim().lines().count(),
+        1,
+        "one line: {}",
+        done.stderr
+    );
+}
+
+#[test]
+fn an_unknown_host_is_named() {
+    for program in ["tcp-client", "tcp-server"] {
+        let done = run(program, &["--host", "no-such-host.invalid"], b"", PATIENCE);
+        assert_eq!(done.code(), 1, "{program}");
+        assert!(
+            done.stderr.contains("no-such-host.invalid"),
+            "{}",
+            done.stderr
+        );
+    }
+}
+
+#[test]
+fn help_version_and_bad_arguments() {
+    for program in ["tcp-server", "tcp-client"] {
+        let help = run(program, &["--help"], b"", PATIENCE);
+        assert_eq!(help.code(), 0);
+        assert!(String::from_utf8_lossy(&help.stdout).contains("--port"));
+        let version = run(program, &["--version"], b"", PATIENCE);
+        assert_eq!(version.code(), 0);
+        assert!(String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
+        for (bad, value) in [("--port", "99999"), ("--port", "http"), ("--nonsense", "1")] {
+            let done = run(program, &[bad, value], b"", PATIENCE);
+            assert_eq!(done.code(), 2, "{program} {bad} {value}: {}", done.stderr);
+            assert!(
+                done.stderr.contains(value) || done.stderr.contains(bad),
+                "{}",
+                done.stderr
+            );
+        }
+    }
+    for (bad, value) in [
+        ("--bufsize", "0"),
+        ("--bufsize", "lots"),
+        ("--mode", "forking"),
+    ] {
+        let done = run("tcp-server", &[bad, value], b"", PATIENCE);
+        assert_eq!(done.code(), 2, "{bad} {value}");
+        assert!(done.stderr.contains(value), "{}", done.stderr);
+    }
+    let done = run("tcp-client", &["--timeout", "0"], b"", PATIENCE);
+    assert_eq!(done.code(), 2);
+}
+
+#[test]
+fn trace_shows_the_books_steps() {
+    for mode in MODES {
+        let server = server(mode, &["--trace"]);
+        for step in ["socket()", "bind(127.0.0.1:", "listen(5)"] {
+            assert!(server.wait_for_stderr(step).is_some(), "{mode}: {step}");
+        }
+        let done = run(
+            "tcp-client",
+            &["--port", &server.port(), "--trace"],
+            b"hello\n",
+            PATIENCE,
+        );
+        assert_eq!(done.code(), 0);
+        for step in ["socket()", "connect(", "send(6 bytes)", "recv(", "close()"] {
+            assert!(
+                done.stderr.contains(step),
+                "client trace lacks {step}: {}",
+                done.stderr
+            );
+        }
+        for step in [
+            "accept() -> 127.0.0.1:",
+            "recv(1024) -> 6 bytes",
+            "send(33 bytes)",
+            "close()",
+        ] {
+            assert!(
+                server.wait_for_stderr(step).is_some(),
+                "{mode}: server trace lacks {step}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_server_logs_connections_messages_and_disconnections_unless_quiet() {
+    let server = server("threaded", &[]);
+    client(&server, "logged\n");
+    assert!(server.wait_for_log("connected from").is_some());
+    assert!(server.wait_for_log("logged").is_some());
+    assert!(server.wait_for_log("disconnected").is_some());
+
+    let quiet = server_quiet();
+    client(&quiet, "not logged\n");
+    thread::sleep(Duration::from_millis(200));
+    assert_eq!(quiet.log().len(), 1, "{:?}", quiet.log());
+}
+
+fn server_quiet() -> Server {
+    Server::start("tcp-server", &["--quiet"])
+}
+
+#[test]
+fn a_closed_stdout_ends_the_client_quietly() {
+    let server = server("threaded", &[]);
+    let mut client = std::process::Command::new(tests::binary("tcp-client"));
+    client
+        .args(["--port", &server.port()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = client.spawn().expect("start");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    stdin.write_all(b"one\n").expect("type");
+    let mut first = [0; 10];
+    stdout.read_exact(&mut first).expect("a reply begins");
+    drop(stdout); // like `| head -1`
+    let _ = stdin.write_all(b"two\nthree\nfour\n");
+    let status = tests::wait_or_kill(&mut child, PATIENCE);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn a_client_waits_no_longer_than_its_timeout_for_a_reply() {
+    // A listener that accepts (in the backlog) but never answers.
+    let mute = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = mute.local_addr().expect("address").port().to_string();
+    let started = Instant::now();
+    let done = run(
+        "tcp-client",
+        &["--port", &port, "--timeout", "1"],
+        b"anyone?\n",
+        PATIENCE,
+    );
+    assert_eq!(done.code(), 1);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(done.stderr.contains("--timeout"), "{}", done.stderr);
+}
+
+#[test]
+fn an_interactive_client_keeps_its_connection_between_lines() {
+    let server = server("threaded", &[]);
+    let mut typing = Interactive::start("tcp-client", &["--port", &server.port()]);
+    typing.send_line("first");
+    assert!(typing.wait_for("] first").is_some());
+    typing.send_line("second");
+    assert!(typing.wait_for("] second").is_some());
+    let (status, stderr) = typing.finish();
+    assert_eq!(status.code(), Some(0), "{stderr:?}");
+    let connects = server
+        .log()
+        .iter()
+        .filter(|line| line.contains("connected from"))
+        .count();
+    assert_eq!(connects, 1);
+}
