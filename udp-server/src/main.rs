@@ -173,9 +173,11 @@ fn receive(
 ) -> Option<(usize, SocketAddr)> {
     match ss.recv_from(buffer) {
         Ok((received, client)) => {
+            // Named as the book calls it: recvfrom(BUFSIZ). The buffer's extra byte only
+            // tells whether the datagram was longer.
+            let bufsize = buffer.len() - 1;
             trace.call(format_args!(
-                "recvfrom({}) -> {received} bytes from {client}",
-                buffer.len()
+                "recvfrom({bufsize}) -> {received} bytes from {client}"
             ));
             Some((received, client))
         }
