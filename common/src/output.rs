@@ -57,7 +57,7 @@ impl Log {
     /// Never waits: when stdout is not keeping up, the line is counted and skipped.
     pub fn event(&self, line: impl Display) {
         if self.quiet {
-            return;
+            return; // before `line` is formatted: quiet costs nothing
         }
         if let Err(TrySendError::Full(_)) = self.queue.try_send(Entry::Line(line.to_string())) {
             self.skipped.fetch_add(1, Ordering::Relaxed);
@@ -144,14 +144,20 @@ impl Trace {
 
 /// Shows received bytes in a log line: quoted, control characters escaped, at most 80
 /// characters of it (a 1 MiB message must not flood the teacher's terminal).
-pub fn printable(bytes: &[u8]) -> String {
-    const SHOWN: usize = 80;
-    let text = String::from_utf8_lossy(bytes);
-    if text.chars().count() <= SHOWN {
-        return format!("{text:?}");
+///
+/// Formatting happens only when the line is printed, so `--quiet` costs nothing per message.
+pub struct Printable<'a>(pub &'a [u8]);
+
+impl Display for Printable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SHOWN: usize = 80;
+        let text = String::from_utf8_lossy(self.0);
+        if text.chars().count() <= SHOWN {
+            return write!(f, "{text:?}");
+        }
+        let start: String = text.chars().take(SHOWN).collect();
+        write!(f, "{start:?}... ({} bytes)", self.0.len())
     }
-    let start: String = text.chars().take(SHOWN).collect();
-    format!("{start:?}... ({} bytes)", bytes.len())
 }
 
 /// Turns what `run` returned into the exit status, printing an error as one line on stderr:
@@ -195,6 +201,7 @@ mod tests {
 
     #[test]
     fn printable_escapes_and_shortens() {
+        let printable = |bytes: &[u8]| Printable(bytes).to_string();
         assert_eq!(printable(b"hi\n"), "\"hi\\n\"");
         assert_eq!(printable("中".as_bytes()), "\"中\"");
         let long = printable(&[b'a'; 1000]);

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::output::{Log, Trace, printable};
+use common::output::{Log, Printable, Trace};
 
 /// The largest `--bufsize`: 16 MiB is far past any use, and keeps a typo from asking for
 /// gigabytes per client.
@@ -157,7 +157,7 @@ impl Server {
         self.log.event(format_args!(
             "received {} bytes from {peer}: {}",
             data.len(),
-            printable(data)
+            Printable(data)
         ));
     }
 

@@ -27,7 +27,7 @@ use clap::builder::RangedU64ValueParser;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::{MAX_UDP_BUFSIZE_V6, check_udp_bufsize, exit_with_usage_error};
-use common::output::{Log, Trace, goodbye_on_ctrl_c, printable};
+use common::output::{Log, Printable, Trace, goodbye_on_ctrl_c};
 
 /// The chapter's UDP timestamp server: answers each datagram with `[ctime] data`.
 #[derive(Parser, Debug)]
@@ -128,13 +128,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                  {} bytes, cut: answered with its first {} bytes: {}",
                 args.bufsize,
                 args.bufsize,
-                printable(data)
+                Printable(data)
             ));
         } else {
             log.event(format_args!(
                 "...received from and returned to: {client}: {} bytes: {}",
                 data.len(),
-                printable(data)
+                Printable(data)
             ));
         }
     }
