@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::error::ErrorKind;
 
 use crate::PORT;
+use crate::text::Message;
 
 /// The options every program takes besides its own `--host`.
 #[derive(clap::Args, Debug, Clone)]
@@ -34,11 +35,14 @@ pub fn check_udp_bufsize(bufsize: usize, addr: &SocketAddr) -> Result<(), String
         SocketAddr::V6(_) => (MAX_UDP_BUFSIZE_V6, "IPv6"),
     };
     if bufsize > max {
-        return Err(format!(
-            "invalid value '{bufsize}' for '--bufsize': a reply ({} bytes of stamp + {bufsize}) \
-             would not fit in one {family} datagram; the largest --bufsize over {family} is {max}",
-            crate::reply::STAMP_LEN
-        ));
+        let stamp = crate::reply::STAMP_LEN;
+        let message = Message::UdpBufsizeTooLarge.with(&[
+            ("bufsize", &bufsize),
+            ("stamp", &stamp),
+            ("family", &family),
+            ("max", &max),
+        ]);
+        return Err(message.to_string());
     }
     Ok(())
 }
@@ -53,7 +57,7 @@ pub fn exit_with_usage_error<Cli: clap::CommandFactory>(message: impl std::fmt::
 /// Parses a number of seconds that must be more than 0, such as `--timeout 2.5`.
 pub fn positive_seconds(text: &str) -> Result<Duration, String> {
     match seconds(text)? {
-        duration if duration.is_zero() => Err("must be more than 0 seconds".into()),
+        duration if duration.is_zero() => Err(Message::MustBePositive.text().into()),
         duration => Ok(duration),
     }
 }
@@ -64,11 +68,12 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text
         .trim()
         .parse()
-        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
+        .map_err(|_| Message::NotSeconds.with(&[("text", &text)]).to_string())?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("'{text}' is not a number of seconds from 0 up"));
+        return Err(Message::NotSeconds.with(&[("text", &text)]).to_string());
     }
-    Duration::try_from_secs_f64(value).map_err(|_| format!("'{text}' seconds is too long"))
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| Message::SecondsTooLong.with(&[("text", &text)]).to_string())
 }
 
 /// A timeout option where 0 means "never": `None` for 0, the duration otherwise.

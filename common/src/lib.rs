@@ -19,6 +19,7 @@ pub mod ctime;
 pub mod net;
 pub mod output;
 pub mod reply;
+pub mod text;
 pub mod utf8;
 
 pub use ctime::ctime;

@@ -5,6 +5,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use anyhow::anyhow;
 
+use crate::text::Message;
+
 /// Turns `host` and `port` into the addresses to try, in the order to try them.
 ///
 /// `host` may be a name (`localhost`), an IPv4 address, or an IPv6 address with or without
@@ -14,14 +16,15 @@ pub fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
     let found: Vec<SocketAddr> = match (bare, port).to_socket_addrs() {
         Ok(addresses) => addresses.collect(),
         Err(error) => {
-            return Err(anyhow!(
-                "unknown host '{host}' ({error}): check the spelling, or give an IP address \
-                 such as 127.0.0.1"
-            ));
+            let message = Message::UnknownHost.with(&[("host", &host), ("error", &error)]);
+            return Err(anyhow!("{message}"));
         }
     };
     if found.is_empty() {
-        return Err(anyhow!("unknown host '{host}': it has no address"));
+        return Err(anyhow!(
+            "{}",
+            Message::HostHasNoAddress.with(&[("host", &host)])
+        ));
     }
     Ok(ipv4_first(found))
 }
@@ -38,24 +41,16 @@ pub fn ipv4_first(mut addresses: Vec<SocketAddr>) -> Vec<SocketAddr> {
 
 /// Explains why binding `address` failed, and what to do about it.
 pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
-    let advice = match error.kind() {
-        io::ErrorKind::AddrInUse => format!(
-            "address {address} is already in use: another server is running on port {port}; \
-             stop it, or choose another port with --port (for example --port {next})",
-            port = address.port(),
-            next = address.port().wrapping_add(1).max(1024),
-        ),
-        io::ErrorKind::AddrNotAvailable => format!(
-            "cannot bind {address}: that address does not belong to this machine; use \
-             --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface)"
-        ),
-        io::ErrorKind::PermissionDenied => format!(
-            "cannot bind {address}: permission denied (ports below 1024 need administrator \
-             rights); choose a port above 1023 with --port"
-        ),
-        _ => format!("cannot bind {address}"),
+    let port = address.port();
+    let next = port.wrapping_add(1).max(1024);
+    let message = match error.kind() {
+        io::ErrorKind::AddrInUse => Message::AddressInUse,
+        io::ErrorKind::AddrNotAvailable => Message::AddressNotHere,
+        io::ErrorKind::PermissionDenied => Message::PortNeedsAdmin,
+        _ => Message::CannotBind,
     };
-    anyhow::Error::new(error).context(advice)
+    let advice = message.with(&[("address", &address), ("port", &port), ("next", &next)]);
+    anyhow::Error::new(error).context(advice.to_string())
 }
 
 /// Lists addresses for a message: `[::1]:21567, 127.0.0.1:21567`.

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread;
 
+use crate::text::Message;
+
 /// How many log lines may wait for stdout before new ones are skipped.
 const LOG_QUEUE: usize = 8192;
 
@@ -45,7 +47,7 @@ impl Log {
             .name("log".into())
             .spawn(move || print_entries(entries, &counter))
             .map(drop)
-            .unwrap_or_else(|error| eprintln!("cannot start the log thread: {error}"));
+            .unwrap_or_else(|error| eprintln!("log: {error}"));
         Log {
             queue,
             quiet,
@@ -53,25 +55,27 @@ impl Log {
         }
     }
 
-    /// Logs what happens to clients (connections, messages, disconnections), unless `--quiet`.
-    /// Never waits: when stdout is not keeping up, the line is counted and skipped.
-    pub fn event(&self, line: impl Display) {
+    /// Logs what happens to clients (connections, messages, disconnections), unless `--quiet`,
+    /// in the user's language. Never waits: when stdout is not keeping up, the line is
+    /// counted and skipped.
+    pub fn event(&self, message: Message, values: &[(&str, &dyn Display)]) {
         if self.quiet {
-            return; // before `line` is formatted: quiet costs nothing
+            return; // before anything is formatted: quiet costs nothing per message
         }
-        if let Err(TrySendError::Full(_)) = self.queue.try_send(Entry::Line(line.to_string())) {
+        let line = message.with(values);
+        if let Err(TrySendError::Full(_)) = self.queue.try_send(Entry::Line(line)) {
             self.skipped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Prints a line even with `--quiet` (the address line, the goodbye), waiting if needed.
-    pub fn always(&self, line: impl Display) {
-        let _ = self.queue.send(Entry::Line(line.to_string()));
+    pub fn always(&self, message: Message, values: &[(&str, &dyn Display)]) {
+        let _ = self.queue.send(Entry::Line(message.with(values)));
     }
 
     /// Reports a problem with the server itself (not with one client) on stderr, always.
-    pub fn problem(&self, line: impl Display) {
-        let _ = writeln!(io::stderr().lock(), "{line}");
+    pub fn problem(&self, message: Message, values: &[(&str, &dyn Display)]) {
+        let _ = writeln!(io::stderr().lock(), "{}", message.with(values));
     }
 
     /// Waits until every line logged so far is written.
@@ -92,7 +96,7 @@ fn print_entries(entries: Receiver<Entry>, skipped: &AtomicU64) {
         while let Some(entry) = next {
             let lost = skipped.swap(0, Ordering::Relaxed);
             if lost > 0 {
-                let _ = writeln!(out, "({lost} log lines skipped: stdout was not keeping up)");
+                let _ = writeln!(out, "{}", Message::LogSkipped.with(&[("count", &lost)]));
             }
             match entry {
                 // A closed stdout must not stop the server: write errors are ignored.
@@ -115,14 +119,12 @@ fn print_entries(entries: Receiver<Entry>, skipped: &AtomicU64) {
 pub fn goodbye_on_ctrl_c(log: Log, goodbye: impl Fn() -> String + Send + 'static) {
     let in_handler = log.clone();
     let installed = ctrlc::set_handler(move || {
-        in_handler.always(goodbye());
+        let _ = in_handler.queue.send(Entry::Line(goodbye()));
         in_handler.flush();
         std::process::exit(0);
     });
     if let Err(error) = installed {
-        log.problem(format_args!(
-            "cannot catch Ctrl+C ({error}); the server will stop without a summary"
-        ));
+        log.problem(Message::NoCtrlC, &[("error", &error)]);
     }
 }
 
@@ -167,7 +169,9 @@ pub fn exit_status(program: &str, result: anyhow::Result<ExitCode>) -> ExitCode 
         Ok(code) => code,
         Err(error) => {
             // `{:#}` prints the whole chain of causes on one line, and never a backtrace.
-            let _ = writeln!(io::stderr().lock(), "{program}: error: {error:#}");
+            let error = format!("{error:#}");
+            let line = Message::ErrorLine.with(&[("program", &program), ("error", &error)]);
+            let _ = writeln!(io::stderr().lock(), "{line}");
             ExitCode::FAILURE
         }
     }
@@ -188,10 +192,12 @@ pub fn one_line_panics(program: &'static str) {
             .map(|at| format!(" at {}:{}", at.file(), at.line()))
             .unwrap_or_default();
         let message = message.replace('\n', " ");
-        let _ = writeln!(
-            io::stderr().lock(),
-            "{program}: internal error{place}: {message} (this is a bug; please report it)"
-        );
+        let line = Message::InternalError.with(&[
+            ("program", &program),
+            ("place", &place),
+            ("message", &message),
+        ]);
+        let _ = writeln!(io::stderr().lock(), "{line}");
     }));
 }
 

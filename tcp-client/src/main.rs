@@ -28,6 +28,7 @@ use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::output::Trace;
+use common::text::Message;
 
 /// The chapter's TCP timestamp client: sends each line of input, prints the stamped reply.
 #[derive(Parser, Debug)]
@@ -65,12 +66,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // cs = socket(AF_INET, SOCK_STREAM); cs.connect(ADDR)
     let cs = connect(&addresses, args.timeout, trace)
-        .with_context(|| format!("cannot connect to {host}:{port}"))?;
-    let server = cs.peer_addr().context("cannot read the server's address")?;
+        .with_context(|| Message::CannotConnect.with(&[("host", &host), ("port", &port)]))?;
+    let server = cs.peer_addr().context(Message::CannotReadAddress.text())?;
     // Each line leaves at once (no Nagle delay), and no reply is waited for forever.
-    cs.set_nodelay(true).context("cannot set TCP_NODELAY")?;
+    cs.set_nodelay(true)
+        .context(Message::CannotSetOption.with(&[("option", &"TCP_NODELAY")]))?;
     cs.set_read_timeout(Some(args.timeout))
-        .context("cannot set the reply timeout")?;
+        .context(Message::CannotSetOption.with(&[("option", &"SO_RCVTIMEO")]))?;
 
     let mut replies = BufReader::new(Traced { stream: &cs, trace });
     let mut input = io::stdin().lock();
@@ -87,17 +89,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 
         // cs.send(data)
         send_line(&cs, &line, trace)
-            .with_context(|| format!("cannot send to the server at {server}"))?;
+            .with_context(|| Message::CannotSend.with(&[("server", &server)]))?;
 
         // data = cs.recv(BUFSIZ), until the reply's '\n'
         let reply = read_reply(&mut replies, args.timeout)
-            .with_context(|| format!("no reply from the server at {server}"))?;
+            .with_context(|| Message::NoReplyFrom.with(&[("server", &server)]))?;
         if write_out(&mut out, &reply).is_err() {
             // stdout is closed (`tcp-client | head -1`): nobody is reading, so stop quietly.
             break;
         }
         if !reply.ends_with(b"\n") || server_has_closed(&replies) {
-            bail!("the server at {server} closed the connection");
+            bail!(Message::ServerClosed.with(&[("server", &server)]));
         }
     }
     // cs.close()
@@ -117,7 +119,7 @@ fn connect(addresses: &[SocketAddr], timeout: Duration, trace: Trace) -> anyhow:
             Type::STREAM,
             Some(Protocol::TCP),
         )
-        .context("cannot create a TCP socket")?;
+        .context(Message::CannotCreateSocket.with(&[("kind", &"TCP")]))?;
         trace.call("socket()");
         match cs.connect_timeout(&address.into(), timeout) {
             Ok(()) => {
@@ -133,19 +135,18 @@ fn connect(addresses: &[SocketAddr], timeout: Duration, trace: Trace) -> anyhow:
     }
     let tried = common::net::list(addresses);
     if refused {
-        return Err(anyhow!(
-            "connection refused at {tried}: no server is running there; start one with \
-             `cargo run -p tcp-server` (with the same --host and --port)"
-        ));
+        let message = Message::ConnectionRefused;
+        bail!(message.with(&[("tried", &tried), ("server", &"tcp-server")]));
     }
+    let secs = timeout.as_secs_f64();
     match last_error {
-        Some(error) if error.kind() == io::ErrorKind::TimedOut => Err(anyhow!(
-            "no answer from {tried} within {} s (--timeout): check the address, that the \
-             server runs with --host 0.0.0.0, and that no firewall blocks the port",
-            timeout.as_secs_f64()
-        )),
-        Some(error) => Err(anyhow::Error::new(error).context(format!("tried {tried}"))),
-        None => Err(anyhow!("no address to connect to")),
+        Some(error) if error.kind() == io::ErrorKind::TimedOut => {
+            bail!(Message::NoAnswerInTime.with(&[("tried", &tried), ("secs", &secs)]))
+        }
+        Some(error) => {
+            Err(anyhow::Error::new(error).context(Message::Tried.with(&[("tried", &tried)])))
+        }
+        None => bail!(Message::NoAddressToTry.text()),
     }
 }
 
@@ -155,7 +156,7 @@ fn read_line(input: &mut impl BufRead) -> anyhow::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
     input
         .read_until(b'\n', &mut line)
-        .context("cannot read standard input")?;
+        .context(Message::CannotReadInput.text())?;
     if line.last() == Some(&b'\n') {
         line.pop();
     }
@@ -187,17 +188,15 @@ fn read_reply(replies: &mut impl BufRead, timeout: Duration) -> anyhow::Result<V
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
             ) =>
         {
-            Err(anyhow!(
-                "nothing came within {} s (--timeout); the server may be stuck or overloaded",
-                timeout.as_secs_f64()
-            ))
+            let secs = timeout.as_secs_f64();
+            Err(anyhow!(Message::ReplyTimedOut.with(&[("secs", &secs)])))
         }
         // A reset after a complete reply is the server closing the connection.
         Err(error) if error.kind() == io::ErrorKind::ConnectionReset && !reply.is_empty() => {
             Ok(reply)
         }
         Err(error) if error.kind() == io::ErrorKind::ConnectionReset => {
-            Err(anyhow!("the server closed the connection (reset)"))
+            Err(anyhow!(Message::ServerReset.text()))
         }
         Err(error) => Err(error.into()),
     }

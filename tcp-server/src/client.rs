@@ -6,6 +6,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use common::text::Message;
 use common::utf8::Utf8HoldBack;
 
 use crate::server::Server;
@@ -89,22 +90,17 @@ impl Ending {
 
 impl fmt::Display for Ending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Ending::Left => write!(f, "disconnected"),
-            Ending::Idle(after) => write!(
-                f,
-                "closed: sent nothing for {} s (--idle-timeout)",
-                after.as_secs_f64()
-            ),
-            Ending::NotReading(after) => write!(
-                f,
-                "closed: left its replies unread for {} s (--write-timeout)",
-                after.as_secs_f64()
-            ),
-            Ending::Reset => write!(f, "disconnected: connection reset by the client"),
-            Ending::Vanished => write!(f, "disconnected: gone before its reply was sent"),
-            Ending::Failed(error) => write!(f, "disconnected: {error}"),
-        }
+        let text = match self {
+            Ending::Left => Message::EndLeft.with(&[]),
+            Ending::Idle(after) => Message::EndIdle.with(&[("secs", &after.as_secs_f64())]),
+            Ending::NotReading(after) => {
+                Message::EndNotReading.with(&[("secs", &after.as_secs_f64())])
+            }
+            Ending::Reset => Message::EndReset.with(&[]),
+            Ending::Vanished => Message::EndVanished.with(&[]),
+            Ending::Failed(error) => Message::EndFailed.with(&[("error", error)]),
+        };
+        f.write_str(&text)
     }
 }
 

@@ -25,6 +25,8 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
 use crate::client::{Ending, Session};
+use common::text::Message;
+
 use crate::server::{ClientSlot, Server, is_harmless_accept_error};
 
 /// The listening socket's token; clients get 1, 2, 3, ...
@@ -66,19 +68,16 @@ struct Client<'a> {
 
 /// Runs the event loop forever (it returns only if the loop cannot be set up).
 pub fn serve(server: &Server) -> anyhow::Result<()> {
-    let mut poll = Poll::new().context("cannot create the event loop")?;
+    let cannot = Message::CannotSetUpEventLoop.text();
+    let mut poll = Poll::new().context(cannot)?;
     let mut listener = {
-        let ss = server
-            .listener
-            .try_clone()
-            .context("cannot share the listener")?;
-        ss.set_nonblocking(true)
-            .context("cannot make the listener non-blocking")?;
+        let ss = server.listener.try_clone().context(cannot)?;
+        ss.set_nonblocking(true).context(cannot)?;
         TcpListener::from_std(ss)
     };
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)
-        .context("cannot watch the listener")?;
+        .context(cannot)?;
 
     let mut clients: HashMap<Token, Client<'_>> = HashMap::new();
     let mut events = Events::with_capacity(1024);
@@ -88,13 +87,15 @@ pub fn serve(server: &Server) -> anyhow::Result<()> {
     let mut accept_again_at: Option<Instant> = None;
     let mut last_sweep = Instant::now();
 
-    server.log.event("waiting for connection...");
+    server.log.event(Message::WaitingForConnection, &[]);
     loop {
         // Wait until a socket is ready (or a timer is due).
         let timeout = next_wake(server, &clients, accept_again_at);
         if let Err(error) = poll.poll(&mut events, timeout) {
             if error.kind() != io::ErrorKind::Interrupted {
-                server.log.problem(format_args!("poll() failed: {error}"));
+                server
+                    .log
+                    .problem(Message::PollFailed, &[("error", &error)]);
             }
             continue;
         }

@@ -2,6 +2,8 @@
 //! the listen backlog until the current one leaves.
 
 use crate::client::serve_client;
+use common::text::Message;
+
 use crate::server::Server;
 
 /// The book's server loop:
@@ -18,7 +20,7 @@ use crate::server::Server;
 /// ```
 pub fn serve(server: &Server) -> ! {
     loop {
-        server.log.event("waiting for connection...");
+        server.log.event(Message::WaitingForConnection, &[]);
         // cs, addr = ss.accept()
         let (mut cs, peer) = server.accept();
         // One at a time: the only client, so --max-clients never turns it away.

@@ -34,6 +34,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::never_if_zero;
 use common::output::{Log, Trace, goodbye_on_ctrl_c};
+use common::text::Message;
 use server::{Limits, Server};
 
 /// The chapter's TCP timestamp server: answers each message with `[ctime] message`.
@@ -126,15 +127,18 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let listener = open_listener(address, args.backlog, trace)?;
     let bound = listener
         .local_addr()
-        .context("cannot read the bound address")?;
+        .context(Message::CannotReadAddress.text())?;
 
     let log = Log::start(args.quiet);
-    log.always(format_args!("tcp-server listening on {bound}"));
-    log.event(format_args!(
-        "mode {}, buffer {} bytes; stop with Ctrl+C",
-        args.mode.name(),
-        args.bufsize
-    ));
+    log.always(
+        Message::Listening,
+        &[("program", &"tcp-server"), ("address", &bound)],
+    );
+    let mode = args.mode.name();
+    log.event(
+        Message::TcpSettings,
+        &[("mode", &mode), ("bufsize", &args.bufsize)],
+    );
 
     let limits = Limits {
         bufsize: args.bufsize,
@@ -144,9 +148,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let server = Arc::new(Server::new(listener, limits, log, trace));
     let counted = Arc::clone(&server);
-    goodbye_on_ctrl_c(server.log.clone(), move || {
-        format!("tcp-server stopped: {}", counted.summary())
-    });
+    goodbye_on_ctrl_c(server.log.clone(), move || counted.summary());
     match args.mode {
         Mode::Iterative => iterative::serve(&server),
         Mode::Threaded => threaded::serve(&server),
@@ -163,14 +165,14 @@ fn open_listener(address: SocketAddr, backlog: i32, trace: Trace) -> anyhow::Res
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .context("cannot create a TCP socket")?;
+    .context(Message::CannotCreateSocket.with(&[("kind", &"TCP")]))?;
     trace.call("socket()");
 
     allow_quick_restart(&ss, trace)?;
     if address.is_ipv6() && address.ip().is_unspecified() {
         // `--host ::` means every interface, IPv4 ones included, on every system.
         ss.set_only_v6(false)
-            .context("cannot accept IPv4 on an IPv6 socket")?;
+            .context(Message::CannotSetOption.with(&[("option", &"IPV6_V6ONLY")]))?;
     }
 
     // ss.bind(ADDR)
@@ -180,7 +182,7 @@ fn open_listener(address: SocketAddr, backlog: i32, trace: Trace) -> anyhow::Res
 
     // ss.listen(5)
     ss.listen(backlog)
-        .with_context(|| format!("cannot listen on {address}"))?;
+        .with_context(|| Message::CannotListen.with(&[("address", &address)]))?;
     trace.call(format_args!("listen({backlog})"));
 
     Ok(ss.into())
@@ -195,7 +197,7 @@ fn allow_quick_restart(ss: &Socket, trace: Trace) -> anyhow::Result<()> {
     #[cfg(not(windows))]
     {
         ss.set_reuse_address(true)
-            .context("cannot set SO_REUSEADDR")?;
+            .context(Message::CannotSetOption.with(&[("option", &"SO_REUSEADDR")]))?;
         trace.call("setsockopt(SO_REUSEADDR, 1)");
     }
     #[cfg(windows)]

@@ -8,6 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::output::{Log, Printable, Trace};
+use common::text::Message;
 
 /// The largest `--bufsize`: 16 MiB is far past any use, and keeps a typo from asking for
 /// gigabytes per client.
@@ -87,15 +88,16 @@ impl Server {
 
     /// Reports a failed `accept()` that will be tried again after `pause`.
     pub fn accept_failed(&self, error: &io::Error, pause: Duration) {
-        let advice = if error.raw_os_error() == Some(24) || error.raw_os_error() == Some(23) {
-            " (out of file descriptors: lower --max-clients, or raise the limit with ulimit -n)"
-        } else {
-            ""
+        // EMFILE and ENFILE: this process, or the whole system, is out of file descriptors.
+        let advice = match error.raw_os_error() {
+            Some(23 | 24) => Message::OutOfFiles.text(),
+            _ => "",
         };
-        self.log.problem(format_args!(
-            "accept() failed: {error}{advice}; trying again in {} ms",
-            pause.as_millis()
-        ));
+        let ms = pause.as_millis();
+        self.log.problem(
+            Message::AcceptFailed,
+            &[("error", &error), ("advice", &advice), ("ms", &ms)],
+        );
     }
 
     /// Counts a new client in, if there is room under `--max-clients`. The returned
@@ -112,7 +114,7 @@ impl Server {
         };
         self.clients_served.fetch_add(1, Ordering::Relaxed);
         self.log
-            .event(format_args!("...connected from: {peer} ({now} connected)"));
+            .event(Message::ConnectedFrom, &[("peer", &peer), ("count", &now)]);
         Some(ClientSlot {
             server: self,
             peer,
@@ -123,13 +125,9 @@ impl Server {
     /// Tells a client over `--max-clients` that the server is busy, and closes it.
     pub fn turn_away(&self, mut cs: TcpStream, peer: SocketAddr) {
         let max = self.limits.max_clients;
-        self.log.event(format_args!(
-            "{peer} turned away: the server is busy ({max} clients, --max-clients {max})"
-        ));
-        let line = format!(
-            "server busy: it is already serving {max} clients (its --max-clients); \
-             try again later\n"
-        );
+        self.log
+            .event(Message::TurnedAway, &[("peer", &peer), ("max", &max)]);
+        let line = Message::BusyLine.with(&[("max", &max)]) + "\n";
         // A new socket's send buffer is empty, so this short write never waits. Non-blocking
         // all the same, so that nothing a client does can stall the accept loop.
         let _ = cs.set_nonblocking(true);
@@ -154,21 +152,23 @@ impl Server {
     pub fn log_message(&self, peer: SocketAddr, data: &[u8]) {
         self.messages.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-        self.log.event(format_args!(
-            "received {} bytes from {peer}: {}",
-            data.len(),
-            Printable(data)
-        ));
+        let len = data.len();
+        self.log.event(
+            Message::ReceivedTcp,
+            &[("len", &len), ("peer", &peer), ("data", &Printable(data))],
+        );
     }
 
     /// The goodbye line: what the server did since it started.
     pub fn summary(&self) -> String {
-        format!(
-            "served {} clients, {} messages, {} bytes",
-            self.clients_served.load(Ordering::Relaxed),
-            self.messages.load(Ordering::Relaxed),
-            self.bytes.load(Ordering::Relaxed)
-        )
+        let clients = self.clients_served.load(Ordering::Relaxed);
+        let messages = self.messages.load(Ordering::Relaxed);
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        Message::TcpStopped.with(&[
+            ("clients", &clients),
+            ("messages", &messages),
+            ("bytes", &bytes),
+        ])
     }
 }
 
@@ -188,9 +188,10 @@ impl ClientSlot<'_> {
         self.released = true;
         let now = self.server.connected.fetch_sub(1, Ordering::AcqRel) - 1;
         let peer = self.peer;
-        self.server
-            .log
-            .event(format_args!("{peer} {why} ({now} connected)"));
+        self.server.log.event(
+            Message::ClientLeft,
+            &[("peer", &peer), ("why", why), ("count", &now)],
+        );
     }
 }
 

@@ -5,6 +5,8 @@
 use std::thread;
 
 use crate::client::serve_client;
+use common::text::Message;
+
 use crate::server::Server;
 
 /// How much stack a client's thread gets. Its buffer is on the heap, so a small stack is
@@ -17,7 +19,7 @@ pub fn serve(server: &Server) -> ! {
     // their client stays, while this loop goes on accepting.
     thread::scope(|scope| {
         loop {
-            server.log.event("waiting for connection...");
+            server.log.event(Message::WaitingForConnection, &[]);
             // cs, addr = ss.accept()
             let (mut cs, peer) = server.accept();
             let Some(slot) = server.admit(peer) else {
@@ -37,9 +39,9 @@ pub fn serve(server: &Server) -> ! {
             if let Err(error) = started {
                 // Out of threads: this client is closed (dropped with the closure), the
                 // server goes on with the others.
-                server.log.problem(format_args!(
-                    "cannot start a thread for {peer}: {error}; closed it (lower --max-clients?)"
-                ));
+                server
+                    .log
+                    .problem(Message::ThreadFailed, &[("peer", &peer), ("error", &error)]);
             }
         }
     })

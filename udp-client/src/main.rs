@@ -14,6 +14,7 @@
 //! or that no server is there), this one waits `--timeout` seconds, sends again up to
 //! `--retries` times, and then says so.
 
+use std::fmt::Display;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use common::cli::{MAX_UDP_BUFSIZE_V6, check_udp_bufsize, exit_with_usage_error};
 use common::output::Trace;
 use common::reply::STAMP_LEN;
+use common::text::Message;
 
 /// Room for the largest datagram there is, so no reply is ever cut on the way in.
 const LARGEST_DATAGRAM: usize = 65_536;
@@ -91,13 +93,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             break;
         };
         if line.len() > args.bufsize {
-            eprintln!(
-                "udp-client: line of {} bytes not sent: it is longer than --bufsize {}, and \
-                 a datagram is all or nothing (the server would cut it); split the line, or \
-                 raise --bufsize on both programs",
-                line.len(),
-                args.bufsize
-            );
+            let values: [(&str, &dyn Display); 2] =
+                [("len", &line.len()), ("bufsize", &args.bufsize)];
+            eprintln!("{}", Message::LineNotSent.with(&values));
             some_line_not_sent = true;
             continue;
         }
@@ -179,7 +177,8 @@ impl Server {
                 }
                 Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => Wait::Refused,
                 Err(error) => {
-                    return Err(error).context(format!("cannot send to {}", self.address));
+                    return Err(error)
+                        .context(Message::CannotSend.with(&[("server", &self.address)]));
                 }
             };
             match wait {
@@ -214,7 +213,7 @@ impl Server {
                     return Ok(Wait::Refused);
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(error).context("cannot receive the reply"),
+                Err(error) => return Err(error).context(Message::CannotReceive.text()),
             };
             self.trace.call(format_args!(
                 "recvfrom({LARGEST_DATAGRAM}) -> {received} bytes from {sender}"
@@ -246,21 +245,17 @@ impl Server {
 
     /// The error after the last try: no reply, and whether the server is likely down.
     fn no_reply(&self, tries: u32, refused: bool) -> anyhow::Error {
-        let address = self.address;
-        if refused {
-            anyhow!(
-                "no reply from {address}: the server is down (its port refused the \
-                 datagrams: nothing is listening there); start it with `cargo run -p \
-                 udp-server`, with the same --host and --port"
-            )
-        } else {
-            anyhow!(
-                "no reply from {address} after {tries} tries, {} s each: the server may be \
-                 down or unreachable (over UDP a lost datagram and a missing server look the \
-                 same); check that udp-server runs there, with the same --port",
-                self.timeout.as_secs_f64()
-            )
-        }
+        let message = match refused {
+            true => Message::UdpServerDown,
+            false => Message::UdpNoReply,
+        };
+        let secs = self.timeout.as_secs_f64();
+        let values: [(&str, &dyn Display); 3] = [
+            ("server", &self.address),
+            ("tries", &tries),
+            ("secs", &secs),
+        ];
+        anyhow!(message.with(&values))
     }
 }
 
@@ -275,10 +270,10 @@ fn open_socket(address: SocketAddr, trace: Trace) -> anyhow::Result<UdpSocket> {
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .context("cannot create a UDP socket")?;
+    .context(Message::CannotCreateSocket.with(&[("kind", &"UDP")]))?;
     trace.call("socket()");
     cs.connect(&address.into())
-        .with_context(|| format!("cannot reach {address}"))?;
+        .with_context(|| Message::CannotReach.with(&[("address", &address)]))?;
     trace.call(format_args!("connect({address})"));
     Ok(cs.into())
 }
@@ -305,7 +300,7 @@ fn read_line(input: &mut impl BufRead) -> anyhow::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
     input
         .read_until(b'\n', &mut line)
-        .context("cannot read standard input")?;
+        .context(Message::CannotReadInput.text())?;
     if line.last() == Some(&b'\n') {
         line.pop();
     }

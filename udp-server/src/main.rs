@@ -13,6 +13,7 @@
 //! connections (book 16.2.3), so one socket hears every client, and each datagram says who
 //! sent it.
 
+use std::fmt::Display;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
@@ -28,6 +29,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::{MAX_UDP_BUFSIZE_V6, check_udp_bufsize, exit_with_usage_error};
 use common::output::{Log, Printable, Trace, goodbye_on_ctrl_c};
+use common::text::Message;
 
 /// The chapter's UDP timestamp server: answers each datagram with `[ctime] data`.
 #[derive(Parser, Debug)]
@@ -82,28 +84,26 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     // The book's two steps: ss = socket(AF_INET, SOCK_DGRAM), ss.bind(ADDR).
     let ss = open_socket(address, trace)?;
-    let bound = ss.local_addr().context("cannot read the bound address")?;
+    let bound = ss.local_addr().context(Message::CannotReadAddress.text())?;
 
     let log = Log::start(args.quiet);
-    log.always(format_args!("udp-server listening on {bound}"));
-    log.event(format_args!(
-        "buffer {} bytes; stop with Ctrl+C",
-        args.bufsize
-    ));
+    log.always(
+        Message::Listening,
+        &[("program", &"udp-server"), ("address", &bound)],
+    );
+    log.event(Message::UdpSettings, &[("bufsize", &args.bufsize)]);
     let counts = Arc::new(Counts::default());
     let counted = Arc::clone(&counts);
     goodbye_on_ctrl_c(log.clone(), move || {
-        format!(
-            "udp-server stopped: answered {} datagrams, {} bytes",
-            counted.datagrams.load(Ordering::Relaxed),
-            counted.bytes.load(Ordering::Relaxed)
-        )
+        let datagrams = counted.datagrams.load(Ordering::Relaxed);
+        let bytes = counted.bytes.load(Ordering::Relaxed);
+        Message::UdpStopped.with(&[("datagrams", &datagrams), ("bytes", &bytes)])
     });
 
     // One byte more than BUFSIZ: a datagram that fills it was longer than BUFSIZ.
     let mut buffer = vec![0; args.bufsize + 1];
     loop {
-        log.event("waiting for message...");
+        log.event(Message::WaitingForMessage, &[]);
         // data, addr = ss.recvfrom(BUFSIZ)
         let Some((received, client)) = receive(&ss, &mut buffer, &log, trace) else {
             continue;
@@ -118,25 +118,24 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         match ss.send_to(&reply, client) {
             Ok(sent) => trace.call(format_args!("sendto({sent} bytes, {client})")),
             Err(error) => {
-                log.event(format_args!("could not answer {client}: {error}"));
+                log.event(
+                    Message::CouldNotAnswer,
+                    &[("peer", &client), ("error", &error)],
+                );
                 continue;
             }
         }
-        if cut {
-            log.event(format_args!(
-                "...received from and returned to: {client}: a datagram longer than \
-                 {} bytes, cut: answered with its first {} bytes: {}",
-                args.bufsize,
-                args.bufsize,
-                Printable(data)
-            ));
-        } else {
-            log.event(format_args!(
-                "...received from and returned to: {client}: {} bytes: {}",
-                data.len(),
-                Printable(data)
-            ));
-        }
+        let message = match cut {
+            true => Message::ReturnedCut,
+            false => Message::ReturnedTo,
+        };
+        let values: [(&str, &dyn Display); 4] = [
+            ("peer", &client),
+            ("len", &data.len()),
+            ("bufsize", &args.bufsize),
+            ("data", &Printable(data)),
+        ];
+        log.event(message, &values);
     }
 }
 
@@ -147,12 +146,12 @@ fn open_socket(address: SocketAddr, trace: Trace) -> anyhow::Result<UdpSocket> {
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .context("cannot create a UDP socket")?;
+    .context(Message::CannotCreateSocket.with(&[("kind", &"UDP")]))?;
     trace.call("socket()");
     if address.is_ipv6() && address.ip().is_unspecified() {
         // `--host ::` means every interface, IPv4 ones included, on every system.
         ss.set_only_v6(false)
-            .context("cannot accept IPv4 on an IPv6 socket")?;
+            .context(Message::CannotSetOption.with(&[("option", &"IPV6_V6ONLY")]))?;
     }
     // No SO_REUSEADDR here, unlike the TCP server: with it, a second UDP server could bind
     // the same port and silently share (or steal) the datagrams. Without it, the second one
@@ -191,14 +190,12 @@ fn receive(
             ) =>
         {
             trace.call(format_args!("recvfrom() -> {error}"));
-            log.event(format_args!(
-                "a reply could not be delivered (its sender has gone: {error}); going on"
-            ));
+            log.event(Message::ReplyBounced, &[("error", &error)]);
             None
         }
         Err(error) if error.kind() == io::ErrorKind::Interrupted => None,
         Err(error) => {
-            log.problem(format_args!("recvfrom() failed: {error}; trying again"));
+            log.problem(Message::RecvfromFailed, &[("error", &error)]);
             // Never spin: a socket that keeps failing is retried ten times a second.
             thread::sleep(Duration::from_millis(100));
             None
