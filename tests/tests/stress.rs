@@ -1,0 +1,379 @@
+//! Faults and floods: every server is hurt the ways a lab full of students can hurt it, and
+//! afterwards must be alive, answer correctly, and be back to the threads, open files and
+//! memory it had before.
+//!
+//! Bounded: fixed counts, a deadline on every wait, loopback only. The checks of threads and
+//! open files read `/proc`, so they run on Linux only; the rest runs everywhere.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tests::{PATIENCE, Server, data_of};
+
+/// Connections churned per TCP mode.
+const CHURN: usize = 10_000;
+/// Threads churning them (the iterative mode takes one at a time).
+const WORKERS: usize = 8;
+/// Enough to need several full reads and to fill socket buffers.
+const MIB: usize = 1024 * 1024;
+
+fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
+    stream
+}
+
+/// Sends `message` (short enough for one read) and checks the reply.
+fn exchange(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).expect("send");
+    let mut reply = vec![0; 27 + message.len()];
+    stream.read_exact(&mut reply).expect("reply");
+    assert_eq!(data_of(&reply), message);
+}
+
+/// A deterministic jumble of bytes, different for each `seed`.
+fn jumble(seed: usize, len: usize) -> Vec<u8> {
+    let mut state = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// One churned connection, misbehaving in the way its number picks.
+fn churn_one(address: SocketAddr, i: usize) {
+    let mut stream = connect(address);
+    match i % 10 {
+        // Reset: SO_LINGER 0 makes close() send RST, right after a message.
+        1 => {
+            stream.write_all(b"reset after this\n").expect("send");
+            socket2::SockRef::from(&stream)
+                .set_linger(Some(Duration::ZERO))
+                .expect("linger");
+        }
+        // Gone mid-reply: sends plenty and never reads.
+        2 => {
+            let _ = stream.write_all(&[b'm'; 32 * 1024]);
+        }
+        // Half-closed: the reply still comes, then the end.
+        3 => {
+            stream.write_all(b"half closed\n").expect("send");
+            stream.shutdown(Shutdown::Write).expect("half-close");
+            let mut all = Vec::new();
+            stream.read_to_end(&mut all).expect("reply and end");
+            assert_eq!(data_of(&all), b"half closed\n");
+        }
+        4 => exchange(&mut stream, b"\xff\xfe\xe4\xb8 invalid \xed\xa0\x80\n"),
+        5 => exchange(&mut stream, &jumble(i, 1 + i % 1000)),
+        // Connects and leaves without a word.
+        6 => {}
+        7 => exchange(&mut stream, "中文消息\n".as_bytes()),
+        // Resets without a word.
+        8 => {
+            socket2::SockRef::from(&stream)
+                .set_linger(Some(Duration::ZERO))
+                .expect("linger");
+        }
+        _ => exchange(&mut stream, format!("hello {i}\n").as_bytes()),
+    }
+}
+
+/// Threads, open files and memory of a running process, from `/proc` (Linux).
+#[derive(Debug, Clone, Copy)]
+struct Usage {
+    threads: usize,
+    files: usize,
+    rss_kib: usize,
+}
+
+#[cfg(target_os = "linux")]
+fn usage(pid: u32) -> Option<Usage> {
+    let count = |dir: &str| std::fs::read_dir(format!("/proc/{pid}/{dir}")).map(|d| d.count());
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss_kib = status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(Usage {
+        threads: count("task").ok()?,
+        files: count("fd").ok()?,
+        rss_kib,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn usage(_pid: u32) -> Option<Usage> {
+    None // no /proc: those checks are skipped
+}
+
+/// Waits (bounded) until the server's threads and open files are back within `margin` of
+/// `before`, then checks its memory stayed bounded.
+fn assert_back_to(server: &Server, before: Option<Usage>, what: &str) {
+    let Some(before) = before else { return };
+    let margin = 2;
+    // Clients that have just left may still be closing: give them a moment to get back to
+    // the very start, then allow the margin.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut now = usage(server.pid()).expect("usage");
+    while (now.threads > before.threads || now.files > before.files) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(100));
+        now = usage(server.pid()).expect("usage");
+    }
+    eprintln!("{what}: before {before:?}, after {now:?}");
+    assert!(
+        now.threads <= before.threads + margin,
+        "{what}: threads {before:?} -> {now:?}"
+    );
+    assert!(
+        now.files <= before.files + margin,
+        "{what}: open files {before:?} -> {now:?}"
+    );
+    assert!(
+        now.rss_kib < before.rss_kib + 64 * 1024,
+        "{what}: RSS {before:?} -> {now:?}"
+    );
+}
+
+/// Sends 1 MiB with no newline and reads every reply back: nothing lost, none of it cut.
+fn flood_without_newlines(address: SocketAddr) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let stream = connect(address);
+        let mut reader = stream.try_clone().expect("clone");
+        let data = jumble(7, MIB)
+            .iter()
+            .map(|b| b'a' + b % 26)
+            .collect::<Vec<u8>>();
+        let sent = data.clone();
+        let writer = thread::spawn(move || {
+            let mut stream = stream;
+            stream.write_all(&sent).expect("send 1 MiB");
+            stream.shutdown(Shutdown::Write).expect("half-close");
+        });
+        let mut replies = Vec::new();
+        reader.read_to_end(&mut replies).expect("all replies");
+        writer.join().expect("writer");
+        // Replies are `[ctime] ` + data, and the data holds no `[`.
+        let back: Vec<u8> = replies
+            .split(|&b| b == b'[')
+            .skip(1)
+            .flat_map(|part| part[26..].to_vec())
+            .collect();
+        assert_eq!(back.len(), data.len());
+        assert!(back == data, "the 1 MiB came back changed");
+    })
+}
+
+/// A client that sends a lot and never reads its replies.
+fn slow_reader(address: SocketAddr) -> TcpStream {
+    let stream = connect(address);
+    stream
+        .set_write_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut writer = &stream;
+    // Writes until the buffers on both sides are full and the write times out.
+    for _ in 0..64 {
+        if writer.write_all(&[b's'; 64 * 1024]).is_err() {
+            break;
+        }
+    }
+    stream
+}
+
+fn stress_tcp_mode(mode: &str) {
+    let concurrent = mode != "iterative";
+    let server = Server::start(
+        "tcp-server",
+        &[
+            "--mode",
+            mode,
+            "--quiet",
+            "--max-clients",
+            "100",
+            "--write-timeout",
+            "2",
+            "--idle-timeout",
+            "20",
+        ],
+    );
+    let address = server.address;
+    exchange(&mut connect(address), b"warm-up\n");
+    thread::sleep(Duration::from_millis(200));
+    let before = usage(server.pid());
+    let started = Instant::now();
+
+    // Hold-outs for the whole churn: silent clients, slow readers, 1 MiB floods.
+    let (silent, slow, floods) = if concurrent {
+        let silent: Vec<TcpStream> = (0..20).map(|_| connect(address)).collect();
+        let slow: Vec<TcpStream> = (0..5).map(|_| slow_reader(address)).collect();
+        let floods: Vec<_> = (0..2).map(|_| flood_without_newlines(address)).collect();
+        (silent, slow, floods)
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+
+    // The churn.
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..if concurrent { WORKERS } else { 1 })
+        .map(|_| {
+            let next = Arc::clone(&next);
+            thread::spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= CHURN {
+                        break;
+                    }
+                    churn_one(address, i);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker
+            .join()
+            .expect("every churned client behaved as expected");
+    }
+    for flood in floods {
+        flood.join().expect("the floods came back whole");
+    }
+    // The slow readers were cut off by --write-timeout, or are now.
+    drop(slow);
+    drop(silent);
+    let churned = started.elapsed();
+
+    if concurrent {
+        // Past --max-clients: the 101st is told the server is busy; the others are not disturbed.
+        let mut full: Vec<TcpStream> = Vec::new();
+        for _ in 0..100 {
+            let mut stream = connect(address);
+            exchange(&mut stream, b"in\n");
+            full.push(stream);
+        }
+        let mut extra = connect(address);
+        let mut busy = String::new();
+        extra.read_to_string(&mut busy).expect("the busy line");
+        assert!(busy.contains("busy"), "{busy}");
+        exchange(&mut full[0], b"still served\n");
+    }
+
+    // After all that: alive, correct, and back to where it started.
+    let mut fresh = connect(address);
+    exchange(&mut fresh, b"after the storm\n");
+    drop(fresh);
+    let mut server = server;
+    assert!(server.is_running(), "{mode}: the server died");
+    eprintln!("{mode}: churned {CHURN} connections in {churned:?}");
+    assert_back_to(&server, before, mode);
+}
+
+#[test]
+fn the_threaded_server_survives_a_storm_and_leaks_nothing() {
+    stress_tcp_mode("threaded");
+}
+
+#[test]
+fn the_event_server_survives_a_storm_and_leaks_nothing() {
+    stress_tcp_mode("event");
+}
+
+#[test]
+fn the_iterative_server_survives_a_storm_and_leaks_nothing() {
+    stress_tcp_mode("iterative");
+}
+
+#[test]
+fn a_flood_does_not_starve_the_other_clients() {
+    for mode in ["threaded", "event"] {
+        let server = Server::start("tcp-server", &["--mode", mode, "--quiet"]);
+        let address = server.address;
+        let flood = flood_without_newlines(address);
+        let mut other = connect(address);
+        for round in 0..50 {
+            exchange(&mut other, format!("my turn {round}\n").as_bytes());
+        }
+        flood.join().expect("flood");
+    }
+}
+
+#[test]
+fn a_client_that_never_reads_is_cut_off_and_frees_its_place() {
+    for mode in ["threaded", "event"] {
+        let server = Server::start(
+            "tcp-server",
+            &["--mode", mode, "--max-clients", "1", "--write-timeout", "1"],
+        );
+        let address = server.address;
+        let _stuck = slow_reader(address);
+        // Its place frees once the server gives up on it.
+        assert!(
+            server.wait_for_log("--write-timeout").is_some(),
+            "{mode}: {:?}",
+            server.log()
+        );
+        let mut next = connect(address);
+        exchange(&mut next, b"my turn\n");
+    }
+}
+
+#[test]
+fn the_udp_server_survives_floods_and_vanished_senders() {
+    let mut server = Server::start("udp-server", &["--quiet", "--bufsize", "65480"]);
+    let address = server.address;
+    let probe = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    probe.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let ask = |message: &[u8]| {
+        probe.send_to(message, address).expect("send");
+        let mut buffer = vec![0; 70_000];
+        let (len, _) = probe.recv_from(&mut buffer).expect("a reply");
+        assert_eq!(data_of(&buffer[..len]), message);
+    };
+    ask(b"warm-up");
+    thread::sleep(Duration::from_millis(200));
+    let before = usage(server.pid());
+
+    let floods: Vec<_> = (0..4)
+        .map(|sender| {
+            thread::spawn(move || {
+                let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+                socket
+                    .set_read_timeout(Some(Duration::from_millis(1)))
+                    .expect("timeout");
+                let mut buffer = vec![0; 70_000];
+                for i in 0..500 {
+                    let size = match i {
+                        0 => 0,
+                        1 => 65_507,
+                        2 => 65_480,
+                        3 => 65_481,
+                        _ => jumble(sender * 1000 + i, 3)[0] as usize * 257 % 65_508,
+                    };
+                    let _ = socket.send_to(&jumble(i, size), address);
+                    let _ = socket.recv_from(&mut buffer); // read some, drop the rest
+                }
+            })
+        })
+        .collect();
+    // Senders that vanish before their reply: ICMP "port unreachable" back to the server.
+    for _ in 0..300 {
+        let gone = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        gone.send_to(b"gone", address).expect("send");
+    }
+    for flood in floods {
+        flood.join().expect("flood");
+    }
+    thread::sleep(Duration::from_millis(200));
+    assert!(server.is_running(), "the UDP server died");
+    ask(b"after the flood");
+    assert_back_to(&server, before, "udp");
+}
