@@ -15,6 +15,7 @@
 //! share ([`cli`]), name lookup ([`net`]) and the server's log and `--trace` output ([`output`]).
 
 pub mod cli;
+pub mod console;
 pub mod ctime;
 pub mod net;
 pub mod output;

@@ -53,6 +53,15 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
     anyhow::Error::new(error).context(advice.to_string())
 }
 
+/// True for the error a read or write gives when its timeout runs out (`WouldBlock` on
+/// Unix, `TimedOut` on Windows).
+pub fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 /// Lists addresses for a message: `[::1]:21567, 127.0.0.1:21567`.
 pub fn list(addresses: &[SocketAddr]) -> String {
     let texts: Vec<String> = addresses.iter().map(SocketAddr::to_string).collect();

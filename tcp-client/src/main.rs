@@ -27,6 +27,8 @@ use anyhow::{Context, anyhow, bail};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use common::console::{read_line, show};
+use common::net::is_timeout;
 use common::output::Trace;
 use common::text::Message;
 
@@ -74,13 +76,14 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     cs.set_read_timeout(Some(args.timeout))
         .context(Message::CannotSetOption.with(&[("option", &"SO_RCVTIMEO")]))?;
 
-    let mut replies = BufReader::new(Traced { stream: &cs, trace });
+    // The book's BUFSIZ: each recv() asks for at most 1024 bytes, as in the book.
+    let mut replies = BufReader::with_capacity(common::BUFSIZ, Traced { stream: &cs, trace });
     let mut input = io::stdin().lock();
     let show_prompt = io::stdin().is_terminal();
     let mut out = io::stdout().lock();
     loop {
         // data = input('> ')
-        if show_prompt && write_out(&mut out, b"> ").is_err() {
+        if show_prompt && show(&mut out, b"> ").is_err() {
             break;
         }
         let Some(line) = read_line(&mut input)? else {
@@ -94,7 +97,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         // data = cs.recv(BUFSIZ), until the reply's '\n'
         let reply = read_reply(&mut replies, args.timeout)
             .with_context(|| Message::NoReplyFrom.with(&[("server", &server)]))?;
-        if write_out(&mut out, &reply).is_err() {
+        if show(&mut out, &reply).is_err() {
             // stdout is closed (`tcp-client | head -1`): nobody is reading, so stop quietly.
             break;
         }
@@ -150,22 +153,6 @@ fn connect(addresses: &[SocketAddr], timeout: Duration, trace: Trace) -> anyhow:
     }
 }
 
-/// Reads one line of input, without its `\n` (or `\r\n`). `None` ends the client: end of
-/// input, or an empty line, as in the book.
-fn read_line(input: &mut impl BufRead) -> anyhow::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    input
-        .read_until(b'\n', &mut line)
-        .context(Message::CannotReadInput.text())?;
-    if line.last() == Some(&b'\n') {
-        line.pop();
-    }
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Ok((!line.is_empty()).then_some(line))
-}
-
 /// `cs.send(data)`: the line and its `\n`, in one write.
 fn send_line(mut cs: &TcpStream, line: &[u8], trace: Trace) -> io::Result<()> {
     let mut message = Vec::with_capacity(line.len() + 1);
@@ -182,12 +169,7 @@ fn read_reply(replies: &mut impl BufRead, timeout: Duration) -> anyhow::Result<V
     let mut reply = Vec::new();
     match replies.read_until(b'\n', &mut reply) {
         Ok(_) => Ok(reply),
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
+        Err(error) if is_timeout(&error) => {
             let secs = timeout.as_secs_f64();
             Err(anyhow!(Message::ReplyTimedOut.with(&[("secs", &secs)])))
         }
@@ -219,12 +201,6 @@ fn server_has_closed(replies: &BufReader<Traced<'_>>) -> bool {
         Ok(_) => false,
         Err(error) => error.kind() != io::ErrorKind::WouldBlock,
     }
-}
-
-/// Writes to stdout and flushes, so each reply shows at once.
-fn write_out(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
-    out.write_all(bytes)?;
-    out.flush()
 }
 
 /// The socket as a reader that reports each `recv()` to `--trace`.

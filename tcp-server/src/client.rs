@@ -6,6 +6,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use common::net::is_timeout;
 use common::text::Message;
 use common::utf8::Utf8HoldBack;
 
@@ -102,15 +103,6 @@ impl fmt::Display for Ending {
         };
         f.write_str(&text)
     }
-}
-
-/// True for the error a read or write gives when its timeout runs out (`WouldBlock` on
-/// Unix, `TimedOut` on Windows).
-pub fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// Serves one client on a blocking socket until it leaves: the book's inner loop, used by

@@ -54,6 +54,26 @@ fn client(server: &Server, input: &str) -> tests::Finished {
 }
 
 #[test]
+fn the_stamp_is_local_time_and_honours_tz() {
+    // A POSIX zone eight hours east of UTC, which needs no zone database.
+    let mut east = tests::command("tcp-server");
+    east.env("TZ", "CST-8");
+    let server = Server::start_with(east, &[]);
+    let mut stream = raw(server.address);
+    stream.write_all(b"what time is it?").expect("send");
+    let reply = read_exactly(&mut stream, 27 + 16);
+    let stamp = std::str::from_utf8(&reply[1..25]).expect("text");
+    let shown =
+        chrono::NaiveDateTime::parse_from_str(stamp, "%a %b %e %H:%M:%S %Y").expect("ctime");
+    let utc = chrono::Utc::now().naive_utc();
+    let ahead = (shown - utc).num_seconds();
+    assert!(
+        (8 * 3600 - 60..=8 * 3600 + 60).contains(&ahead),
+        "{stamp} is {ahead} s from UTC"
+    );
+}
+
+#[test]
 fn first_line_names_the_bound_address() {
     let server = Server::start("tcp-server", &[]);
     assert_eq!(server.address.ip().to_string(), "127.0.0.1");

@@ -15,7 +15,7 @@
 //! `--retries` times, and then says so.
 
 use std::fmt::Display;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -26,6 +26,8 @@ use clap::builder::RangedU64ValueParser;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::{MAX_UDP_BUFSIZE_V6, check_udp_bufsize, exit_with_usage_error};
+use common::console::{read_line, show};
+use common::net::is_timeout;
 use common::output::Trace;
 use common::reply::STAMP_LEN;
 use common::text::Message;
@@ -86,7 +88,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut some_line_not_sent = false;
     loop {
         // data = input('> ')
-        if show_prompt && write_out(&mut out, b"> ").is_err() {
+        if show_prompt && show(&mut out, b"> ").is_err() {
             break;
         }
         let Some(line) = read_line(&mut input)? else {
@@ -102,7 +104,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         // cs.sendto(data, ADDR); data, ADDR = cs.recvfrom(BUFSIZ)
         let mut reply = server.exchange(&line)?;
         reply.push(b'\n');
-        if write_out(&mut out, &reply).is_err() {
+        if show(&mut out, &reply).is_err() {
             // stdout is closed (`udp-client | head -1`): nobody is reading, so stop quietly.
             break;
         }
@@ -285,37 +287,6 @@ fn is_reply_to(line: &[u8], reply: &[u8]) -> bool {
     stamped && line.starts_with(&reply[STAMP_LEN..])
 }
 
-/// True for the error a read gives when its timeout runs out (`WouldBlock` on Unix,
-/// `TimedOut` on Windows).
-fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
-/// Reads one line of input, without its `\n` (or `\r\n`). `None` ends the client: end of
-/// input, or an empty line, as in the book.
-fn read_line(input: &mut impl BufRead) -> anyhow::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    input
-        .read_until(b'\n', &mut line)
-        .context(Message::CannotReadInput.text())?;
-    if line.last() == Some(&b'\n') {
-        line.pop();
-    }
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Ok((!line.is_empty()).then_some(line))
-}
-
-/// Writes to stdout and flushes, so each reply shows at once.
-fn write_out(out: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
-    out.write_all(bytes)?;
-    out.flush()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,15 +300,5 @@ mod tests {
         assert!(!is_reply_to(b"hello", &reply(b"older line")));
         assert!(!is_reply_to(b"hello", &reply(b"hello!")));
         assert!(!is_reply_to(b"hello", b"hello"));
-    }
-
-    #[test]
-    fn read_line_drops_the_newline_and_a_carriage_return() {
-        let mut input = &b"one\r\ntwo\n\nthree"[..];
-        assert_eq!(read_line(&mut input).unwrap(), Some(b"one".to_vec()));
-        assert_eq!(read_line(&mut input).unwrap(), Some(b"two".to_vec()));
-        assert_eq!(read_line(&mut input).unwrap(), None);
-        assert_eq!(read_line(&mut input).unwrap(), Some(b"three".to_vec()));
-        assert_eq!(read_line(&mut input).unwrap(), None);
     }
 }
