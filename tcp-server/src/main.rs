@@ -64,7 +64,7 @@ struct Args {
     bufsize: usize,
 
     /// Length of the queue of connections not yet accepted (the book's listen(5))
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(1..=65535))]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(0..=65535))]
     backlog: i32,
 
     /// Most clients served at once (threaded and event modes); one more is told the server

@@ -574,3 +574,37 @@ fn an_interactive_client_keeps_its_connection_between_lines() {
         .count();
     assert_eq!(connects, 1);
 }
+
+#[test]
+fn a_reader_that_falls_behind_still_gets_every_byte() {
+    for mode in MODES {
+        let server = server(mode, &[]);
+        let stream = raw(server.address);
+        let mut reader = stream.try_clone().expect("clone");
+        // 8 MiB of letters (no `[`), sent while nobody reads the replies: the server's
+        // writes fill up, and what it could not send yet must wait, not vanish.
+        let data: Vec<u8> = (0..8 * 1024 * 1024)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        let sent = data.clone();
+        let writer = thread::spawn(move || {
+            let mut stream = stream;
+            stream.write_all(&sent).expect("send");
+            stream.shutdown(Shutdown::Write).expect("half-close");
+        });
+        thread::sleep(Duration::from_millis(500));
+        let replies = read_to_close(&mut reader);
+        writer.join().expect("writer");
+        let back: Vec<u8> = replies
+            .split(|&b| b == b'[')
+            .skip(1)
+            .flat_map(|part| data_of(&[b"[", part].concat()).to_vec())
+            .collect();
+        assert!(
+            back == data,
+            "{mode}: {} of {} bytes came back",
+            back.len(),
+            data.len()
+        );
+    }
+}
