@@ -29,10 +29,16 @@ thread_local! {
 
 /// The current local time in ctime form: `Wed Nov 25 17:28:42 2026`.
 pub fn ctime() -> String {
+    with_ctime(str::to_owned)
+}
+
+/// Hands the current ctime text to `use_it` without copying it: the server stamps every
+/// reply this way, straight into the reply's buffer.
+pub fn with_ctime<T>(use_it: impl FnOnce(&str) -> T) -> T {
     let second = match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(since_epoch) => since_epoch.as_secs() as i64,
         // A clock set before 1970: don't cache, just format.
-        Err(_) => return ctime_of(&Local::now()),
+        Err(_) => return use_it(&ctime_of(&Local::now())),
     };
     LAST_STAMP.with_borrow_mut(|(cached_second, text)| {
         if *cached_second != second {
@@ -42,7 +48,7 @@ pub fn ctime() -> String {
             };
             *cached_second = second;
         }
-        text.clone()
+        use_it(text)
     })
 }
 

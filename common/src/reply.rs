@@ -8,7 +8,7 @@ pub const STAMP_LEN: usize = 27;
 pub fn reply(data: &[u8]) -> Vec<u8> {
     let mut reply = Vec::with_capacity(STAMP_LEN + data.len());
     reply.push(b'[');
-    reply.extend_from_slice(crate::ctime().as_bytes());
+    crate::ctime::with_ctime(|now| reply.extend_from_slice(now.as_bytes()));
     reply.extend_from_slice(b"] ");
     reply.extend_from_slice(data);
     reply
