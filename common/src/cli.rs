@@ -12,11 +12,11 @@ use crate::text::Message;
 /// The options every program takes besides its own `--host`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Shared {
-    /// Port number (0 lets the system pick a free one; the server prints it)
+    /// Port number (the book's 21567); a server given 0 picks a free one and prints it
     #[arg(long, default_value_t = PORT)]
     pub port: u16,
 
-    /// Print each socket call to stderr as it happens: socket(), bind(), listen(5), ...
+    /// Print each socket call to stderr as it happens: socket(), bind(), recv(1024), ...
     #[arg(long)]
     pub trace: bool,
 }
