@@ -62,8 +62,17 @@ struct Client<'a> {
     stalled_since: Option<Instant>,
     /// The client has half-closed: close once `unsent` is out.
     finished_sending: bool,
-    /// The last turn stopped reading at `READS_PER_TURN`: there may be more to read.
-    more_to_read: bool,
+}
+
+/// What one client's turn in the loop came to.
+enum Turn {
+    /// Nothing more to do until its socket is ready again.
+    Waiting,
+    /// It stopped at `READS_PER_TURN` with more perhaps waiting: it gets another turn next
+    /// time round, since the system will not say "readable" again for bytes already there.
+    MoreToRead,
+    /// The connection ended.
+    Ended(Ending),
 }
 
 /// Runs the event loop forever (it returns only if the loop cannot be set up).
@@ -86,11 +95,14 @@ pub fn serve(server: &Server) -> anyhow::Result<()> {
     let mut accept_pause = Duration::from_millis(10);
     let mut accept_again_at: Option<Instant> = None;
     let mut last_sweep = Instant::now();
+    // Clients cut short by READS_PER_TURN, who get their next turn without waiting.
+    let mut cut_short: Vec<Token> = Vec::new();
+    let mut ready: Vec<Token> = Vec::new();
 
     server.log.event(Message::WaitingForConnection, &[]);
     loop {
         // Wait until a socket is ready (or a timer is due).
-        let timeout = next_wake(server, &clients, accept_again_at);
+        let timeout = next_wake(server, &clients, !cut_short.is_empty(), accept_again_at);
         if let Err(error) = poll.poll(&mut events, timeout) {
             if error.kind() != io::ErrorKind::Interrupted {
                 server
@@ -100,20 +112,15 @@ pub fn serve(server: &Server) -> anyhow::Result<()> {
             continue;
         }
 
-        let mut ready: Vec<Token> = events.iter().map(|event| event.token()).collect();
-        // Clients cut short by READS_PER_TURN last time get their next turn now.
-        ready.extend(
-            clients
-                .iter()
-                .filter(|(_, client)| client.more_to_read)
-                .map(|(&token, _)| token),
-        );
+        ready.clear();
+        ready.extend(events.iter().map(|event| event.token()));
+        ready.append(&mut cut_short);
         if accept_again_at.is_some_and(|at| Instant::now() >= at) {
             accept_again_at = None;
             ready.push(LISTENER);
         }
 
-        for token in ready {
+        for &token in &ready {
             if token == LISTENER {
                 if accept_again_at.is_some() {
                     continue;
@@ -131,8 +138,10 @@ pub fn serve(server: &Server) -> anyhow::Result<()> {
             let Some(client) = clients.get_mut(&token) else {
                 continue; // closed earlier in this turn
             };
-            if let Some(ending) = client.on_ready(server, &mut buffer) {
-                close(server, &poll, &mut clients, token, ending);
+            match client.on_ready(server, &mut buffer) {
+                Turn::Waiting => {}
+                Turn::MoreToRead => cut_short.push(token),
+                Turn::Ended(ending) => close(server, &poll, &mut clients, token, ending),
             }
         }
 
@@ -184,7 +193,6 @@ fn accept_all<'a>(
             last_heard: Instant::now(),
             stalled_since: None,
             finished_sending: false,
-            more_to_read: false,
         };
         clients.insert(token, client);
     }
@@ -192,18 +200,15 @@ fn accept_all<'a>(
 
 impl Client<'_> {
     /// The socket is ready: send what is waiting, then read (and answer) what arrived.
-    /// Returns why the connection ended, if it did.
-    fn on_ready(&mut self, server: &Server, buffer: &mut [u8]) -> Option<Ending> {
+    fn on_ready(&mut self, server: &Server, buffer: &mut [u8]) -> Turn {
         if let Err(error) = self.send_unsent(server) {
-            return Some(Ending::from_error(error));
+            return Turn::Ended(Ending::from_error(error));
         }
-        self.more_to_read = false;
         let mut reads = 0;
         // Read only while the client keeps up with its replies.
         while !self.finished_sending && self.unsent.len() < MAX_UNSENT {
             if reads == READS_PER_TURN {
-                self.more_to_read = true;
-                break;
+                return Turn::MoreToRead;
             }
             reads += 1;
             // data = cs.recv(BUFSIZ)
@@ -218,15 +223,18 @@ impl Client<'_> {
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Some(Ending::from_error(error)),
+                Err(error) => return Turn::Ended(Ending::from_error(error)),
             };
             if let Some(reply) = reply {
                 if let Err(error) = self.send(server, reply) {
-                    return Some(Ending::from_error(error));
+                    return Turn::Ended(Ending::from_error(error));
                 }
             }
         }
-        (self.finished_sending && self.unsent.is_empty()).then_some(Ending::Left)
+        match self.finished_sending && self.unsent.is_empty() {
+            true => Turn::Ended(Ending::Left),
+            false => Turn::Waiting,
+        }
     }
 
     /// `cs.send(reply)`: in one write if the socket takes it; what it does not take waits in
@@ -308,9 +316,10 @@ fn overdue(server: &Server, clients: &HashMap<Token, Client<'_>>) -> Vec<(Token,
 fn next_wake(
     server: &Server,
     clients: &HashMap<Token, Client<'_>>,
+    more_to_read: bool,
     accept_again_at: Option<Instant>,
 ) -> Option<Duration> {
-    if clients.values().any(|client| client.more_to_read) {
+    if more_to_read {
         return Some(Duration::ZERO);
     }
     let mut wake = None;
