@@ -21,6 +21,13 @@ pub struct Shared {
     pub trace: bool,
 }
 
+impl Shared {
+    /// Where `--trace` sends each socket call (nowhere, without the flag).
+    pub fn trace(&self) -> crate::output::Trace {
+        crate::output::Trace { on: self.trace }
+    }
+}
+
 /// The largest `--bufsize` the UDP programs take over IPv4: a reply must fit in one datagram,
 /// whose data is at most 65,507 bytes over IPv4, and the stamp takes 27 of them.
 pub const MAX_UDP_BUFSIZE_V4: usize = 65_507 - crate::reply::STAMP_LEN;

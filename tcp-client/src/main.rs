@@ -60,9 +60,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trace = Trace {
-        on: args.shared.trace,
-    };
+    let trace = args.shared.trace();
     let (host, port) = (args.host.as_str(), args.shared.port);
     let addresses = common::net::resolve(host, port)?;
 

@@ -118,9 +118,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trace = Trace {
-        on: args.shared.trace,
-    };
+    let trace = args.shared.trace();
     let address = common::net::resolve(&args.host, args.shared.port)?[0];
 
     // The book's three steps: ss = socket(), ss.bind(ADDR), ss.listen(5).

@@ -357,11 +357,6 @@ impl Interactive {
         self.stdout.wait_for(needle, PATIENCE)
     }
 
-    /// Every output line so far.
-    pub fn output(&self) -> Vec<String> {
-        self.stdout.all()
-    }
-
     /// Closes stdin (end of input) and waits for the exit status.
     pub fn finish(mut self) -> (ExitStatus, Vec<String>) {
         drop(self.stdin.take());
@@ -376,6 +371,31 @@ impl Drop for Interactive {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs a client whose stdout is closed once its first reply begins, as in
+/// `client < lines | head -1`, with more lines still to come; returns its exit status and
+/// everything it wrote to stderr.
+pub fn run_with_stdout_closed_early(program: &str, args: &[&str]) -> (ExitStatus, String) {
+    let mut child = command(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the client starts");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let stderr = collect(child.stderr.take().expect("piped stderr"));
+    stdin.write_all(b"one\n").expect("type a line");
+    let mut first = [0; 10];
+    stdout.read_exact(&mut first).expect("a reply begins");
+    drop(stdout); // what `head -1` does once it has its line
+    let _ = stdin.write_all(b"two\nthree\nfour\n");
+    drop(stdin);
+    let status = wait_or_kill(&mut child, PATIENCE);
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    (status, stderr)
 }
 
 /// Checks that `reply` is `[ctime] data` with a ctime close to now (in UTC), and returns the

@@ -514,28 +514,8 @@ fn server_quiet() -> Server {
 #[test]
 fn a_closed_stdout_ends_the_client_quietly() {
     let server = server("threaded", &[]);
-    let mut client = std::process::Command::new(tests::binary("tcp-client"));
-    client
-        .args(["--port", &server.port()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = client.spawn().expect("start");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut stdout = child.stdout.take().expect("stdout");
-    stdin.write_all(b"one\n").expect("type");
-    let mut first = [0; 10];
-    stdout.read_exact(&mut first).expect("a reply begins");
-    drop(stdout); // like `| head -1`
-    let _ = stdin.write_all(b"two\nthree\nfour\n");
-    let status = tests::wait_or_kill(&mut child, PATIENCE);
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("stderr");
+    let (status, stderr) =
+        tests::run_with_stdout_closed_early("tcp-client", &["--port", &server.port()]);
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }

@@ -73,9 +73,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trace = Trace {
-        on: args.shared.trace,
-    };
+    let trace = args.shared.trace();
     let addresses = common::net::resolve(&args.host, args.shared.port)?;
     if let Err(message) = check_udp_bufsize(args.bufsize, &addresses[0]) {
         exit_with_usage_error::<Args>(message);

@@ -74,9 +74,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trace = Trace {
-        on: args.shared.trace,
-    };
+    let trace = args.shared.trace();
     let address = common::net::resolve(&args.host, args.shared.port)?[0];
     if let Err(message) = check_udp_bufsize(args.bufsize, &address) {
         exit_with_usage_error::<Args>(message);
