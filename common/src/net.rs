@@ -107,6 +107,24 @@ mod tests {
     }
 
     #[test]
+    fn bind_errors_say_what_to_do() {
+        let address: SocketAddr = "192.0.2.1:80".parse().unwrap();
+        let not_here = format!(
+            "{:#}",
+            bind_error(address, io::ErrorKind::AddrNotAvailable.into())
+        );
+        assert!(not_here.contains("--host 127.0.0.1"), "{not_here}");
+        let denied = format!(
+            "{:#}",
+            bind_error(address, io::ErrorKind::PermissionDenied.into())
+        );
+        assert!(
+            denied.contains("above 1023") && denied.contains("--port"),
+            "{denied}"
+        );
+    }
+
+    #[test]
     fn address_in_use_suggests_another_port() {
         let address: SocketAddr = "127.0.0.1:21567".parse().unwrap();
         let error = bind_error(address, io::ErrorKind::AddrInUse.into());

@@ -415,7 +415,7 @@ fn no_server_says_connection_refused_and_what_to_start() {
 
 #[test]
 fn an_unknown_host_is_named() {
-    for program in ["tcp-client", "tcp-server"] {
+    for program in ["tcp-client", "tcp-server", "udp-client", "udp-server"] {
         let done = run(program, &["--host", "no-such-host.invalid"], b"", PATIENCE);
         assert_eq!(done.code(), 1, "{program}");
         assert!(
@@ -449,6 +449,11 @@ fn help_version_and_bad_arguments() {
         ("--bufsize", "0"),
         ("--bufsize", "lots"),
         ("--mode", "forking"),
+        ("--backlog", "-1"),
+        ("--backlog", "many"),
+        ("--max-clients", "0"),
+        ("--idle-timeout", "soon"),
+        ("--write-timeout", "-5"),
     ] {
         let done = run("tcp-server", &[bad, value], b"", PATIENCE);
         assert_eq!(done.code(), 2, "{bad} {value}");
@@ -587,4 +592,61 @@ fn a_reader_that_falls_behind_still_gets_every_byte() {
             data.len()
         );
     }
+}
+
+#[test]
+fn a_lab_server_on_every_interface_is_reached_over_loopback() {
+    // 0.0.0.0 is every IPv4 interface; `::` every interface, IPv4 ones included.
+    let mut hosts = vec![("0.0.0.0", vec!["127.0.0.1"])];
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        hosts.push(("::", vec!["127.0.0.1", "::1"]));
+    }
+    for (host, reached_by) in hosts {
+        for mode in MODES {
+            let server = server(mode, &["--host", host]);
+            assert!(server.address.ip().is_unspecified(), "{:?}", server.log());
+            for client_host in &reached_by {
+                let done = run(
+                    "tcp-client",
+                    &["--host", client_host, "--port", &server.port()],
+                    b"from the back row\n",
+                    PATIENCE,
+                );
+                assert_eq!(done.code(), 0, "{host} via {client_host}: {}", done.stderr);
+                assert_eq!(data_of(done.lines()[0].as_bytes()), b"from the back row");
+            }
+        }
+    }
+}
+
+#[test]
+fn backlog_sets_the_listen_queue() {
+    let server = server("iterative", &["--backlog", "1", "--trace"]);
+    assert!(
+        server.wait_for_stderr("listen(1)").is_some(),
+        "{:?}",
+        server.stderr()
+    );
+    let done = client(&server, "queued\n");
+    assert_eq!(data_of(done.lines()[0].as_bytes()), b"queued");
+}
+
+#[test]
+fn a_client_closed_for_idleness_is_told_the_server_closed_the_connection() {
+    let server = server("threaded", &["--idle-timeout", "1"]);
+    let mut typing = Interactive::start("tcp-client", &["--port", &server.port()]);
+    typing.send_line("before the break");
+    assert!(typing.wait_for("] before the break").is_some());
+    server
+        .wait_for_log("idle-timeout")
+        .expect("the server closed the idle client");
+    typing.send_line("after the break");
+    let (status, stderr) = typing.finish();
+    assert_eq!(status.code(), Some(1), "{stderr:?}");
+    assert!(
+        stderr
+            .iter()
+            .any(|line| line.contains("closed the connection")),
+        "{stderr:?}"
+    );
 }

@@ -336,3 +336,37 @@ fn a_closed_stdout_ends_the_client_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn a_lab_server_on_every_interface_is_reached_over_loopback() {
+    let mut hosts = vec![("0.0.0.0", vec!["127.0.0.1"])];
+    if UdpSocket::bind("[::1]:0").is_ok() {
+        hosts.push(("::", vec!["127.0.0.1", "::1"]));
+    }
+    for (host, reached_by) in hosts {
+        let server = Server::start("udp-server", &["--host", host]);
+        assert!(server.address.ip().is_unspecified(), "{:?}", server.log());
+        for client_host in reached_by {
+            let done = client(&server, &["--host", client_host], "from the back row\n");
+            assert_eq!(done.code(), 0, "{host} via {client_host}: {}", done.stderr);
+            assert_eq!(data_of(done.lines()[0].as_bytes()), b"from the back row");
+        }
+    }
+}
+
+#[test]
+fn retries_zero_sends_once() {
+    let mute = socket();
+    let port = mute.local_addr().expect("address").port().to_string();
+    let args = ["--port", &port, "--timeout", "0.3", "--retries", "0"];
+    let done = run("udp-client", &args, b"just once\n", PATIENCE);
+    assert_eq!(done.code(), 1);
+    assert!(done.stderr.contains("1 tries"), "{}", done.stderr);
+    mute.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut buffer = [0; 64];
+    let copies = (0..3)
+        .filter(|_| mute.recv_from(&mut buffer).is_ok())
+        .count();
+    assert_eq!(copies, 1);
+}
