@@ -130,6 +130,8 @@ struct Server {
     retries: u32,
     /// `--trace` output.
     trace: Trace,
+    /// Room for the largest datagram, made once rather than for every line.
+    buffer: Vec<u8>,
 }
 
 /// How one wait for a reply ended.
@@ -158,6 +160,7 @@ impl Server {
             timeout,
             retries,
             trace,
+            buffer: vec![0; LARGEST_DATAGRAM],
         })
     }
 
@@ -187,6 +190,8 @@ impl Server {
                     "no reply within {} s",
                     self.timeout.as_secs_f64()
                 )),
+                // A refusal from an address we then leave for the next one was not a try at
+                // the server: it does not count against --retries.
                 Wait::Refused if self.try_next_address()? => tries -= 1,
                 Wait::Refused => refused = true,
             }
@@ -195,9 +200,8 @@ impl Server {
     }
 
     /// Waits up to `--timeout` for the reply to `line`, passing over anything else.
-    fn wait_for_reply(&self, line: &[u8]) -> anyhow::Result<Wait> {
+    fn wait_for_reply(&mut self, line: &[u8]) -> anyhow::Result<Wait> {
         let deadline = Instant::now() + self.timeout;
-        let mut buffer = vec![0; LARGEST_DATAGRAM];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -205,7 +209,7 @@ impl Server {
             }
             self.cs.set_read_timeout(Some(left))?;
             // data, ADDR = cs.recvfrom(BUFSIZ)
-            let (received, sender) = match self.cs.recv_from(&mut buffer) {
+            let (received, sender) = match self.cs.recv_from(&mut self.buffer) {
                 Ok(received) => received,
                 Err(error) if is_timeout(&error) => return Ok(Wait::Silence),
                 Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
@@ -218,7 +222,7 @@ impl Server {
             self.trace.call(format_args!(
                 "recvfrom({LARGEST_DATAGRAM}) -> {received} bytes from {sender}"
             ));
-            let reply = &buffer[..received];
+            let reply = &self.buffer[..received];
             // Unlike the book's client, take replies from the server only, and only the one
             // to this line: a late answer to an earlier resend would put us out of step.
             if sender != self.address {
