@@ -1,91 +1,261 @@
-//! Command-line pieces the programs share: the `--port` and `--trace` options, and the
-//! checks that turn a bad value into a usage error (exit status 2) naming that value.
+//! The command line: the options every program shares, parsers that name a bad value, and
+//! `--help` and usage errors in the reader's language. A usage error exits with status 2.
 
-use std::net::SocketAddr;
+use std::ffi::OsString;
 use std::time::Duration;
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 
-use crate::PORT;
-use crate::text::Message;
+use crate::lang::chinese;
+use crate::tr;
 
-/// The options every program takes besides its own `--host`.
+/// The options every program takes besides its own.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Shared {
-    /// Port number (the book's 21567); a server given 0 picks a free one and prints it
-    #[arg(long, default_value_t = PORT)]
-    pub port: u16,
-
-    /// Print each socket call to stderr as it happens: socket(), bind(), recv(1024), ...
-    #[arg(long)]
+    /// `--trace`: each socket call on stderr, so students watch the book's steps run.
+    #[arg(long, help = tr!(
+        "Print each socket call to stderr as it happens: socket(), bind(), recv(1024), ...",
+        "在标准错误上逐一打印每个套接字调用：socket()、bind()、recv(1024)……"
+    ))]
     pub trace: bool,
 }
 
-impl Shared {
-    /// Where `--trace` sends each socket call (nowhere, without the flag).
-    pub fn trace(&self) -> crate::output::Trace {
-        crate::output::Trace { on: self.trace }
-    }
+/// The longest time any option takes, so that no deadline overflows: a year.
+pub const MAX_SECONDS: u64 = 365 * 24 * 3600;
+
+/// Reads the command line into `T`, with `--help` and usage errors in the reader's language.
+pub fn parse<T: CommandFactory + FromArgMatches>() -> T {
+    parse_from(std::env::args_os())
 }
 
-/// The largest `--bufsize` the UDP programs take over IPv4: a reply must fit in one datagram,
-/// whose data is at most 65,507 bytes over IPv4, and the stamp takes 27 of them.
-pub const MAX_UDP_BUFSIZE_V4: usize = 65_507 - crate::reply::STAMP_LEN;
+/// [`parse`], from the given arguments (the first is the program's name).
+pub fn parse_from<T: CommandFactory + FromArgMatches>(
+    args: impl IntoIterator<Item = OsString>,
+) -> T {
+    let mut command = localized(T::command());
+    let matches: ArgMatches = command
+        .try_get_matches_from_mut(args)
+        .unwrap_or_else(|error| exit_with(error, &mut command));
+    T::from_arg_matches(&matches).unwrap_or_else(|error| exit_with(error, &mut command))
+}
 
-/// The largest `--bufsize` the UDP programs take over IPv6 (65,527 bytes of data there).
-pub const MAX_UDP_BUFSIZE_V6: usize = 65_527 - crate::reply::STAMP_LEN;
+/// Ends the program with a usage error (exit status 2) that says `message`.
+pub fn usage_error<T: CommandFactory>(message: impl std::fmt::Display) -> ! {
+    let mut command = localized(T::command());
+    let error = command.error(ErrorKind::ValueValidation, message);
+    exit_with(error, &mut command)
+}
 
-/// The largest `--bufsize` for a UDP program at `addr`, or the reason `bufsize` is refused.
-pub fn check_udp_bufsize(bufsize: usize, addr: &SocketAddr) -> Result<(), String> {
-    let (max, family) = match addr {
-        SocketAddr::V4(_) => (MAX_UDP_BUFSIZE_V4, "IPv4"),
-        SocketAddr::V6(_) => (MAX_UDP_BUFSIZE_V6, "IPv6"),
+/// `--help` and `--version` in the reader's language, and headings in Chinese for Chinese.
+fn localized(command: Command) -> Command {
+    let command = command
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help(tr!("Print help", "显示帮助")),
+        )
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help(tr!("Print version", "显示版本")),
+        );
+    if !chinese() {
+        return command;
+    }
+    command
+        .help_template("{before-help}{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}")
+        .mut_args(|arg| match arg.is_positional() {
+            true => arg.help_heading("参数"),
+            false => arg.help_heading("选项"),
+        })
+}
+
+/// Prints `error` (help and the version on stdout, exit 0) and exits; in Chinese, in words
+/// of its own, since clap's are English.
+fn exit_with(error: clap::Error, command: &mut Command) -> ! {
+    let shown = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    if shown || !chinese() {
+        error.exit();
+    }
+    let text = |kind| match error.get(kind) {
+        Some(ContextValue::String(text)) => text.clone(),
+        Some(ContextValue::Strings(texts)) => texts.join("、"),
+        _ => String::new(),
     };
-    if bufsize > max {
-        let stamp = crate::reply::STAMP_LEN;
-        let message = Message::UdpBufsizeTooLarge.with(&[
-            ("bufsize", &bufsize),
-            ("stamp", &stamp),
-            ("family", &family),
-            ("max", &max),
-        ]);
-        return Err(message.to_string());
-    }
-    Ok(())
+    let (arg, value, valid) = (
+        text(ContextKind::InvalidArg),
+        text(ContextKind::InvalidValue),
+        text(ContextKind::ValidValue),
+    );
+    let line = match error.kind() {
+        ErrorKind::ValueValidation if !arg.is_empty() => {
+            let why = std::error::Error::source(&error)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            format!("'{arg}' 的值 '{value}' 无效：{why}")
+        }
+        ErrorKind::InvalidValue if value.is_empty() => format!("'{arg}' 需要一个值"),
+        ErrorKind::InvalidValue => format!("'{arg}' 的值 '{value}' 无效；可选的值：{valid}"),
+        ErrorKind::UnknownArgument => format!("未知的参数 '{arg}'"),
+        ErrorKind::ArgumentConflict => format!("参数 '{arg}' 不能与其他参数同时使用"),
+        ErrorKind::TooManyValues => format!("多余的参数 '{value}'"),
+        _ => {
+            // A message of ours (already Chinese), or a rarer error of clap's.
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            first.trim_start_matches("error: ").to_string()
+        }
+    };
+    let usage = command.render_usage().to_string();
+    let usage = usage.trim_start_matches("Usage: ");
+    eprintln!("错误：{line}\n\n用法：{usage}\n\n更多信息请运行 '--help'。");
+    std::process::exit(2);
 }
 
-/// Ends the program with a usage error (exit status 2), in clap's own format.
-pub fn exit_with_usage_error<Cli: clap::CommandFactory>(message: impl std::fmt::Display) -> ! {
-    Cli::command()
-        .error(ErrorKind::ValueValidation, message)
-        .exit()
+/// Parses a server's `--port`: 0 to 65535, where 0 lets the system pick a free port.
+pub fn server_port(text: &str) -> Result<u16, String> {
+    text.trim().parse().map_err(|_| {
+        tr!(
+            "'{text}' is not a port: give a number from 0 to 65535 (0: any free port)",
+            "'{text}' 不是端口号：请给出 0 到 65535 之间的数（0：任选一个空闲端口）"
+        )
+    })
+}
+
+/// Parses a client's `--port`: 1 to 65535 (a client must name the server's real port).
+pub fn client_port(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(tr!(
+            "'{text}' is not a server's port: give a number from 1 to 65535, the port the server printed",
+            "'{text}' 不是服务器的端口号：请给出 1 到 65535 之间的数，即服务器打印的那个端口"
+        )),
+    }
+}
+
+/// Parses a number of bytes from 1 to `max`, such as `--bufsize 1024`.
+pub fn bytes_up_to(max: usize) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |text| match text.trim().parse::<usize>() {
+        Ok(bytes) if (1..=max).contains(&bytes) => Ok(bytes),
+        _ => Err(tr!(
+            "'{text}' is not a buffer size: give a number of bytes from 1 to {max}",
+            "'{text}' 不是缓冲区大小：请给出 1 到 {max} 之间的字节数"
+        )),
+    }
+}
+
+/// Parses a count of at least 1, such as `--max-clients 30`.
+pub fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => Err(tr!(
+            "'{text}' is not a number from 1 up",
+            "'{text}' 不是一个大于等于 1 的数"
+        )),
+    }
+}
+
+/// Parses a number of seconds from 0 up to [`MAX_SECONDS`], such as `--idle-timeout 2.5`.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let max = MAX_SECONDS;
+    let value: f64 = text.trim().parse().unwrap_or(f64::NAN);
+    if !value.is_finite() || value < 0.0 {
+        return Err(tr!(
+            "'{text}' is not a number of seconds from 0 up",
+            "'{text}' 不是一个大于等于 0 的秒数"
+        ));
+    }
+    if value > max as f64 {
+        return Err(tr!(
+            "'{text}' seconds is too long: at most {max} (a year)",
+            "'{text}' 秒太长了：最多 {max} 秒（一年）"
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
 }
 
 /// Parses a number of seconds that must be more than 0, such as `--timeout 2.5`.
 pub fn positive_seconds(text: &str) -> Result<Duration, String> {
     match seconds(text)? {
-        duration if duration.is_zero() => Err(Message::MustBePositive.text().into()),
+        duration if duration.is_zero() => Err(tr!("must be more than 0 seconds", "必须大于 0 秒")),
         duration => Ok(duration),
     }
 }
 
-/// Parses a number of seconds from 0 up, such as `--idle-timeout 0` (where 0 means never:
-/// see [`never_if_zero`]).
-pub fn seconds(text: &str) -> Result<Duration, String> {
-    let value: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| Message::NotSeconds.with(&[("text", &text)]).to_string())?;
-    if !value.is_finite() || value < 0.0 {
-        return Err(Message::NotSeconds.with(&[("text", &text)]).to_string());
+/// Where a client's server is, from the ways people write it: `tcp-client 192.168.1.5`,
+/// `tcp-client 192.168.1.5:21567`, `--host HOST[:PORT]`, `[::1]:21567`, and `--port`.
+///
+/// Returns the host and port, or the usage error when the host or port is given twice,
+/// differently.
+pub fn server_address(
+    positional: Option<&str>,
+    host: Option<&str>,
+    port: Option<u16>,
+) -> Result<(String, u16), String> {
+    let (from_positional, from_host) = (positional.map(split_port), host.map(split_port));
+    let from_positional = from_positional.transpose()?;
+    let from_host = from_host.transpose()?;
+    let hosts: Vec<String> = [&from_positional, &from_host]
+        .into_iter()
+        .flatten()
+        .map(|(host, _)| host.clone())
+        .collect();
+    let ports: Vec<u16> = [
+        from_positional.and_then(|(_, port)| port),
+        from_host.and_then(|(_, port)| port),
+        port,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let [first, second] = &hosts[..] {
+        if first != second {
+            return Err(tr!(
+                "the server is named twice, as {first} and as {second}: give it once",
+                "服务器被指定了两次（{first} 和 {second}）：请只给一次"
+            ));
+        }
     }
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| Message::SecondsTooLong.with(&[("text", &text)]).to_string())
+    if let Some(other) = ports.iter().find(|&&other| other != ports[0]) {
+        let first = ports[0];
+        return Err(tr!(
+            "the port is given twice, as {first} and as {other}: give it once",
+            "端口被指定了两次（{first} 和 {other}）：请只给一次"
+        ));
+    }
+    let host = hosts
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| crate::ADDR.0.to_string());
+    Ok((host, ports.first().copied().unwrap_or(crate::ADDR.1)))
 }
 
-/// A timeout option where 0 means "never": `None` for 0, the duration otherwise.
-pub fn never_if_zero(duration: Duration) -> Option<Duration> {
-    (!duration.is_zero()).then_some(duration)
+/// Splits `HOST:PORT` (`[IPv6]:PORT` for IPv6); a bare IPv6 address such as `::1` has no port.
+fn split_port(text: &str) -> Result<(String, Option<u16>), String> {
+    let text = text.trim();
+    let (host, port) = match text.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((host, "")) => (host, None),
+            Some((host, port)) => (host, Some(port.strip_prefix(':').unwrap_or(port))),
+            None => (text, None),
+        },
+        None => match text.split_once(':') {
+            Some((host, port)) if !port.contains(':') => (host, Some(port)),
+            _ => (text, None),
+        },
+    };
+    let port = port.map(client_port).transpose()?;
+    Ok((host.to_string(), port))
 }
 
 #[cfg(test)]
@@ -100,16 +270,32 @@ mod tests {
         assert!(positive_seconds("-1").is_err());
         assert!(positive_seconds("soon").is_err());
         assert!(positive_seconds("inf").is_err());
-        assert_eq!(seconds("0").map(never_if_zero), Ok(None));
+        assert!(positive_seconds("1e19").is_err());
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
     }
 
     #[test]
-    fn udp_bufsize_limits_follow_the_family() {
-        let v4: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let v6: SocketAddr = "[::1]:1".parse().unwrap();
-        assert!(check_udp_bufsize(65_480, &v4).is_ok());
-        assert!(check_udp_bufsize(65_481, &v4).is_err());
-        assert!(check_udp_bufsize(65_500, &v6).is_ok());
-        assert!(check_udp_bufsize(65_501, &v6).is_err());
+    fn ports_for_servers_and_clients() {
+        assert_eq!(server_port("0"), Ok(0));
+        assert!(server_port("65536").is_err());
+        assert!(client_port("0").is_err());
+        assert_eq!(client_port("21567"), Ok(21567));
+    }
+
+    #[test]
+    fn the_server_as_people_write_it() {
+        let ok = |positional, host, port| server_address(positional, host, port).unwrap();
+        let default = ("localhost".to_string(), 21567);
+        assert_eq!(ok(None, None, None), default);
+        assert_eq!(ok(Some("10.0.0.5"), None, None), ("10.0.0.5".into(), 21567));
+        assert_eq!(ok(Some("10.0.0.5:80"), None, None), ("10.0.0.5".into(), 80));
+        assert_eq!(ok(None, Some("[::1]:9"), None), ("::1".into(), 9));
+        assert_eq!(ok(None, Some("::1"), Some(9)), ("::1".into(), 9));
+        assert_eq!(ok(None, Some("[::1]"), None), ("::1".into(), 21567));
+        assert_eq!(ok(Some("h:9"), Some("h"), Some(9)), ("h".into(), 9));
+        assert!(server_address(Some("h:9"), None, Some(10)).is_err());
+        assert!(server_address(Some("a"), Some("b"), None).is_err());
+        assert!(server_address(Some("h:0"), None, None).is_err());
+        assert!(server_address(Some("h:http"), None, None).is_err());
     }
 }

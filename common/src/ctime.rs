@@ -1,7 +1,10 @@
-//! The book's timestamp: Python's `ctime()`, which is C's `ctime(3)`.
+//! The book's timestamp, Python's `ctime()` (C's `ctime(3)`), and the reply built from it.
 //!
-//! `Wed Nov 25 17:28:42 2026`: always 24 characters, local time (it honours `TZ`), English
-//! day and month names whatever the locale, and a space-padded day (`Wed Nov  5`).
+//! `Wed Nov 25 17:28:42 2026`: always 24 characters, local time, English day and month names
+//! whatever the locale, and a space-padded day (`Wed Nov  5`). On Linux and macOS local time
+//! honours `TZ`; Windows has no `TZ` and uses the zone set in its settings.
+//!
+//! The reply is `[` + ctime + `] ` + the data, byte for byte as received.
 
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -52,8 +55,38 @@ pub fn with_ctime<T>(use_it: impl FnOnce(&str) -> T) -> T {
     })
 }
 
+/// How many bytes a reply adds in front of the data: `[`, 24 of ctime, `] `.
+pub const STAMP_LEN: usize = 27;
+
+/// Builds the reply to `data`: `[Wed Nov 25 17:28:42 2026] data`, in one buffer, so that it
+/// can leave in one write.
+pub fn reply(data: &[u8]) -> Vec<u8> {
+    let mut reply = Vec::with_capacity(STAMP_LEN + data.len());
+    stamp_into(&mut reply);
+    reply.extend_from_slice(data);
+    reply
+}
+
+/// Appends `[Wed Nov 25 17:28:42 2026] ` to `out`: a server that reuses one buffer stamps
+/// replies this way without allocating.
+pub fn stamp_into(out: &mut Vec<u8>) {
+    out.push(b'[');
+    with_ctime(|now| out.extend_from_slice(now.as_bytes()));
+    out.extend_from_slice(b"] ");
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_reply_is_the_data_unchanged_behind_the_stamp() {
+        let data = b"hi \xff\x00 \xe4\xb8\xad\r\n";
+        let reply = reply(data);
+        assert_eq!(reply.len(), STAMP_LEN + data.len());
+        assert_eq!(reply[0], b'[');
+        assert_eq!(&reply[25..27], b"] ");
+        assert_eq!(&reply[27..], data);
+    }
+
     use super::*;
     use chrono::{FixedOffset, Utc};
 

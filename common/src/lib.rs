@@ -1,4 +1,4 @@
-//! What the chapter's four programs share.
+//! What the chapter's four programs share, and nothing else.
 //!
 //! The book starts every program with the same few lines:
 //!
@@ -9,24 +9,26 @@
 //! ADDR = (HOST, PORT)
 //! ```
 //!
-//! Those constants live here, next to the pieces more than one program needs: the ctime
-//! timestamp ([`ctime`]), the reply `[timestamp] data` ([`reply`]), the UTF-8 rule that keeps a
-//! reply from cutting a character in two ([`utf8`]), the command-line options the programs
-//! share ([`cli`]), name lookup ([`net`]) and the server's log and `--trace` output ([`output`]).
+//! Those constants live here, beside what more than one program needs:
+//! - [`ctime`]: the book's timestamp and the reply `[timestamp] data`;
+//! - [`lang`]: the reader's language and the [`tr!`] macro that puts both languages' words
+//!   where they are printed;
+//! - [`cli`]: the options every program takes, and `--help` and usage errors in the reader's
+//!   language;
+//! - [`net`]: finding the other side, and errors that say what to do;
+//! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving.
+//!
+//! What only one program needs lives in that program.
 
 pub mod cli;
-pub mod console;
 pub mod ctime;
+pub mod lang;
 pub mod net;
-pub mod output;
-pub mod reply;
-pub mod text;
-pub mod utf8;
+pub mod out;
 
-pub use ctime::ctime;
-pub use reply::reply;
+pub use ctime::{ctime, reply};
 
-/// The host a client talks to when given no `--host`: the book's client uses `'localhost'`.
+/// The host a client talks to when given none: the book's client uses `'localhost'`.
 ///
 /// `localhost` may resolve to `::1` before `127.0.0.1`; [`net::resolve`] tries the address a
 /// default server listens on first, so the default pair always finds each other.
@@ -39,7 +41,7 @@ pub const HOST: &str = "localhost";
 /// server by accident); a lab across machines passes `--host 0.0.0.0` (or `--host ::`).
 pub const SERVER_HOST: &str = "127.0.0.1";
 
-/// The book's port. Any free port above 1023 works; `--port 0` lets the system pick one.
+/// The book's port. Any free port above 1023 works; `--port 0` lets a server pick one.
 pub const PORT: u16 = 21567;
 
 /// The book's buffer size: the most one `recv()`/`recvfrom()` reads at a time.

@@ -1,56 +1,114 @@
-//! Finding the other side: host names to addresses, and errors that say what to do.
+//! Finding the other side, and network errors that say what to do.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use anyhow::anyhow;
+use socket2::Socket;
 
-use crate::text::Message;
+use crate::ctime::STAMP_LEN;
+use crate::lang::os_error;
+use crate::tr;
+
+/// The most data one UDP datagram carries over IPv4 (65,535 less the IP and UDP headers).
+pub const MAX_DATAGRAM_V4: usize = 65_507;
+
+/// The most data one UDP datagram carries over IPv6 (no IP header counted in its length).
+pub const MAX_DATAGRAM_V6: usize = 65_527;
 
 /// Turns `host` and `port` into the addresses to try, in the order to try them.
 ///
 /// `host` may be a name (`localhost`), an IPv4 address, or an IPv6 address with or without
-/// brackets (`::1`, `[::1]`).
+/// brackets (`::1`, `[::1]`). IPv4 addresses come first: a server started with its defaults
+/// listens on 127.0.0.1, while many systems resolve `localhost` to `::1` first.
 pub fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let found: Vec<SocketAddr> = match (bare, port).to_socket_addrs() {
+    let mut found: Vec<SocketAddr> = match (bare, port).to_socket_addrs() {
         Ok(addresses) => addresses.collect(),
-        Err(error) => {
-            let message = Message::UnknownHost.with(&[("host", &host), ("error", &error)]);
-            return Err(anyhow!("{message}"));
-        }
+        Err(_) => Vec::new(),
     };
     if found.is_empty() {
-        return Err(anyhow!(
-            "{}",
-            Message::HostHasNoAddress.with(&[("host", &host)])
-        ));
+        return Err(anyhow!(tr!(
+            "unknown host '{host}': no such host; check the spelling, or give an IP address such as 127.0.0.1",
+            "未知主机 '{host}'：找不到该主机（no such host）；请检查拼写，或直接给出 IP 地址，例如 127.0.0.1"
+        )));
     }
-    Ok(ipv4_first(found))
+    found.sort_by_key(SocketAddr::is_ipv6);
+    Ok(found)
 }
 
-/// Puts IPv4 addresses first, keeping the resolver's order otherwise.
-///
-/// A server started with its defaults listens on 127.0.0.1, but many systems resolve
-/// `localhost` to `::1` first. Trying IPv4 first means the default client finds the default
-/// server at once; a server on `::1` is still found, as the next address tried.
-pub fn ipv4_first(mut addresses: Vec<SocketAddr>) -> Vec<SocketAddr> {
-    addresses.sort_by_key(|address| address.is_ipv6());
-    addresses
+/// Lets a socket bound to `::` (every interface) hear IPv4 clients too, on every system:
+/// Linux does by default, Windows and the BSDs do not.
+pub fn hear_ipv4_too(socket: &Socket, address: SocketAddr) -> anyhow::Result<()> {
+    if address.is_ipv6() && address.ip().is_unspecified() {
+        socket
+            .set_only_v6(false)
+            .map_err(|error| cannot_set("IPV6_V6ONLY", &error))?;
+        crate::trace!("setsockopt(IPV6_V6ONLY, 0)");
+    }
+    Ok(())
+}
+
+/// This machine's addresses that a server bound to `bound` can be reached at from other
+/// machines: none unless it is bound to every interface (`0.0.0.0`, or `::` for both
+/// families); loopback and link-local addresses left out.
+pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
+    if !bound.ip().is_unspecified() {
+        return Vec::new();
+    }
+    let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
+    let mut ips: Vec<IpAddr> = interfaces
+        .iter()
+        .filter(|interface| !interface.is_loopback() && !interface.is_link_local())
+        .map(if_addrs::Interface::ip)
+        .filter(|ip| bound.is_ipv6() || ip.is_ipv4())
+        .collect();
+    ips.sort_by_key(IpAddr::is_ipv6);
+    ips.dedup();
+    ips
+}
+
+/// The command a student types to reach a server at `ip` and `port`:
+/// `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
+pub fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
+    match port == crate::PORT {
+        true => format!("{client} --host {ip}"),
+        false => format!("{client} --host {ip} --port {port}"),
+    }
+}
+
+/// The error for a socket option that could not be set.
+pub fn cannot_set(option: &str, error: &io::Error) -> anyhow::Error {
+    let error = os_error(error);
+    anyhow!(tr!(
+        "cannot set {option}: {error}",
+        "无法设置 {option}：{error}"
+    ))
 }
 
 /// Explains why binding `address` failed, and what to do about it.
 pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
     let port = address.port();
     let next = port.wrapping_add(1).max(1024);
-    let message = match error.kind() {
-        io::ErrorKind::AddrInUse => Message::AddressInUse,
-        io::ErrorKind::AddrNotAvailable => Message::AddressNotHere,
-        io::ErrorKind::PermissionDenied => Message::PortNeedsAdmin,
-        _ => Message::CannotBind,
-    };
-    let advice = message.with(&[("address", &address), ("port", &port), ("next", &next)]);
-    anyhow::Error::new(error).context(advice.to_string())
+    let reason = os_error(&error);
+    anyhow!(match error.kind() {
+        io::ErrorKind::AddrInUse => tr!(
+            "address {address} is already in use: another server is running on port {port}; stop it, or choose another port with --port (for example --port {next})",
+            "地址 {address} 已被占用（address already in use）：端口 {port} 上已有服务器在运行；请停止它，或用 --port 换一个端口（例如 --port {next}）"
+        ),
+        io::ErrorKind::AddrNotAvailable => tr!(
+            "cannot bind {address}: that address does not belong to this machine; use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface)",
+            "无法绑定 {address}：该地址不属于本机；请用 --host 127.0.0.1（仅本机）或 --host 0.0.0.0（所有网络接口）"
+        ),
+        io::ErrorKind::PermissionDenied => tr!(
+            "cannot bind {address}: permission denied (ports below 1024 need administrator rights); choose a port above 1023 with --port",
+            "无法绑定 {address}：权限不足（1024 以下的端口需要管理员权限）；请用 --port 选择 1023 以上的端口"
+        ),
+        _ => tr!(
+            "cannot bind {address}: {reason}",
+            "无法绑定 {address}：{reason}"
+        ),
+    })
 }
 
 /// True for the error a read or write gives when its timeout runs out (`WouldBlock` on
@@ -62,10 +120,52 @@ pub fn is_timeout(error: &io::Error) -> bool {
     )
 }
 
-/// Lists addresses for a message: `[::1]:21567, 127.0.0.1:21567`.
-pub fn list(addresses: &[SocketAddr]) -> String {
-    let texts: Vec<String> = addresses.iter().map(SocketAddr::to_string).collect();
-    texts.join(", ")
+/// True when a UDP socket was told that its peer's port refused a datagram (an ICMP "port
+/// unreachable"): "connection refused" on Linux and macOS, "connection reset" on Windows.
+pub fn is_refused(error: &io::Error) -> bool {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => true,
+        // Windows reports ICMP port unreachable on a UDP socket as WSAECONNRESET.
+        io::ErrorKind::ConnectionReset => cfg!(windows),
+        _ => false,
+    }
+}
+
+/// True when the process or the system is out of file descriptors (handles, on Windows).
+pub fn is_out_of_files(error: &io::Error) -> bool {
+    // EMFILE and ENFILE on Linux and macOS; WSAEMFILE on Windows.
+    let codes: &[i32] = if cfg!(windows) { &[10024] } else { &[23, 24] };
+    error
+        .raw_os_error()
+        .is_some_and(|code| codes.contains(&code))
+}
+
+/// The largest `--bufsize` a UDP program takes at `address`: a reply, the stamp and the data,
+/// must fit in one datagram to every client the socket can hear. A socket on `::` hears IPv4
+/// clients too, so IPv4's smaller limit holds there.
+pub fn max_udp_bufsize(address: SocketAddr) -> usize {
+    let hears_ipv4 = address.is_ipv4() || address.ip().is_unspecified();
+    match hears_ipv4 {
+        true => MAX_DATAGRAM_V4 - STAMP_LEN,
+        false => MAX_DATAGRAM_V6 - STAMP_LEN,
+    }
+}
+
+/// Checks a UDP program's `--bufsize` against [`max_udp_bufsize`]; the usage error if too large.
+pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), String> {
+    let max = max_udp_bufsize(address);
+    let stamp = STAMP_LEN;
+    let family = match max + STAMP_LEN == MAX_DATAGRAM_V4 {
+        true => "IPv4",
+        false => "IPv6",
+    };
+    match bufsize > max {
+        true => Err(tr!(
+            "invalid value '{bufsize}' for '--bufsize': a reply ({stamp} bytes of stamp + {bufsize}) would not fit in one {family} datagram; the largest --bufsize for {address} is {max}",
+            "'--bufsize' 的值 '{bufsize}' 无效：回复（{stamp} 字节的时间戳 + {bufsize}）放不进一个 {family} 数据报；{address} 上 --bufsize 最大为 {max}"
+        )),
+        false => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -73,27 +173,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ipv4_comes_first_when_localhost_resolves_to_ipv6_first() {
-        let from_resolver: Vec<SocketAddr> = vec![
-            "[::1]:21567".parse().unwrap(),
-            "127.0.0.1:21567".parse().unwrap(),
-        ];
-        let order = ipv4_first(from_resolver);
-        assert_eq!(order[0], "127.0.0.1:21567".parse().unwrap());
-        assert_eq!(order[1], "[::1]:21567".parse().unwrap());
-    }
-
-    #[test]
-    fn addresses_resolve_with_or_without_brackets() {
+    fn ipv4_comes_first_and_brackets_are_optional() {
         assert_eq!(
             resolve("127.0.0.1", 7).unwrap(),
             vec!["127.0.0.1:7".parse().unwrap()]
         );
-        assert_eq!(resolve("::1", 7).unwrap(), vec!["[::1]:7".parse().unwrap()]);
         assert_eq!(
             resolve("[::1]", 7).unwrap(),
             vec!["[::1]:7".parse().unwrap()]
         );
+        if let Ok(all) = resolve("localhost", 7) {
+            assert!(
+                all[0].is_ipv4() || all.iter().all(SocketAddr::is_ipv6),
+                "{all:?}"
+            );
+        }
     }
 
     #[test]
@@ -108,28 +202,24 @@ mod tests {
 
     #[test]
     fn bind_errors_say_what_to_do() {
-        let address: SocketAddr = "192.0.2.1:80".parse().unwrap();
-        let not_here = format!(
-            "{:#}",
-            bind_error(address, io::ErrorKind::AddrNotAvailable.into())
-        );
-        assert!(not_here.contains("--host 127.0.0.1"), "{not_here}");
-        let denied = format!(
-            "{:#}",
-            bind_error(address, io::ErrorKind::PermissionDenied.into())
-        );
-        assert!(
-            denied.contains("above 1023") && denied.contains("--port"),
-            "{denied}"
-        );
+        let address: SocketAddr = "127.0.0.1:21567".parse().unwrap();
+        let text = |kind: io::ErrorKind| bind_error(address, kind.into()).to_string();
+        assert!(text(io::ErrorKind::AddrInUse).contains("--port 21568"));
+        assert!(text(io::ErrorKind::AddrNotAvailable).contains("--host 127.0.0.1"));
+        assert!(text(io::ErrorKind::PermissionDenied).contains("above 1023"));
     }
 
     #[test]
-    fn address_in_use_suggests_another_port() {
-        let address: SocketAddr = "127.0.0.1:21567".parse().unwrap();
-        let error = bind_error(address, io::ErrorKind::AddrInUse.into());
-        let text = format!("{error:#}");
-        assert!(text.contains("127.0.0.1:21567"), "{text}");
-        assert!(text.contains("--port"), "{text}");
+    fn udp_bufsize_limits_follow_every_client_the_socket_hears() {
+        let limit = |text: &str| max_udp_bufsize(text.parse().unwrap());
+        assert_eq!(limit("127.0.0.1:1"), 65_480);
+        assert_eq!(limit("[::1]:1"), 65_500);
+        assert_eq!(
+            limit("[::]:1"),
+            65_480,
+            "a dual-stack socket hears IPv4 too"
+        );
+        assert!(check_udp_bufsize(65_481, "[::]:1".parse().unwrap()).is_err());
+        assert!(check_udp_bufsize(65_500, "[::1]:1".parse().unwrap()).is_ok());
     }
 }

@@ -10,108 +10,175 @@
 //! ```
 //!
 //! `main` follows the book's pseudo-code: `cs = socket()`, `cs.connect(ADDR)`, then a loop of
-//! `cs.send(data)` and `cs.recv(BUFSIZ)`, and `cs.close()`.
+//! `data = input('> ')`, `cs.send(data)`, `data = cs.recv(BUFSIZ)`, and `cs.close()`.
 //!
-//! One thing differs from the book, on purpose. TCP is a stream with no message boundaries
-//! (book 16.2.3): one `recv()` may return half a reply, or two. So each line goes out with
-//! a `\n`, and the client reads the reply up to its `\n`, however many reads that takes.
-//! A line longer than the server's buffer comes back as one line with several timestamps,
-//! and the client never falls out of step.
+//! Two things differ from the book, on purpose:
+//! - **A `\n` ends each line, and each reply.** TCP is a stream with no message boundaries
+//!   (book 16.2.3): one `recv()` may return half a reply, or two. So each line goes out with a
+//!   `\n`, and the reply is read up to its `\n`, however many reads that takes. A line longer
+//!   than the server's buffer comes back as one line carrying several timestamps, and the
+//!   client never falls out of step.
+//! - **Replies are received on a thread of their own** ([`replies`]), while this one sends.
+//!   The book's loop sends a whole line before reading any reply: with a line longer than
+//!   the sockets' buffers (a few megabytes), the replies fill them, the server cannot send,
+//!   stops reading, and both sides wait for each other forever. Here the replies are printed
+//!   as they arrive, so a line of any length goes out and memory stays small.
 
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod input;
+mod replies;
+
+use std::io::{self, IsTerminal, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use common::console::{read_line, show};
-use common::net::is_timeout;
-use common::output::Trace;
-use common::text::Message;
+use common::cli::{Shared, client_port, positive_seconds, server_address, usage_error};
+use common::lang::os_error;
+use common::{out, tr, trace};
+use input::{Input, Piece};
+use replies::{Replies, Waited};
+
+/// How long the client, at the end of its input, waits to see whether the server has closed
+/// the connection on its own.
+const CLOSE_GRACE: Duration = Duration::from_millis(100);
 
 /// The chapter's TCP timestamp client: sends each line of input, prints the stamped reply.
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Start the server first: `cargo run -p tcp-server`.\n\
-    An empty line or end of input (Ctrl+D; Ctrl+Z then Enter on Windows) ends the client."
+    about = tr!(
+        "The chapter's TCP timestamp client: sends each line of input, prints the stamped reply.",
+        "本章的 TCP 时间戳客户端：发送输入的每一行，打印带时间戳的回复。"
+    ),
+    after_help = tr!(
+        "Start the server first: `cargo run -p tcp-server`. Name it as for telnet or nc: \
+         `tcp-client 192.168.1.5` or `tcp-client 192.168.1.5:21567`.\n\
+         An empty line or end of input (Ctrl+D; Ctrl+Z then Enter on Windows) ends the client.",
+        "先启动服务器：`cargo run -p tcp-server`。可以像 telnet 或 nc 那样指定服务器：\
+         `tcp-client 192.168.1.5` 或 `tcp-client 192.168.1.5:21567`。\n\
+         空行或输入结束（Ctrl+D；Windows 上 Ctrl+Z 再回车）会结束客户端。"
+    )
 )]
 struct Args {
-    /// The server's host name or address
-    #[arg(long, default_value = common::HOST)]
-    host: String,
+    /// The server as people write it for telnet and nc: `HOST` or `HOST:PORT`.
+    #[arg(value_name = "SERVER", help = tr!(
+        "The server: HOST or HOST:PORT ([::1]:21567 for IPv6), as for telnet and nc",
+        "服务器：HOST 或 HOST:PORT（IPv6 写作 [::1]:21567），和 telnet、nc 的写法一样"
+    ))]
+    server: Option<String>,
 
+    /// `--host`: the same, as an option.
+    #[arg(long, help = tr!(
+        "The server's host name or address, or HOST:PORT (default: localhost)",
+        "服务器的主机名或地址，或 HOST:PORT（默认：localhost）"
+    ))]
+    host: Option<String>,
+
+    /// `--port`: the server's port.
+    #[arg(long, value_parser = client_port, help = tr!(
+        "The server's port (default: the book's 21567)",
+        "服务器的端口（默认：书中的 21567）"
+    ))]
+    port: Option<u16>,
+
+    /// `--trace` and what every program takes.
     #[command(flatten)]
-    shared: common::cli::Shared,
+    shared: Shared,
 
-    /// Seconds to wait for the connection, and for each reply
-    #[arg(long, value_name = "SECS", default_value = "10",
-          value_parser = common::cli::positive_seconds)]
+    /// `--timeout`: how long the connect may take.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = positive_seconds, help = tr!(
+        "Seconds to wait for the connection (at most a year)",
+        "等待连接建立的秒数（最多一年）"
+    ))]
     timeout: Duration,
+
+    /// `--reply-timeout`: how long a reply may take; without it, as long as the connection lasts.
+    #[arg(long, value_name = "SECS", value_parser = positive_seconds, help = tr!(
+        "Seconds to wait for each reply before giving up (default: as long as the connection lasts, as the book's client does)",
+        "每个回复最多等待的秒数，超过就放弃（默认：只要连接还在就一直等，和书中的客户端一样）"
+    ))]
+    reply_timeout: Option<Duration>,
 }
 
 fn main() -> ExitCode {
-    common::output::one_line_panics("tcp-client");
-    let args = Args::parse();
-    common::output::exit_status("tcp-client", run(args))
+    out::one_line_panics("tcp-client");
+    let args: Args = common::cli::parse();
+    out::start(false, args.shared.trace);
+    out::exit_status("tcp-client", run(&args))
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trace = args.shared.trace();
-    let (host, port) = (args.host.as_str(), args.shared.port);
-    let addresses = common::net::resolve(host, port)?;
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (host, port) = server_address(args.server.as_deref(), args.host.as_deref(), args.port)
+        .unwrap_or_else(|message| usage_error::<Args>(message));
+    let addresses = common::net::resolve(&host, port)?;
 
     // cs = socket(AF_INET, SOCK_STREAM); cs.connect(ADDR)
-    let cs = connect(&addresses, args.timeout, trace)
-        .with_context(|| Message::CannotConnect.with(&[("host", &host), ("port", &port)]))?;
-    let server = cs.peer_addr().context(Message::CannotReadAddress.text())?;
-    // Each line leaves at once (no Nagle delay), and no reply is waited for forever.
+    let cs = connect(&host, port, &addresses, args.timeout)?;
+    let server = cs.peer_addr().map_err(|error| anyhow!(os_error(&error)))?;
+    // Each line leaves at once, not held back by Nagle's algorithm.
     cs.set_nodelay(true)
-        .context(Message::CannotSetOption.with(&[("option", &"TCP_NODELAY")]))?;
-    cs.set_read_timeout(Some(args.timeout))
-        .context(Message::CannotSetOption.with(&[("option", &"SO_RCVTIMEO")]))?;
+        .map_err(|error| common::net::cannot_set("TCP_NODELAY", &error))?;
 
-    // The book's BUFSIZ: each recv() asks for at most 1024 bytes, as in the book.
-    let mut replies = BufReader::with_capacity(common::BUFSIZ, Traced { stream: &cs, trace });
-    let mut input = io::stdin().lock();
-    let show_prompt = io::stdin().is_terminal();
-    let mut out = io::stdout().lock();
+    // data = cs.recv(BUFSIZ), on a thread of its own: each reply is printed as it arrives.
+    let replies = Replies::start(&cs, server)?;
+    let on_terminal = io::stdin().is_terminal();
+    let mut input = Input::new(io::stdin().lock());
+    let mut piece = Vec::new();
     loop {
         // data = input('> ')
-        if show_prompt && show(&mut out, b"> ").is_err() {
+        if on_terminal && out::print_now(b"> ").is_err() {
+            return Ok(ExitCode::SUCCESS); // stdout is closed: nobody is reading
+        }
+        let first = input.next_piece(&mut piece, true)?;
+        if first == Piece::Stop {
+            if on_terminal {
+                let _ = out::print_now(b"\n"); // after Ctrl+D, the shell's prompt starts on a line of its own
+            }
             break;
         }
-        let Some(line) = read_line(&mut input)? else {
-            break;
-        };
-
-        // cs.send(data)
-        send_line(&cs, &line, trace)
-            .with_context(|| Message::CannotSend.with(&[("server", &server)]))?;
-
-        // data = cs.recv(BUFSIZ), until the reply's '\n'
-        let reply = read_reply(&mut replies, args.timeout)
-            .with_context(|| Message::NoReplyFrom.with(&[("server", &server)]))?;
-        if show(&mut out, &reply).is_err() {
-            // stdout is closed (`tcp-client | head -1`): nobody is reading, so stop quietly.
-            break;
+        // cs.send(data): the line and its '\n', in one write, or in pieces if it is long
+        let reply_number = replies.expect_one_more();
+        let mut last = first;
+        loop {
+            send(&cs, &piece, server, &replies)?;
+            if last == Piece::LineEnd {
+                break;
+            }
+            last = input.next_piece(&mut piece, false)?;
         }
-        if !reply.ends_with(b"\n") || server_has_closed(&replies) {
-            bail!(Message::ServerClosed.with(&[("server", &server)]));
+        // ... data = cs.recv(BUFSIZ), up to the reply's '\n'
+        match replies.wait_for(reply_number, args.reply_timeout, on_terminal) {
+            Waited::Reply => {}
+            Waited::StdoutClosed => return Ok(ExitCode::SUCCESS),
+            Waited::Failed(error) => return Err(error),
+        }
+        if replies.server_has_closed(&cs, Duration::ZERO) {
+            bail!(closed_by_server(server));
         }
     }
+    // A server that closes after its last reply (a busy one, an idle close) closes at once:
+    // a moment's wait tells that apart from the end of a conversation.
+    if replies.server_has_closed(&cs, CLOSE_GRACE) {
+        bail!(closed_by_server(server));
+    }
     // cs.close()
-    drop(replies);
+    let _ = cs.shutdown(Shutdown::Both);
     drop(cs);
-    trace.call("close()");
+    trace!("close()");
     Ok(ExitCode::SUCCESS)
 }
 
 /// `cs = socket()` and `cs.connect(ADDR)`, for each address `host` has until one answers.
-fn connect(addresses: &[SocketAddr], timeout: Duration, trace: Trace) -> anyhow::Result<TcpStream> {
+fn connect(
+    host: &str,
+    port: u16,
+    addresses: &[SocketAddr],
+    timeout: Duration,
+) -> anyhow::Result<TcpStream> {
     let mut refused = false;
     let mut last_error = None;
     for &address in addresses {
@@ -120,100 +187,73 @@ fn connect(addresses: &[SocketAddr], timeout: Duration, trace: Trace) -> anyhow:
             Type::STREAM,
             Some(Protocol::TCP),
         )
-        .context(Message::CannotCreateSocket.with(&[("kind", &"TCP")]))?;
-        trace.call("socket()");
+        .map_err(|error| anyhow!(os_error(&error)))?;
+        trace!("socket()");
+        trace!("connect({address}) ...");
         match cs.connect_timeout(&address.into(), timeout) {
             Ok(()) => {
-                trace.call(format_args!("connect({address})"));
+                trace!("connect({address}) -> ok");
                 return Ok(cs.into());
             }
             Err(error) => {
-                trace.call(format_args!("connect({address}) -> {error}"));
+                trace!("connect({address}) -> {error}");
                 refused |= error.kind() == io::ErrorKind::ConnectionRefused;
                 last_error = Some(error);
             }
         }
     }
-    let tried = common::net::list(addresses);
-    if refused {
-        let message = Message::ConnectionRefused;
-        bail!(message.with(&[("tried", &tried), ("server", &"tcp-server")]));
-    }
+    let tried: Vec<String> = addresses.iter().map(SocketAddr::to_string).collect();
+    let tried = tried.join(", ");
     let secs = timeout.as_secs_f64();
-    match last_error {
-        Some(error) if error.kind() == io::ErrorKind::TimedOut => {
-            bail!(Message::NoAnswerInTime.with(&[("tried", &tried), ("secs", &secs)]))
-        }
+    Err(anyhow!(match last_error {
+        _ if refused => tr!(
+            "cannot connect to {host}:{port}: connection refused at {tried}: no server is running there; start one with `cargo run -p tcp-server` (with the same --host and --port)",
+            "无法连接到 {host}:{port}：连接被拒绝（connection refused）：{tried} 上没有服务器在运行；请先用 `cargo run -p tcp-server` 启动服务器（使用相同的 --host 和 --port）"
+        ),
+        Some(error) if error.kind() == io::ErrorKind::TimedOut => tr!(
+            "cannot connect to {host}:{port}: no answer from {tried} within {secs} s (--timeout): check the address, that the server runs with --host 0.0.0.0, and that no firewall blocks the port",
+            "无法连接到 {host}:{port}：{secs} 秒内 {tried} 没有应答（--timeout）：请检查地址、服务器是否以 --host 0.0.0.0 运行，以及防火墙是否放行了该端口"
+        ),
         Some(error) => {
-            Err(anyhow::Error::new(error).context(Message::Tried.with(&[("tried", &tried)])))
+            let reason = os_error(&error);
+            tr!(
+                "cannot connect to {host}:{port}: {reason} (tried {tried})",
+                "无法连接到 {host}:{port}：{reason}（尝试了 {tried}）"
+            )
         }
-        None => bail!(Message::NoAddressToTry.text()),
-    }
+        None => tr!(
+            "cannot connect to {host}:{port}: it has no address",
+            "无法连接到 {host}:{port}：它没有地址"
+        ),
+    }))
 }
 
-/// `cs.send(data)`: the line and its `\n`, in one write.
-fn send_line(mut cs: &TcpStream, line: &[u8], trace: Trace) -> io::Result<()> {
-    let mut message = Vec::with_capacity(line.len() + 1);
-    message.extend_from_slice(line);
-    message.push(b'\n');
-    cs.write_all(&message)?;
-    trace.call(format_args!("send({} bytes)", message.len()));
+/// `cs.send(data)`: one piece of a line, whole. A failure means the server has gone; the
+/// reader may know why.
+fn send(
+    mut cs: &TcpStream,
+    piece: &[u8],
+    server: SocketAddr,
+    replies: &Replies,
+) -> anyhow::Result<()> {
+    if let Err(error) = cs.write_all(piece) {
+        if replies.server_has_closed(cs, Duration::ZERO) {
+            bail!(closed_by_server(server));
+        }
+        let reason = os_error(&error);
+        bail!(tr!(
+            "cannot send to the server at {server}: {reason}",
+            "无法发送到服务器 {server}：{reason}"
+        ));
+    }
+    trace!("send({} bytes)", piece.len());
     Ok(())
 }
 
-/// Reads one reply, up to and including its `\n`. A reply without `\n` at the end means the
-/// server closed the connection after sending it.
-fn read_reply(replies: &mut impl BufRead, timeout: Duration) -> anyhow::Result<Vec<u8>> {
-    let mut reply = Vec::new();
-    match replies.read_until(b'\n', &mut reply) {
-        Ok(_) => Ok(reply),
-        Err(error) if is_timeout(&error) => {
-            let secs = timeout.as_secs_f64();
-            Err(anyhow!(Message::ReplyTimedOut.with(&[("secs", &secs)])))
-        }
-        // A reset after a complete reply is the server closing the connection.
-        Err(error) if error.kind() == io::ErrorKind::ConnectionReset && !reply.is_empty() => {
-            Ok(reply)
-        }
-        Err(error) if error.kind() == io::ErrorKind::ConnectionReset => {
-            Err(anyhow!(Message::ServerReset.text()))
-        }
-        Err(error) => Err(error.into()),
-    }
-}
-
-/// True when the server has already closed its side, as a busy server does right after its
-/// one line. Looks without waiting, and only when no more reply bytes are buffered.
-fn server_has_closed(replies: &BufReader<Traced<'_>>) -> bool {
-    if !replies.buffer().is_empty() {
-        return false;
-    }
-    let cs = replies.get_ref().stream;
-    if cs.set_nonblocking(true).is_err() {
-        return false;
-    }
-    let peeked = cs.peek(&mut [0; 1]);
-    let _ = cs.set_nonblocking(false);
-    match peeked {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(error) => error.kind() != io::ErrorKind::WouldBlock,
-    }
-}
-
-/// The socket as a reader that reports each `recv()` to `--trace`.
-struct Traced<'a> {
-    /// The connected socket.
-    stream: &'a TcpStream,
-    /// Where to report each call.
-    trace: Trace,
-}
-
-impl Read for Traced<'_> {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let n = self.stream.read(buffer)?;
-        self.trace
-            .call(format_args!("recv({}) -> {n} bytes", buffer.len()));
-        Ok(n)
-    }
+/// The error when the server has closed the connection on its side.
+fn closed_by_server(server: SocketAddr) -> String {
+    tr!(
+        "the server at {server} closed the connection",
+        "服务器 {server} 关闭了连接"
+    )
 }

@@ -1,19 +1,60 @@
-//! One client's conversation: the per-read logic every mode shares, and the blocking loop
-//! the threaded and iterative modes run for each client.
+//! One client's conversation, the same in every mode: what to answer to each read, why the
+//! conversation ended, and what the server says when it does.
+//!
+//! Nothing here touches a socket. Each mode reads (`data = cs.recv(BUFSIZ)`), hands the bytes
+//! to [`Conversation::on_recv`], and sends what it appended (`cs.send(...)`): the threaded
+//! and iterative modes at once, the event mode when the socket can take it.
 
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::net::is_timeout;
-use common::text::Message;
-use common::utf8::Utf8HoldBack;
+use common::lang::{count, os_error};
+use common::out::Printable;
+use common::{log, tr, trace};
 
-use crate::server::Server;
+use crate::limits::Permit;
+use crate::utf8::Utf8HoldBack;
 
-/// What the server knows about one connected client, whatever the mode.
-pub struct Session {
+/// What the server has done since it started, for the line it prints when it stops.
+pub static TALLY: Tally = Tally {
+    clients: AtomicU64::new(0),
+    messages: AtomicU64::new(0),
+    bytes: AtomicU64::new(0),
+};
+
+/// Counts of what the server did.
+pub struct Tally {
+    /// Clients accepted.
+    pub clients: AtomicU64,
+    /// Reads answered.
+    messages: AtomicU64,
+    /// Bytes received.
+    bytes: AtomicU64,
+}
+
+impl Tally {
+    /// The line the server prints when it stops.
+    pub fn summary(&self) -> String {
+        let clients = self.clients.load(Ordering::Relaxed);
+        let messages = self.messages.load(Ordering::Relaxed);
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        let (clients_en, messages_en, bytes_en) = (
+            count(clients, "client"),
+            count(messages, "message"),
+            count(bytes, "byte"),
+        );
+        tr!(
+            "tcp-server stopped: served {clients_en}, {messages_en}, {bytes_en}",
+            "tcp-server 已停止：共服务 {clients} 个客户端、{messages} 条消息、{bytes} 字节"
+        )
+    }
+}
+
+/// One connected client, as every mode sees it.
+pub struct Conversation {
     /// Who the client is, for the log and `--trace`.
     pub peer: SocketAddr,
     /// `--bufsize`: a read this long filled the buffer, and may have cut a character.
@@ -22,43 +63,76 @@ pub struct Session {
     held: Utf8HoldBack,
 }
 
-impl Session {
+impl Conversation {
     /// A client has just been accepted.
-    pub fn new(peer: SocketAddr, bufsize: usize) -> Session {
-        Session {
+    pub fn new(peer: SocketAddr, bufsize: usize) -> Conversation {
+        Conversation {
             peer,
             bufsize,
             held: Utf8HoldBack::default(),
         }
     }
 
-    /// One `recv()` returned `data`: logs it, and returns the reply to send, if any.
+    /// `data = cs.recv(BUFSIZ)` returned `data`: logs it, and appends the reply to `replies`.
     ///
-    /// This is the heart of the server, and the same in every mode:
+    /// This is the heart of the server, the same in every mode:
     /// `cs.send('[%s] %s' % (ctime(), data))`.
-    pub fn on_recv(&mut self, server: &Server, data: &[u8]) -> Option<Vec<u8>> {
-        let peer = self.peer;
-        server.trace.call(format_args!(
-            "recv({}) -> {} bytes  [{peer}]",
-            self.bufsize,
-            data.len()
-        ));
-        server.log_message(peer, data);
-        let filled_buffer = data.len() == self.bufsize;
-        let answer = self.held.take(data, filled_buffer)?;
-        Some(common::reply(&answer))
+    pub fn on_recv(&mut self, data: &[u8], replies: &mut Vec<u8>) {
+        let (peer, bufsize, n) = (self.peer, self.bufsize, data.len());
+        trace!("recv({bufsize}) -> {n} bytes  [{peer}]");
+        TALLY.messages.fetch_add(1, Ordering::Relaxed);
+        TALLY.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        let shown = Printable(data);
+        log!(
+            "received {n} bytes from {peer}: {shown}",
+            "服务器接受TCP数据：来自 {peer}，{n} 字节：{shown}"
+        );
+        let start = replies.len();
+        common::ctime::stamp_into(replies);
+        if self.held.take_into(data, n == bufsize, replies) == 0 {
+            replies.truncate(start); // every byte held back: no reply this time
+        }
     }
 
-    /// `recv()` returned nothing: the client has finished sending. Returns the last reply,
+    /// `recv()` returned nothing: the client has finished sending. Appends the last reply,
     /// for bytes still held back, if any.
-    pub fn on_client_done(&mut self, server: &Server) -> Option<Vec<u8>> {
-        let peer = self.peer;
-        server.trace.call(format_args!(
-            "recv({}) -> 0 bytes (end)  [{peer}]",
-            self.bufsize
-        ));
-        self.held.finish().map(|rest| common::reply(&rest))
+    pub fn on_end(&mut self, replies: &mut Vec<u8>) {
+        let (peer, bufsize) = (self.peer, self.bufsize);
+        trace!("recv({bufsize}) -> 0 bytes (end)  [{peer}]");
+        self.answer_held(replies);
     }
+
+    /// The client sent nothing for `--idle-timeout`: appends the bytes still held back, then
+    /// one line that tells the client why the server closes its connection.
+    pub fn on_idle(&mut self, after: Duration, replies: &mut Vec<u8>) {
+        self.answer_held(replies);
+        let secs = after.as_secs_f64();
+        let line = tr!(
+            "the server closed the connection: you were idle, sending nothing for {secs} s (its --idle-timeout); connect again to go on",
+            "服务器关闭了连接：你已有 {secs} 秒没有发送任何内容（超过了它的 --idle-timeout 空闲时间）；请重新连接"
+        );
+        replies.extend_from_slice(line.as_bytes());
+        replies.push(b'\n');
+    }
+
+    /// Appends a reply for the bytes still held back, if any.
+    fn answer_held(&mut self, replies: &mut Vec<u8>) {
+        let start = replies.len();
+        common::ctime::stamp_into(replies);
+        if self.held.finish_into(replies) == 0 {
+            replies.truncate(start);
+        }
+    }
+}
+
+/// `cs.close()` has happened: traces it, frees the client's place and logs why it left.
+pub fn closed(peer: SocketAddr, permit: Permit<'_>, ending: &Ending) {
+    trace!("close()  [{peer}]");
+    let now = permit.release();
+    log!(
+        "{peer} {ending} ({now} connected)",
+        "{peer} {ending}（当前 {now} 个客户端）"
+    );
 }
 
 /// Why a client's connection ended, as the log says it.
@@ -92,60 +166,34 @@ impl Ending {
 impl fmt::Display for Ending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
-            Ending::Left => Message::EndLeft.with(&[]),
-            Ending::Idle(after) => Message::EndIdle.with(&[("secs", &after.as_secs_f64())]),
-            Ending::NotReading(after) => {
-                Message::EndNotReading.with(&[("secs", &after.as_secs_f64())])
+            Ending::Left => tr!("disconnected", "已断开连接"),
+            Ending::Idle(after) => {
+                let secs = after.as_secs_f64();
+                tr!(
+                    "closed: sent nothing for {secs} s (--idle-timeout)",
+                    "已关闭：{secs} 秒内没有发来任何数据（--idle-timeout）"
+                )
             }
-            Ending::Reset => Message::EndReset.with(&[]),
-            Ending::Vanished => Message::EndVanished.with(&[]),
-            Ending::Failed(error) => Message::EndFailed.with(&[("error", error)]),
+            Ending::NotReading(after) => {
+                let secs = after.as_secs_f64();
+                tr!(
+                    "closed: left its replies unread for {secs} s (--write-timeout)",
+                    "已关闭：{secs} 秒内没有读取回复（--write-timeout）"
+                )
+            }
+            Ending::Reset => tr!(
+                "disconnected: connection reset by the client",
+                "已断开：客户端重置了连接"
+            ),
+            Ending::Vanished => tr!(
+                "disconnected: gone before its reply was sent",
+                "已断开：回复发出之前客户端已经离开"
+            ),
+            Ending::Failed(error) => {
+                let error = os_error(error);
+                tr!("disconnected: {error}", "已断开：{error}")
+            }
         };
         f.write_str(&text)
-    }
-}
-
-/// Serves one client on a blocking socket until it leaves: the book's inner loop, used by
-/// the threaded and iterative modes. Returns why it ended; `cs.close()` happens on return.
-pub fn serve_client(server: &Server, cs: &mut TcpStream, peer: SocketAddr) -> Ending {
-    let limits = server.limits;
-    // Replies go out at once (no Nagle delay); the timeouts free this client's place if it
-    // goes quiet or stops reading.
-    let prepared = cs
-        .set_nodelay(true)
-        .and_then(|()| cs.set_read_timeout(limits.idle_timeout))
-        .and_then(|()| cs.set_write_timeout(limits.write_timeout));
-    if let Err(error) = prepared {
-        return Ending::from_error(error);
-    }
-
-    let mut session = Session::new(peer, limits.bufsize);
-    let mut buffer = vec![0; limits.bufsize];
-    loop {
-        // data = cs.recv(BUFSIZ)
-        let (reply, client_done) = match cs.read(&mut buffer) {
-            Ok(0) => (session.on_client_done(server), true),
-            Ok(n) => (session.on_recv(server, &buffer[..n]), false),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) if is_timeout(&error) => {
-                return Ending::Idle(limits.idle_timeout.unwrap_or_default());
-            }
-            Err(error) => return Ending::from_error(error),
-        };
-        if let Some(reply) = reply {
-            // cs.send('[%s] %s' % (ctime(), data)): the whole reply in one write.
-            if let Err(error) = cs.write_all(&reply) {
-                return match is_timeout(&error) {
-                    true => Ending::NotReading(limits.write_timeout.unwrap_or_default()),
-                    false => Ending::from_error(error),
-                };
-            }
-            server
-                .trace
-                .call(format_args!("send({} bytes)  [{peer}]", reply.len()));
-        }
-        if client_done {
-            return Ending::Left;
-        }
     }
 }

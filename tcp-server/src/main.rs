@@ -8,182 +8,260 @@
 //! cargo run -p tcp-client          # terminal 2: type a line, see it come back stamped
 //! ```
 //!
-//! `main` follows the book's pseudo-code: `ss = socket()`, `ss.bind()`, `ss.listen()`, then
-//! an endless loop of `cs = ss.accept()`, `cs.recv()/cs.send()`, `cs.close()`. That loop
-//! comes in the chapter's three ways of serving (`--mode`), all sharing the per-read logic
-//! of [`client::Session`]:
-//! - `threaded` (the default): one thread per client, like SocketServer's `ThreadingMixIn`;
-//! - `iterative`: exactly the book's loop, one client at a time;
-//! - `event`: one thread and an event loop over every client, like the chapter's Twisted server.
+//! This file is the book's server, step by step, each step under the book's name for it:
+//!
+//! ```python
+//! tcpSerSock = socket(AF_INET, SOCK_STREAM)
+//! tcpSerSock.bind(ADDR)
+//! tcpSerSock.listen(5)
+//! while True:
+//!     print('waiting for connection...')
+//!     tcpCliSock, addr = tcpSerSock.accept()
+//!     print('...connected from:', addr)
+//!     while True:
+//!         data = tcpCliSock.recv(BUFSIZ)
+//!         if not data: break
+//!         tcpCliSock.send('[%s] %s' % (ctime(), data))
+//!     tcpCliSock.close()
+//! ```
+//!
+//! `--mode iterative` runs that loop exactly: one client at a time, the next waits in the
+//! listen backlog. `--mode threaded` (the default) is the same loop with each client's part
+//! moved onto a thread of its own, as SocketServer's `ThreadingMixIn` does, so a whole class
+//! is served at once. `--mode event` (`event.rs`) serves every client from one thread with an
+//! event loop, as the chapter's Twisted server does. All three answer each read with the same
+//! [`client::Conversation`].
 
+mod args;
 mod client;
 mod event;
-mod iterative;
-mod server;
-mod threaded;
+mod limits;
+mod utf8;
 
-use std::net::{SocketAddr, TcpListener};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
+use std::thread::{self, Scope};
 
-use anyhow::Context;
-use clap::builder::RangedU64ValueParser;
-use clap::{Parser, ValueEnum};
+use anyhow::anyhow;
+use clap::ValueEnum;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use common::cli::never_if_zero;
-use common::output::{Log, Trace, goodbye_on_ctrl_c};
-use common::text::Message;
-use server::{Limits, Server};
+use args::{Args, Mode, Settings};
+use client::{Conversation, Ending, TALLY};
+use common::lang::os_error;
+use common::net::{bind_error, is_timeout};
+use common::{log, out, problem, tr, trace, trace_wait};
+use limits::{Backoff, Limit, Permit};
 
-/// The chapter's TCP timestamp server: answers each message with `[ctime] message`.
-#[derive(Parser, Debug)]
-#[command(
-    version,
-    after_help = "Try it: `cargo run -p tcp-server` here, then \
-    `cargo run -p tcp-client` in another terminal.\nA lab across machines: --host 0.0.0.0"
-)]
-struct Args {
-    /// Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other
-    /// machines connect, as a lab needs
-    #[arg(long, default_value = common::SERVER_HOST)]
-    host: String,
-
-    #[command(flatten)]
-    shared: common::cli::Shared,
-
-    /// How clients are served: threaded (a thread each), iterative (one at a time, the
-    /// book's loop) or event (one thread, an event loop over all)
-    #[arg(long, value_enum, default_value_t = Mode::Threaded)]
-    mode: Mode,
-
-    /// Most bytes one recv() reads (the book's BUFSIZ)
-    #[arg(long, default_value_t = common::BUFSIZ,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=server::MAX_BUFSIZE as u64))]
-    bufsize: usize,
-
-    /// Length of the queue of connections not yet accepted (the book's listen(5))
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i32).range(0..=65535))]
-    backlog: i32,
-
-    /// Most clients served at once (threaded and event modes); one more is told the server
-    /// is busy
-    #[arg(long, default_value_t = 10_000,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
-    max_clients: usize,
-
-    /// Close a client that sent nothing for this many seconds (0: never)
-    #[arg(long, value_name = "SECS", default_value = "0",
-          value_parser = common::cli::seconds)]
-    idle_timeout: Duration,
-
-    /// Close a client that has not read its replies for this many seconds (0: never), so a
-    /// client that stops reading cannot hold the server's memory or a thread forever
-    #[arg(long, value_name = "SECS", default_value = "30",
-          value_parser = common::cli::seconds)]
-    write_timeout: Duration,
-
-    /// Log only the address line, problems with the server and the goodbye
-    #[arg(long)]
-    quiet: bool,
-}
-
-/// The chapter's three ways of serving many clients.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    /// One thread per client (SocketServer's ThreadingMixIn): the default
-    Threaded,
-    /// One client at a time, exactly the book's loop; the next waits in the backlog
-    Iterative,
-    /// One thread running an event loop over all clients, as the Twisted server does
-    Event,
-}
-
-impl Mode {
-    /// The mode's name as `--mode` takes it.
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Threaded => "threaded",
-            Mode::Iterative => "iterative",
-            Mode::Event => "event",
-        }
-    }
-}
+/// How much stack a client's thread gets. Its buffer is on the heap, so a small stack is
+/// plenty, and thousands of connected clients cost little memory.
+const CLIENT_STACK: usize = 128 * 1024;
 
 fn main() -> ExitCode {
-    common::output::one_line_panics("tcp-server");
-    let args = Args::parse();
-    common::output::exit_status("tcp-server", run(args))
+    out::one_line_panics("tcp-server");
+    let args: Args = common::cli::parse();
+    out::start(args.quiet, args.shared.trace);
+    out::exit_status("tcp-server", run(&args))
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trace = args.shared.trace();
-    let address = common::net::resolve(&args.host, args.shared.port)?[0];
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let address = common::net::resolve(&args.host, args.port)?[0];
+    let backlog = args.backlog();
 
-    // The book's three steps: ss = socket(), ss.bind(ADDR), ss.listen(5).
-    let listener = open_listener(address, args.backlog, trace)?;
-    let bound = listener
-        .local_addr()
-        .context(Message::CannotReadAddress.text())?;
-
-    let log = Log::start(args.quiet);
-    log.always(
-        Message::Listening,
-        &[("program", &"tcp-server"), ("address", &bound)],
-    );
-    let mode = args.mode.name();
-    log.event(
-        Message::TcpSettings,
-        &[("mode", &mode), ("bufsize", &args.bufsize)],
-    );
-
-    let limits = Limits {
-        bufsize: args.bufsize,
-        max_clients: args.max_clients,
-        idle_timeout: never_if_zero(args.idle_timeout),
-        write_timeout: never_if_zero(args.write_timeout),
-    };
-    let server = Arc::new(Server::new(listener, limits, log, trace));
-    let counted = Arc::clone(&server);
-    goodbye_on_ctrl_c(server.log.clone(), move || counted.summary());
-    match args.mode {
-        Mode::Iterative => iterative::serve(&server),
-        Mode::Threaded => threaded::serve(&server),
-        Mode::Event => event::serve(&server)?,
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `ss = socket()`, `ss.bind(ADDR)`, `ss.listen(backlog)`: the book's three steps, one by one.
-fn open_listener(address: SocketAddr, backlog: i32, trace: Trace) -> anyhow::Result<TcpListener> {
     // ss = socket(AF_INET, SOCK_STREAM)
     let ss = Socket::new(
         Domain::for_address(address),
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .context(Message::CannotCreateSocket.with(&[("kind", &"TCP")]))?;
-    trace.call("socket()");
-
-    allow_quick_restart(&ss, trace)?;
-    if address.is_ipv6() && address.ip().is_unspecified() {
-        // `--host ::` means every interface, IPv4 ones included, on every system.
-        ss.set_only_v6(false)
-            .context(Message::CannotSetOption.with(&[("option", &"IPV6_V6ONLY")]))?;
-    }
+    .map_err(|error| cannot("socket()", &error))?;
+    trace!("socket()");
+    allow_quick_restart(&ss)?;
+    common::net::hear_ipv4_too(&ss, address)?;
 
     // ss.bind(ADDR)
     ss.bind(&address.into())
-        .map_err(|error| common::net::bind_error(address, error))?;
-    trace.call(format_args!("bind({address})"));
+        .map_err(|error| bind_error(address, error))?;
+    trace!("bind({address})");
 
     // ss.listen(5)
     ss.listen(backlog)
-        .with_context(|| Message::CannotListen.with(&[("address", &address)]))?;
-    trace.call(format_args!("listen({backlog})"));
+        .map_err(|error| cannot("listen()", &error))?;
+    trace!("listen({backlog})");
+    let ss: TcpListener = ss.into();
 
-    Ok(ss.into())
+    announce(&ss, args)?;
+    out::on_stop(|| TALLY.summary());
+    let limit = Limit::new(args.max_clients);
+    match args.mode {
+        Mode::Event => event::serve(&ss, &limit, args.settings())?,
+        Mode::Iterative | Mode::Threaded => serve(&ss, &limit, args.settings(), args.mode),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The book's loop: wait for a client, talk with it, close, and again, forever.
+fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, mode: Mode) -> ! {
+    let mut backoff = Backoff::new(ss);
+    thread::scope(|scope| {
+        loop {
+            log!("waiting for connection...", "等待客户端连接...");
+            // cs, addr = ss.accept()
+            let (cs, addr) = accept(ss, limit, &mut backoff);
+            let Some(permit) = limit.admit(addr) else {
+                limit.turn_away(cs, addr);
+                continue;
+            };
+            match mode {
+                // One client at a time, as in the book: the next waits in the backlog.
+                Mode::Iterative => talk(cs, addr, permit, settings),
+                // The same talk on a thread of its own: the loop goes straight back to accept.
+                Mode::Threaded | Mode::Event => {
+                    talk_on_a_thread(scope, cs, addr, permit, settings, limit)
+                }
+            }
+        }
+    })
+}
+
+/// `cs, addr = ss.accept()`: waits for the next client. A failed accept (out of file
+/// descriptors, say) is reported and tried again after a pause, instead of ending the server.
+fn accept(ss: &TcpListener, limit: &Limit, backoff: &mut Backoff) -> (TcpStream, SocketAddr) {
+    loop {
+        trace_wait!("accept() ...");
+        match ss.accept() {
+            Ok((cs, addr)) => {
+                trace!("accept() -> {addr}");
+                backoff.succeeded();
+                return (cs, addr);
+            }
+            Err(error) => {
+                let pause = backoff.failed(&error, ss, &limit.busy_line(), || ss.accept());
+                thread::sleep(pause);
+            }
+        }
+    }
+}
+
+/// One client: the book's inner loop, then `cs.close()`.
+fn talk(mut cs: TcpStream, addr: SocketAddr, permit: Permit<'_>, settings: Settings) {
+    let ending = recv_and_send(&mut cs, addr, settings);
+    // cs.close()
+    drop(cs);
+    client::closed(addr, permit, &ending);
+}
+
+/// `data = cs.recv(BUFSIZ)` and `cs.send('[%s] %s' % (ctime(), data))` until the client
+/// leaves; returns why it ended.
+fn recv_and_send(cs: &mut TcpStream, addr: SocketAddr, settings: Settings) -> Ending {
+    // Each reply leaves at once, not held back by Nagle's algorithm; the timeouts free the
+    // place of a client that goes quiet or stops reading.
+    let prepared = cs
+        .set_nodelay(true)
+        .and_then(|()| cs.set_read_timeout(settings.idle_timeout))
+        .and_then(|()| cs.set_write_timeout(settings.write_timeout));
+    if let Err(error) = prepared {
+        return Ending::from_error(error);
+    }
+    let bufsize = settings.bufsize;
+    let mut conversation = Conversation::new(addr, bufsize);
+    let mut data = vec![0; bufsize];
+    let mut replies = Vec::new();
+    loop {
+        replies.clear();
+        // data = cs.recv(BUFSIZ)
+        trace_wait!("recv({bufsize}) ...  [{addr}]");
+        let last = match cs.read(&mut data) {
+            // if not data: break
+            Ok(0) => {
+                conversation.on_end(&mut replies);
+                Some(Ending::Left)
+            }
+            Ok(n) => {
+                conversation.on_recv(&data[..n], &mut replies);
+                None
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) if is_timeout(&error) => {
+                let after = settings.idle_timeout.unwrap_or_default();
+                conversation.on_idle(after, &mut replies);
+                Some(Ending::Idle(after))
+            }
+            Err(error) => return Ending::from_error(error),
+        };
+        // cs.send('[%s] %s' % (ctime(), data)): the whole reply in one write
+        if !replies.is_empty() {
+            if let Err(error) = cs.write_all(&replies) {
+                return match is_timeout(&error) {
+                    true => Ending::NotReading(settings.write_timeout.unwrap_or_default()),
+                    false => Ending::from_error(error),
+                };
+            }
+            trace!("send({} bytes)  [{addr}]", replies.len());
+        }
+        if let Some(ending) = last {
+            return ending;
+        }
+    }
+}
+
+/// [`talk`] on a thread of its own. When no thread can start (the system's limit on threads,
+/// or memory), the client is told the server is busy, and the server goes on.
+fn talk_on_a_thread<'scope, 'env>(
+    scope: &'scope Scope<'scope, 'env>,
+    cs: TcpStream,
+    addr: SocketAddr,
+    permit: Permit<'env>,
+    settings: Settings,
+    limit: &'env Limit,
+) {
+    // A second handle on the socket, to say goodbye with if the thread cannot start.
+    let spare = cs.try_clone();
+    let started = thread::Builder::new()
+        .name(format!("client {addr}"))
+        .stack_size(CLIENT_STACK)
+        .spawn_scoped(scope, move || talk(cs, addr, permit, settings));
+    if let Err(error) = started {
+        let reason = os_error(&error);
+        problem!(
+            "cannot start a thread for {addr}: {reason}; told it the server is busy (lower --max-clients?)",
+            "无法为 {addr} 启动线程：{reason}；已告诉它服务器忙（调低 --max-clients？）"
+        );
+        if let Ok(cs) = spare {
+            limits::say_goodbye(&cs, addr, &limit.busy_line(), std::time::Duration::ZERO);
+        }
+    }
+}
+
+/// The first line names the address the server is bound to (`--port 0` picks one); bound to
+/// every interface, the lines after it give the command a student types for each of this
+/// machine's addresses, for the teacher to write on the board.
+fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
+    let bound = ss
+        .local_addr()
+        .map_err(|error| cannot("getsockname()", &error))?;
+    out::always(tr!(
+        "tcp-server listening on {bound}",
+        "tcp-server 正在监听 {bound}"
+    ));
+    for ip in common::net::board(bound) {
+        let command = common::net::client_command("tcp-client", ip, bound.port());
+        log!(
+            "  students connect with: {command}",
+            "  学生这样连接：{command}"
+        );
+    }
+    let (mode, bufsize, backlog) = (args.mode, args.bufsize, args.backlog());
+    let mode = mode
+        .to_possible_value()
+        .map(|value| value.get_name().to_string())
+        .unwrap_or_default();
+    log!(
+        "mode {mode}, buffer {bufsize} bytes, backlog {backlog}; stop with Ctrl+C",
+        "模式 {mode}，缓冲区 {bufsize} 字节，等待队列 {backlog}；按 Ctrl+C 停止"
+    );
+    Ok(())
 }
 
 /// Sets SO_REUSEADDR, so that a server stopped and started again at once can bind its port
@@ -191,14 +269,20 @@ fn open_listener(address: SocketAddr, backlog: i32, trace: Trace) -> anyhow::Res
 ///
 /// Not on Windows: there SO_REUSEADDR lets a second server take a port that is in use
 /// (Rust's std leaves it off there for the same reason), and Windows needs no help to restart.
-fn allow_quick_restart(ss: &Socket, trace: Trace) -> anyhow::Result<()> {
+fn allow_quick_restart(ss: &Socket) -> anyhow::Result<()> {
     #[cfg(not(windows))]
     {
         ss.set_reuse_address(true)
-            .context(Message::CannotSetOption.with(&[("option", &"SO_REUSEADDR")]))?;
-        trace.call("setsockopt(SO_REUSEADDR, 1)");
+            .map_err(|error| common::net::cannot_set("SO_REUSEADDR", &error))?;
+        trace!("setsockopt(SO_REUSEADDR, 1)");
     }
     #[cfg(windows)]
-    let _ = (ss, trace);
+    let _ = ss;
     Ok(())
+}
+
+/// The error for a socket call that failed at the start.
+fn cannot(call: &str, error: &io::Error) -> anyhow::Error {
+    let reason = os_error(error);
+    anyhow!(tr!("{call} failed: {reason}", "{call} 失败：{reason}"))
 }

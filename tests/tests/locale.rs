@@ -3,7 +3,6 @@
 //! what it served.
 
 use std::process::Command;
-use std::time::Duration;
 
 use tests::{PATIENCE, Server, data_of, run_command};
 
@@ -111,7 +110,7 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
         (
             "tcp-server",
             ENGLISH,
-            ["stopped", "1 clients, 2 messages, 8 bytes"],
+            ["stopped", "1 client, 2 messages, 8 bytes"],
         ),
         (
             "tcp-server",
@@ -129,7 +128,7 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
             PATIENCE,
         );
         assert_eq!(done.code(), 0, "{}", done.stderr);
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(std::time::Duration::from_millis(100));
         // Ctrl+C is SIGINT.
         let sent = Command::new("kill")
             .args(["-INT", &server.pid().to_string()])
@@ -140,7 +139,7 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
         assert!(goodbye.contains(words[1]), "{program}: {goodbye}");
         let deadline = std::time::Instant::now() + PATIENCE;
         while server.is_running() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert!(!server.is_running(), "{program} exits after Ctrl+C");
         assert!(server.stderr().is_empty(), "{:?}", server.stderr());

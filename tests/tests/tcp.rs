@@ -304,7 +304,12 @@ fn idle_timeout_closes_a_silent_client_only() {
         let server = server(mode, &["--idle-timeout", "1"]);
         let mut silent = raw(server.address);
         let started = Instant::now();
-        assert!(read_to_close(&mut silent).is_empty());
+        let why = String::from_utf8(read_to_close(&mut silent)).expect("text");
+        assert!(
+            why.contains("idle") && why.ends_with('\n'),
+            "{mode}: {why:?}"
+        );
+        assert_eq!(why.lines().count(), 1, "{mode}: {why:?}");
         let waited = started.elapsed();
         assert!(
             waited >= Duration::from_millis(900),
@@ -467,7 +472,11 @@ fn help_version_and_bad_arguments() {
 fn trace_shows_the_books_steps() {
     for mode in MODES {
         let server = server(mode, &["--trace"]);
-        for step in ["socket()", "bind(127.0.0.1:", "listen(5)"] {
+        let listen = match mode {
+            "iterative" => "listen(5)",
+            _ => "listen(128)",
+        };
+        for step in ["socket()", "bind(127.0.0.1:", listen] {
             assert!(server.wait_for_stderr(step).is_some(), "{mode}: {step}");
         }
         let done = run(
@@ -526,20 +535,20 @@ fn a_closed_stdout_ends_the_client_quietly() {
 }
 
 #[test]
-fn a_client_waits_no_longer_than_its_timeout_for_a_reply() {
+fn a_client_waits_no_longer_than_its_reply_timeout_for_a_reply() {
     // A listener that accepts (in the backlog) but never answers.
     let mute = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = mute.local_addr().expect("address").port().to_string();
     let started = Instant::now();
     let done = run(
         "tcp-client",
-        &["--port", &port, "--timeout", "1"],
+        &["--port", &port, "--reply-timeout", "1"],
         b"anyone?\n",
         PATIENCE,
     );
     assert_eq!(done.code(), 1);
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(done.stderr.contains("--timeout"), "{}", done.stderr);
+    assert!(done.stderr.contains("--reply-timeout"), "{}", done.stderr);
 }
 
 #[test]

@@ -14,279 +14,178 @@
 //! or that no server is there), this one waits `--timeout` seconds, sends again up to
 //! `--retries` times, and then says so.
 
-use std::fmt::Display;
-use std::io::{self, IsTerminal};
-use std::net::{SocketAddr, UdpSocket};
+mod remote;
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::Parser;
-use clap::builder::RangedU64ValueParser;
-use socket2::{Domain, Protocol, Socket, Type};
 
-use common::cli::{MAX_UDP_BUFSIZE_V6, check_udp_bufsize, exit_with_usage_error};
-use common::console::{read_line, show};
-use common::net::is_timeout;
-use common::output::Trace;
-use common::reply::STAMP_LEN;
-use common::text::Message;
+use common::cli::{
+    Shared, bytes_up_to, client_port, positive_seconds, server_address, usage_error,
+};
+use common::lang::os_error;
+use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
+use common::{out, problem, tr, trace};
+use remote::Remote;
 
-/// Room for the largest datagram there is, so no reply is ever cut on the way in.
-const LARGEST_DATAGRAM: usize = 65_536;
+/// How many earlier lines the client remembers, to know a late answer to one of them.
+const REMEMBERED: usize = 1000;
 
 /// The chapter's UDP timestamp client: sends each line as a datagram, prints the reply.
 #[derive(Parser, Debug)]
 #[command(
     version,
-    after_help = "Start the server first: `cargo run -p udp-server`.\n\
-    An empty line or end of input (Ctrl+D; Ctrl+Z then Enter on Windows) ends the client."
+    about = tr!(
+        "The chapter's UDP timestamp client: sends each line as a datagram, prints the reply.",
+        "本章的 UDP 时间戳客户端：把每一行作为一个数据报发送，打印回复。"
+    ),
+    after_help = tr!(
+        "Start the server first: `cargo run -p udp-server`. Name it as for nc: \
+         `udp-client 192.168.1.5` or `udp-client 192.168.1.5:21567`.\n\
+         An empty line or end of input (Ctrl+D; Ctrl+Z then Enter on Windows) ends the client.",
+        "先启动服务器：`cargo run -p udp-server`。可以像 nc 那样指定服务器：\
+         `udp-client 192.168.1.5` 或 `udp-client 192.168.1.5:21567`。\n\
+         空行或输入结束（Ctrl+D；Windows 上 Ctrl+Z 再回车）会结束客户端。"
+    )
 )]
 struct Args {
-    /// The server's host name or address
-    #[arg(long, default_value = common::HOST)]
-    host: String,
+    /// The server as people write it for nc: `HOST` or `HOST:PORT`.
+    #[arg(value_name = "SERVER", help = tr!(
+        "The server: HOST or HOST:PORT ([::1]:21567 for IPv6), as for nc",
+        "服务器：HOST 或 HOST:PORT（IPv6 写作 [::1]:21567），和 nc 的写法一样"
+    ))]
+    server: Option<String>,
 
+    /// `--host`: the same, as an option.
+    #[arg(long, help = tr!(
+        "The server's host name or address, or HOST:PORT (default: localhost)",
+        "服务器的主机名或地址，或 HOST:PORT（默认：localhost）"
+    ))]
+    host: Option<String>,
+
+    /// `--port`: the server's port.
+    #[arg(long, value_parser = client_port, help = tr!(
+        "The server's port (default: the book's 21567)",
+        "服务器的端口（默认：书中的 21567）"
+    ))]
+    port: Option<u16>,
+
+    /// `--trace` and what every program takes.
     #[command(flatten)]
-    shared: common::cli::Shared,
+    shared: Shared,
 
-    /// Longest line sent (the book's BUFSIZ): a longer one would be cut by the server, so it
-    /// is not sent. At most 65480 over IPv4 and 65500 over IPv6
+    /// `--bufsize`: the book's BUFSIZ, the longest line worth sending.
     #[arg(long, default_value_t = common::BUFSIZ,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_UDP_BUFSIZE_V6 as u64))]
+          value_parser = bytes_up_to(MAX_DATAGRAM_V6 - common::ctime::STAMP_LEN), help = tr!(
+        "Longest line sent (the book's BUFSIZ): a longer one would be cut by the server, so it is not sent. At most 65480 over IPv4 and 65500 over IPv6",
+        "发送的最长一行（书中的 BUFSIZ）：更长的会被服务器截断，所以不发送。IPv4 上最大 65480，IPv6 上最大 65500"
+    ))]
     bufsize: usize,
 
-    /// Seconds to wait for each reply before sending again
-    #[arg(long, value_name = "SECS", default_value = "2",
-          value_parser = common::cli::positive_seconds)]
+    /// `--timeout`: how long to wait for each reply.
+    #[arg(long, value_name = "SECS", default_value = "2", value_parser = positive_seconds, help = tr!(
+        "Seconds to wait for each reply before sending again (at most a year)",
+        "每次等待回复的秒数，超过就重发（最多一年）"
+    ))]
     timeout: Duration,
 
-    /// How many times to send again when no reply comes
-    #[arg(long, default_value_t = 2)]
+    /// `--retries`: how many times to send again.
+    #[arg(long, default_value_t = 2, help = tr!(
+        "How many times to send again when no reply comes",
+        "没有回复时重发的次数"
+    ))]
     retries: u32,
 }
 
 fn main() -> ExitCode {
-    common::output::one_line_panics("udp-client");
-    let args = Args::parse();
-    common::output::exit_status("udp-client", run(args))
+    out::one_line_panics("udp-client");
+    let args: Args = common::cli::parse();
+    out::start(false, args.shared.trace);
+    out::exit_status("udp-client", run(&args))
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trace = args.shared.trace();
-    let addresses = common::net::resolve(&args.host, args.shared.port)?;
-    if let Err(message) = check_udp_bufsize(args.bufsize, &addresses[0]) {
-        exit_with_usage_error::<Args>(message);
-    }
-    let mut server = Server::new(addresses, args.timeout, args.retries, trace)?;
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let (host, port) = server_address(args.server.as_deref(), args.host.as_deref(), args.port)
+        .unwrap_or_else(|message| usage_error::<Args>(message));
+    let addresses = common::net::resolve(&host, port)?;
+    check_udp_bufsize(args.bufsize, addresses[0])
+        .unwrap_or_else(|message| usage_error::<Args>(message));
+    // cs = socket(AF_INET, SOCK_DGRAM)
+    let mut server = Remote::new(addresses, args.timeout, args.retries)?;
 
+    let on_terminal = io::stdin().is_terminal();
     let mut input = io::stdin().lock();
-    let show_prompt = io::stdin().is_terminal();
-    let mut out = io::stdout().lock();
+    let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let mut some_line_not_sent = false;
     loop {
         // data = input('> ')
-        if show_prompt && show(&mut out, b"> ").is_err() {
+        if on_terminal && out::print_now(b"> ").is_err() {
             break;
         }
         let Some(line) = read_line(&mut input)? else {
+            if on_terminal {
+                let _ = out::print_now(b"\n"); // after Ctrl+D, the shell's prompt starts on a line of its own
+            }
             break;
         };
         if line.len() > args.bufsize {
-            let values: [(&str, &dyn Display); 2] =
-                [("len", &line.len()), ("bufsize", &args.bufsize)];
-            eprintln!("{}", Message::LineNotSent.with(&values));
+            let (len, bufsize) = (line.len(), args.bufsize);
+            problem!(
+                "udp-client: line of {len} bytes not sent: it is longer than --bufsize {bufsize}, and a datagram is all or nothing (the server would cut it); split the line, or raise --bufsize on both programs",
+                "udp-client：这一行有 {len} 字节，没有发送：它超过了 --bufsize {bufsize}，而数据报要么整个送达、要么完全不送（服务器会截断它）；请拆分这一行，或在两个程序上都调大 --bufsize"
+            );
             some_line_not_sent = true;
             continue;
         }
         // cs.sendto(data, ADDR); data, ADDR = cs.recvfrom(BUFSIZ)
-        let mut reply = server.exchange(&line)?;
+        let mut reply = server.exchange(&line, &earlier)?;
         reply.push(b'\n');
-        if show(&mut out, &reply).is_err() {
-            // stdout is closed (`udp-client | head -1`): nobody is reading, so stop quietly.
-            break;
+        match out::print_now(&reply) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => break, // nobody reads: stop quietly
+            Err(error) => {
+                let reason = os_error(&error);
+                return Err(anyhow!(tr!(
+                    "cannot write the reply to standard output: {reason}",
+                    "无法把回复写到标准输出：{reason}"
+                )));
+            }
         }
+        if earlier.len() == REMEMBERED {
+            earlier.pop_front();
+        }
+        earlier.push_back(line);
     }
     // cs.close()
-    trace.call("close()");
+    trace!("close()");
     Ok(match some_line_not_sent {
         true => ExitCode::FAILURE,
         false => ExitCode::SUCCESS,
     })
 }
 
-/// The server as this client sees it: where it is, and the socket that talks to it.
-struct Server {
-    /// The socket, connected to `address`: the system then drops datagrams from anyone else,
-    /// and tells us when the server's port refuses ours.
-    cs: UdpSocket,
-    /// The address in use.
-    address: SocketAddr,
-    /// Addresses still to try if this one refuses (`localhost` may have two).
-    others: Vec<SocketAddr>,
-    /// `--timeout`: how long to wait for each reply.
-    timeout: Duration,
-    /// `--retries`: how many times to send again.
-    retries: u32,
-    /// `--trace` output.
-    trace: Trace,
-    /// Room for the largest datagram, made once rather than for every line.
-    buffer: Vec<u8>,
-}
-
-/// How one wait for a reply ended.
-enum Wait {
-    /// The reply to the line just sent, as received.
-    Reply(Vec<u8>),
-    /// Nothing came in time.
-    Silence,
-    /// The system said the server's port refused the datagram (ICMP port unreachable).
-    Refused,
-}
-
-impl Server {
-    /// `cs = socket(AF_INET, SOCK_DGRAM)`, aimed at the first address.
-    fn new(
-        mut addresses: Vec<SocketAddr>,
-        timeout: Duration,
-        retries: u32,
-        trace: Trace,
-    ) -> anyhow::Result<Server> {
-        let address = addresses.remove(0);
-        Ok(Server {
-            cs: open_socket(address, trace)?,
-            address,
-            others: addresses,
-            timeout,
-            retries,
-            trace,
-            buffer: vec![0; LARGEST_DATAGRAM],
-        })
+/// Reads one line of input, without its `\n` (or `\r\n`, as Windows and `telnet` end lines).
+/// `None` ends the client: end of input, or an empty line, as in the book.
+fn read_line(input: &mut impl BufRead) -> anyhow::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    input.read_until(b'\n', &mut line).map_err(|error| {
+        let reason = os_error(&error);
+        anyhow!(tr!(
+            "cannot read standard input: {reason}",
+            "无法读取标准输入：{reason}"
+        ))
+    })?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
     }
-
-    /// Sends `line` and returns the server's reply, sending again after each `--timeout`
-    /// without one, `--retries` times at most.
-    fn exchange(&mut self, line: &[u8]) -> anyhow::Result<Vec<u8>> {
-        let mut refused = false;
-        let mut tries = 0;
-        while tries <= self.retries {
-            tries += 1;
-            // cs.sendto(data, ADDR)
-            let wait = match self.cs.send(line) {
-                Ok(sent) => {
-                    self.trace
-                        .call(format_args!("sendto({sent} bytes, {})", self.address));
-                    self.wait_for_reply(line)?
-                }
-                Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => Wait::Refused,
-                Err(error) => {
-                    return Err(error)
-                        .context(Message::CannotSend.with(&[("server", &self.address)]));
-                }
-            };
-            match wait {
-                Wait::Reply(reply) => return Ok(reply),
-                Wait::Silence => self.trace.call(format_args!(
-                    "no reply within {} s",
-                    self.timeout.as_secs_f64()
-                )),
-                // A refusal from an address we then leave for the next one was not a try at
-                // the server: it does not count against --retries.
-                Wait::Refused if self.try_next_address()? => tries -= 1,
-                Wait::Refused => refused = true,
-            }
-        }
-        Err(self.no_reply(tries, refused))
+    if line.last() == Some(&b'\r') {
+        line.pop();
     }
-
-    /// Waits up to `--timeout` for the reply to `line`, passing over anything else.
-    fn wait_for_reply(&mut self, line: &[u8]) -> anyhow::Result<Wait> {
-        let deadline = Instant::now() + self.timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(Wait::Silence);
-            }
-            self.cs.set_read_timeout(Some(left))?;
-            // data, ADDR = cs.recvfrom(BUFSIZ)
-            let (received, sender) = match self.cs.recv_from(&mut self.buffer) {
-                Ok(received) => received,
-                Err(error) if is_timeout(&error) => return Ok(Wait::Silence),
-                Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
-                    self.trace.call("recvfrom() -> connection refused");
-                    return Ok(Wait::Refused);
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(error).context(Message::CannotReceive.text()),
-            };
-            self.trace.call(format_args!(
-                "recvfrom({LARGEST_DATAGRAM}) -> {received} bytes from {sender}"
-            ));
-            let reply = &self.buffer[..received];
-            // Unlike the book's client, take replies from the server only, and only the one
-            // to this line: a late answer to an earlier resend would put us out of step.
-            if sender != self.address {
-                self.trace
-                    .call(format_args!("ignored: {sender} is not the server"));
-            } else if !is_reply_to(line, reply) {
-                self.trace
-                    .call("ignored: not the reply to this line (a late one?)");
-            } else {
-                return Ok(Wait::Reply(reply.to_vec()));
-            }
-        }
-    }
-
-    /// After a refusal, moves on to the host's next address, if it has one.
-    fn try_next_address(&mut self) -> anyhow::Result<bool> {
-        if self.others.is_empty() {
-            return Ok(false);
-        }
-        self.address = self.others.remove(0);
-        self.cs = open_socket(self.address, self.trace)?;
-        Ok(true)
-    }
-
-    /// The error after the last try: no reply, and whether the server is likely down.
-    fn no_reply(&self, tries: u32, refused: bool) -> anyhow::Error {
-        let message = match refused {
-            true => Message::UdpServerDown,
-            false => Message::UdpNoReply,
-        };
-        let secs = self.timeout.as_secs_f64();
-        let values: [(&str, &dyn Display); 3] = [
-            ("server", &self.address),
-            ("tries", &tries),
-            ("secs", &secs),
-        ];
-        anyhow!(message.with(&values))
-    }
-}
-
-/// `cs = socket(AF_INET, SOCK_DGRAM)`, connected to `address`.
-///
-/// The book's client never connects a UDP socket. Connecting one sends nothing; it only
-/// fixes the peer, so that the system drops datagrams from anyone else and reports an ICMP
-/// "port unreachable" (no server there) as "connection refused" on the next receive.
-fn open_socket(address: SocketAddr, trace: Trace) -> anyhow::Result<UdpSocket> {
-    let cs = Socket::new(
-        Domain::for_address(address),
-        Type::DGRAM,
-        Some(Protocol::UDP),
-    )
-    .context(Message::CannotCreateSocket.with(&[("kind", &"UDP")]))?;
-    trace.call("socket()");
-    cs.connect(&address.into())
-        .with_context(|| Message::CannotReach.with(&[("address", &address)]))?;
-    trace.call(format_args!("connect({address})"));
-    Ok(cs.into())
-}
-
-/// True if `reply` is `[ctime] ` followed by `line`, or by its start (a server with a
-/// smaller `--bufsize` cuts it).
-fn is_reply_to(line: &[u8], reply: &[u8]) -> bool {
-    let stamped = reply.len() >= STAMP_LEN && reply[0] == b'[' && &reply[25..27] == b"] ";
-    stamped && line.starts_with(&reply[STAMP_LEN..])
+    Ok((!line.is_empty()).then_some(line))
 }
 
 #[cfg(test)]
@@ -294,13 +193,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_reply_is_the_line_or_its_start_behind_a_stamp() {
-        let stamp = b"[Wed Nov 25 17:28:42 2026] ";
-        let reply = |data: &[u8]| [&stamp[..], data].concat();
-        assert!(is_reply_to(b"hello", &reply(b"hello")));
-        assert!(is_reply_to(b"hello", &reply(b"hel")));
-        assert!(!is_reply_to(b"hello", &reply(b"older line")));
-        assert!(!is_reply_to(b"hello", &reply(b"hello!")));
-        assert!(!is_reply_to(b"hello", b"hello"));
+    fn read_line_drops_the_newline_and_a_carriage_return() {
+        let mut input = &b"one\r\ntwo\n\nthree"[..];
+        assert_eq!(read_line(&mut input).unwrap(), Some(b"one".to_vec()));
+        assert_eq!(read_line(&mut input).unwrap(), Some(b"two".to_vec()));
+        assert_eq!(read_line(&mut input).unwrap(), None);
+        assert_eq!(read_line(&mut input).unwrap(), Some(b"three".to_vec()));
+        assert_eq!(read_line(&mut input).unwrap(), None);
     }
 }
