@@ -69,12 +69,29 @@ fn localized(command: Command) -> Command {
     if !chinese() {
         return command;
     }
-    command
-        .help_template("{before-help}{about-with-newline}\n用法：{usage}\n\n{all-args}{after-help}")
-        .mut_args(|arg| match arg.is_positional() {
-            true => arg.help_heading("参数"),
-            false => arg.help_heading("选项"),
-        })
+    // clap's headings and notes are English: in Chinese, the template names the sections, and
+    // each default is said after its help.
+    let mut template = String::from("{before-help}{about-with-newline}\n用法：{usage}\n\n");
+    if command.get_positionals().next().is_some() {
+        template.push_str("参数：\n{positionals}\n\n");
+    }
+    template.push_str("选项：\n{options}{after-help}");
+    command.help_template(template).mut_args(|arg| {
+        if !arg.get_action().takes_values() {
+            return arg;
+        }
+        let defaults: Vec<String> =
+            arg.get_default_values().iter().map(|value| value.to_string_lossy().into_owned()).collect();
+        let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+        let arg = arg.hide_possible_values(true);
+        match defaults.is_empty() {
+            true => arg,
+            false => {
+                let default = defaults.join("、");
+                arg.help(format!("{help}（默认：{default}）")).hide_default_value(true)
+            }
+        }
+    })
 }
 
 /// Prints `error` (help and the version on stdout, exit 0) and exits; in Chinese, in words

@@ -184,7 +184,7 @@ pub fn flush(limit: Duration) -> bool {
 pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
     let installed = ctrlc::set_handler(move || {
         always(last_words());
-        flush(Duration::from_millis(800));
+        flush(Duration::from_millis(500));
         std::process::exit(0);
     });
     if let Err(error) = installed {
