@@ -80,15 +80,19 @@ fn localized(command: Command) -> Command {
         if !arg.get_action().takes_values() {
             return arg;
         }
-        let defaults: Vec<String> =
-            arg.get_default_values().iter().map(|value| value.to_string_lossy().into_owned()).collect();
+        let defaults: Vec<String> = arg
+            .get_default_values()
+            .iter()
+            .map(|value| value.to_string_lossy().into_owned())
+            .collect();
         let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
         let arg = arg.hide_possible_values(true);
         match defaults.is_empty() {
             true => arg,
             false => {
                 let default = defaults.join("、");
-                arg.help(format!("{help}（默认：{default}）")).hide_default_value(true)
+                arg.help(format!("{help}（默认：{default}）"))
+                    .hide_default_value(true)
             }
         }
     })

@@ -36,6 +36,7 @@ mod args;
 mod client;
 mod event;
 mod limits;
+mod memory;
 mod utf8;
 
 use std::io::{self, Read, Write};
@@ -61,6 +62,9 @@ const CLIENT_STACK: usize = 128 * 1024;
 fn main() -> ExitCode {
     out::one_line_panics("tcp-server");
     let args: Args = common::cli::parse();
+    if args.mode == Mode::Threaded {
+        memory::fewer_malloc_arenas();
+    }
     out::start(args.quiet, args.shared.trace);
     out::exit_status("tcp-server", run(&args))
 }

@@ -65,6 +65,27 @@ fn build_programs() -> PathBuf {
     profile_dir
 }
 
+/// Raises this process's limit on open files to at least `wanted` (servers started after it
+/// inherit it), with `prlimit` where there is one: a test of thousands of connections needs
+/// more than the usual 1024. Best effort: a test that still runs out says so when it does.
+pub fn allow_open_files(wanted: u64) {
+    let now = Command::new("sh").args(["-c", "ulimit -n"]).output();
+    let now = now.ok().and_then(|out| {
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u64>()
+            .ok()
+    });
+    if now.is_some_and(|now| now >= wanted) {
+        return;
+    }
+    let limit = format!("--nofile={wanted}:{wanted}");
+    let _ = Command::new("prlimit")
+        .args(["--pid", &std::process::id().to_string(), &limit])
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// What a finished program left behind.
 #[derive(Debug)]
 pub struct Finished {
@@ -355,6 +376,11 @@ impl Interactive {
     /// Waits for an output line that contains `needle`.
     pub fn wait_for(&self, needle: &str) -> Option<String> {
         self.stdout.wait_for(needle, PATIENCE)
+    }
+
+    /// Every line it printed on stdout so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout.all()
     }
 
     /// Closes stdin (end of input) and waits for the exit status.

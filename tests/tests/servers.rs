@@ -1,0 +1,375 @@
+//! The servers as a teacher and a hostile tester meet them: nobody reading their output, a
+//! class connecting at once, clients turned away or closed, and a machine with two addresses.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tests::{MODES, PATIENCE, Server, data_of};
+
+fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream
+}
+
+/// Sends `message` and checks its reply.
+fn exchange(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).expect("send");
+    let mut reply = vec![0; 27 + message.len()];
+    stream.read_exact(&mut reply).expect("reply");
+    assert_eq!(data_of(&reply), message);
+}
+
+/// Starts a TCP server with `args` whose stdout and stderr are pipes that nobody reads once
+/// its first line is read; returns it, its port, and the pipes (to be closed only at the end).
+#[cfg(unix)]
+fn start_unread(args: &[&str]) -> (std::process::Child, u16, Vec<Box<dyn Read>>) {
+    let mut child = tests::command("tcp-server")
+        .args(args)
+        .args(["--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = Vec::new();
+    let mut byte = [0; 1];
+    while !first.ends_with(b"\n") {
+        stdout.read_exact(&mut byte).expect("the first line");
+        first.push(byte[0]);
+    }
+    let port = tests::address_in(&String::from_utf8_lossy(&first))
+        .expect("an address")
+        .port();
+    let stderr = child.stderr.take().expect("stderr");
+    (child, port, vec![Box::new(stdout), Box::new(stderr)])
+}
+
+#[cfg(unix)]
+#[test]
+fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
+    for mode in MODES {
+        for trace in [false, true] {
+            let mut args = vec!["--mode", mode];
+            if trace {
+                args.push("--trace");
+            }
+            let (mut child, port, unread) = start_unread(&args);
+            let mut stream = connect(SocketAddr::from(([127, 0, 0, 1], port)));
+            for i in 0..3000 {
+                exchange(
+                    &mut stream,
+                    format!("message {i} to a full pipe\n").as_bytes(),
+                );
+            }
+            let started = Instant::now();
+            let sent = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .expect("kill");
+            assert!(sent.success());
+            let status = tests::wait_or_kill(&mut child, Duration::from_secs(2));
+            assert_eq!(status.code(), Some(0), "{mode} trace={trace}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{mode}: {:?}",
+                started.elapsed()
+            );
+            drop(unread); // only now: until the server ended, nobody read it
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn trace_and_log_lines_never_run_into_each_other() {
+    let path = std::env::temp_dir().join(format!("trace-{}.log", std::process::id()));
+    let file = File::create(&path).expect("a file for 2>&1");
+    let mut child = tests::command("tcp-server")
+        .args(["--trace", "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().expect("dup"))
+        .stderr(file)
+        .spawn()
+        .expect("the server starts");
+    let deadline = Instant::now() + PATIENCE;
+    let address = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Some(address) = text.lines().find_map(|line| {
+            line.contains("listening")
+                .then(|| tests::address_in(line))
+                .flatten()
+        }) {
+            break address;
+        }
+        assert!(Instant::now() < deadline, "no address line: {text}");
+        thread::sleep(Duration::from_millis(10));
+    };
+    let clients: Vec<_> = (0..20)
+        .map(|i| {
+            thread::spawn(move || {
+                let mut stream = connect(address);
+                for round in 0..50 {
+                    exchange(
+                        &mut stream,
+                        format!("client {i} round {round}\n").as_bytes(),
+                    );
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("served");
+    }
+    thread::sleep(Duration::from_millis(500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&path).expect("the output");
+    let _ = std::fs::remove_file(&path);
+    let starts = [
+        "socket()",
+        "setsockopt(",
+        "bind(",
+        "listen(",
+        "tcp-server listening",
+        "mode ",
+        "waiting for connection",
+        "accept()",
+        "...connected from",
+        "recv(",
+        "received ",
+        "send(",
+        "close()",
+        "127.0.0.1:",
+    ];
+    let mut lines = 0;
+    for line in text.lines() {
+        lines += 1;
+        assert!(
+            starts.iter().any(|start| line.starts_with(start)),
+            "a line run into another: {line:?}"
+        );
+        let calls = ["recv(", "send(", "accept()", "close()"]
+            .iter()
+            .filter(|call| line.contains(*call))
+            .count();
+        assert!(
+            calls <= 1 || line.starts_with("received"),
+            "two lines in one: {line:?}"
+        );
+    }
+    assert!(lines > 20 * 50 * 3, "{lines} lines");
+}
+
+#[test]
+fn the_trace_shows_where_a_server_waits() {
+    for mode in ["iterative", "threaded"] {
+        let server = Server::start("tcp-server", &["--mode", mode, "--trace"]);
+        assert!(
+            server.wait_for_stderr("accept() ...").is_some(),
+            "{mode}: {:?}",
+            server.stderr()
+        );
+        let mut first = connect(server.address);
+        exchange(&mut first, b"first\n");
+        assert!(
+            server.wait_for_stderr("recv(1024) ...").is_some(),
+            "{mode}: {:?}",
+            server.stderr()
+        );
+    }
+}
+
+#[test]
+fn a_class_connecting_at_once_is_answered_at_once() {
+    for mode in ["threaded", "event"] {
+        let server = Server::start("tcp-server", &["--mode", mode, "--quiet"]);
+        let address = server.address;
+        let clients: Vec<_> = (0..60)
+            .map(|i| {
+                thread::spawn(move || {
+                    let started = Instant::now();
+                    let mut stream = connect(address);
+                    exchange(&mut stream, format!("student {i}\n").as_bytes());
+                    started.elapsed()
+                })
+            })
+            .collect();
+        for client in clients {
+            let took = client.join().expect("answered");
+            // A full backlog makes the system retry the SYN after a whole second.
+            assert!(took < Duration::from_millis(900), "{mode}: {took:?}");
+        }
+    }
+}
+
+#[test]
+fn an_idle_close_sends_the_held_back_bytes_then_says_why() {
+    for mode in MODES {
+        let server = Server::start(
+            "tcp-server",
+            &["--mode", mode, "--bufsize", "4", "--idle-timeout", "1"],
+        );
+        let mut stream = connect(server.address);
+        stream.write_all(b"ab\xe4\xb8").expect("send"); // fills the buffer inside 中
+        let mut all = Vec::new();
+        stream
+            .read_to_end(&mut all)
+            .expect("replies, then the close");
+        let second = all[27..]
+            .iter()
+            .position(|&b| b == b'[')
+            .expect("a second reply")
+            + 27;
+        assert_eq!(data_of(&all[..second]), b"ab", "{mode}");
+        assert_eq!(
+            &data_of(&all[second..])[..2],
+            b"\xe4\xb8",
+            "{mode}: held bytes first"
+        );
+        let why = String::from_utf8_lossy(&data_of(&all[second..])[2..]).into_owned();
+        assert!(
+            why.contains("idle") && why.ends_with('\n'),
+            "{mode}: {why:?}"
+        );
+    }
+}
+
+#[test]
+fn the_backlog_is_5_for_the_books_loop_and_128_for_the_others() {
+    for (mode, backlog) in [
+        ("iterative", "listen(5)"),
+        ("threaded", "listen(128)"),
+        ("event", "listen(128)"),
+    ] {
+        let server = Server::start("tcp-server", &["--mode", mode, "--trace"]);
+        assert!(
+            server.wait_for_stderr(backlog).is_some(),
+            "{mode}: {:?}",
+            server.stderr()
+        );
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn udp_replies_leave_from_the_address_the_datagram_was_sent_to() {
+    // Linux routes all of 127.0.0.0/8 to loopback: 127.0.0.2 is a second address of this machine.
+    let server = Server::start("udp-server", &["--host", "0.0.0.0"]);
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let second: SocketAddr = format!("127.0.0.2:{}", server.port())
+        .parse()
+        .expect("address");
+    socket.connect(second).expect("connect"); // a connected socket takes replies from there only
+    socket.send(b"to the second address").expect("send");
+    let mut buffer = [0; 100];
+    let (len, from) = socket
+        .recv_from(&mut buffer)
+        .expect("a reply from 127.0.0.2");
+    assert_eq!(from, second);
+    assert_eq!(data_of(&buffer[..len]), b"to the second address");
+    let done = tests::run("udp-client", &[&second.to_string()], b"hello\n", PATIENCE);
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_cut_datagram_counts_the_bytes_answered() {
+    let server = Server::start("udp-server", &["--trace"]);
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    socket.send_to(&[b'c'; 2000], server.address).expect("send");
+    let mut buffer = [0; 3000];
+    let (len, _) = socket.recv_from(&mut buffer).expect("reply");
+    assert_eq!(len, 27 + 1024);
+    let traced = server
+        .wait_for_stderr("recvfrom(1024) -> 1024 bytes")
+        .expect("the cut, traced");
+    assert!(traced.contains("2000"), "{traced}");
+    let sent = Command::new("kill")
+        .args(["-INT", &server.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let goodbye = server.wait_for_log("stopped").expect("goodbye");
+    assert!(goodbye.contains("1 datagram, 1024 bytes"), "{goodbye}");
+}
+
+#[test]
+fn a_bufsize_too_large_for_ipv4_clients_of_a_dual_stack_server_is_refused() {
+    if UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6");
+        return;
+    }
+    let done = tests::run(
+        "udp-server",
+        &["--host", "::", "--bufsize", "65500", "--port", "0"],
+        b"",
+        PATIENCE,
+    );
+    assert_eq!(done.code(), 2, "{}", done.stderr);
+    assert!(done.stderr.contains("65480"), "{}", done.stderr);
+}
+
+#[test]
+fn a_lab_server_lists_the_commands_for_the_board() {
+    let server = Server::start("tcp-server", &["--host", "0.0.0.0"]);
+    let listed = server
+        .log()
+        .iter()
+        .take_while(|line| !line.starts_with("mode"))
+        .count();
+    // Loopback is never listed; a machine with a network address lists it with its command.
+    for line in server.log().iter().take(listed).skip(1) {
+        assert!(line.contains("tcp-client --host "), "{line}");
+        assert!(!line.contains("127.0.0.1"), "{line}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_threaded_server_gives_back_its_memory_after_3000_clients() {
+    tests::allow_open_files(8192);
+    let server = Server::start("tcp-server", &["--quiet"]);
+    let rss = |pid: u32| -> usize {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        let line = status
+            .lines()
+            .find(|line| line.starts_with("VmRSS:"))
+            .expect("VmRSS");
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|kib| kib.parse().ok())
+            .expect("a number")
+    };
+    exchange(&mut connect(server.address), b"warm-up\n");
+    thread::sleep(Duration::from_millis(200));
+    let before = rss(server.pid());
+    let mut clients: Vec<TcpStream> = Vec::new();
+    for i in 0..3000 {
+        let mut stream = connect(server.address);
+        exchange(&mut stream, format!("{i}\n").as_bytes());
+        clients.push(stream);
+    }
+    let with = rss(server.pid());
+    drop(clients);
+    // Back near where it was: at least half of what the clients took is given back.
+    let near = |now: usize| now.saturating_sub(before) < with.saturating_sub(before) / 2;
+    let deadline = Instant::now() + PATIENCE;
+    while !near(rss(server.pid())) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(100));
+    }
+    let after = rss(server.pid());
+    eprintln!("threaded RSS: before {before} KiB, with 3000 clients {with} KiB, after {after} KiB");
+    assert!(
+        near(after),
+        "before {before} KiB, with {with}, after {after}"
+    );
+    exchange(&mut connect(server.address), b"still here\n");
+}
