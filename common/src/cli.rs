@@ -1,7 +1,6 @@
 //! The command line: the options every program shares, parsers that name a bad value, and
 //! `--help` and usage errors in the reader's language. A usage error exits with status 2.
 
-use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -26,16 +25,9 @@ pub const MAX_SECONDS: u64 = 365 * 24 * 3600;
 
 /// Reads the command line into `T`, with `--help` and usage errors in the reader's language.
 pub fn parse<T: CommandFactory + FromArgMatches>() -> T {
-    parse_from(std::env::args_os())
-}
-
-/// [`parse`], from the given arguments (the first is the program's name).
-pub fn parse_from<T: CommandFactory + FromArgMatches>(
-    args: impl IntoIterator<Item = OsString>,
-) -> T {
     let mut command = localized(T::command());
     let matches: ArgMatches = command
-        .try_get_matches_from_mut(args)
+        .try_get_matches_from_mut(std::env::args_os())
         .unwrap_or_else(|error| exit_with(error, &mut command));
     T::from_arg_matches(&matches).unwrap_or_else(|error| exit_with(error, &mut command))
 }
@@ -175,17 +167,6 @@ pub fn bytes_up_to(max: usize) -> impl Fn(&str) -> Result<usize, String> + Clone
     }
 }
 
-/// Parses a count of at least 1, such as `--max-clients 30`.
-pub fn at_least_one(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(count) if count >= 1 => Ok(count),
-        _ => Err(tr!(
-            "'{text}' is not a number from 1 up",
-            "'{text}' 不是一个大于等于 1 的数"
-        )),
-    }
-}
-
 /// Parses a number of seconds from 0 up to [`MAX_SECONDS`], such as `--idle-timeout 2.5`.
 pub fn seconds(text: &str) -> Result<Duration, String> {
     let max = MAX_SECONDS;
@@ -277,46 +258,4 @@ fn split_port(text: &str) -> Result<(String, Option<u16>), String> {
     };
     let port = port.map(client_port).transpose()?;
     Ok((host.to_string(), port))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seconds_accept_fractions_and_refuse_nonsense() {
-        assert_eq!(positive_seconds("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(positive_seconds("0.5"), Ok(Duration::from_millis(500)));
-        assert!(positive_seconds("0").is_err());
-        assert!(positive_seconds("-1").is_err());
-        assert!(positive_seconds("soon").is_err());
-        assert!(positive_seconds("inf").is_err());
-        assert!(positive_seconds("1e19").is_err());
-        assert_eq!(seconds("0"), Ok(Duration::ZERO));
-    }
-
-    #[test]
-    fn ports_for_servers_and_clients() {
-        assert_eq!(server_port("0"), Ok(0));
-        assert!(server_port("65536").is_err());
-        assert!(client_port("0").is_err());
-        assert_eq!(client_port("21567"), Ok(21567));
-    }
-
-    #[test]
-    fn the_server_as_people_write_it() {
-        let ok = |positional, host, port| server_address(positional, host, port).unwrap();
-        let default = ("localhost".to_string(), 21567);
-        assert_eq!(ok(None, None, None), default);
-        assert_eq!(ok(Some("10.0.0.5"), None, None), ("10.0.0.5".into(), 21567));
-        assert_eq!(ok(Some("10.0.0.5:80"), None, None), ("10.0.0.5".into(), 80));
-        assert_eq!(ok(None, Some("[::1]:9"), None), ("::1".into(), 9));
-        assert_eq!(ok(None, Some("::1"), Some(9)), ("::1".into(), 9));
-        assert_eq!(ok(None, Some("[::1]"), None), ("::1".into(), 21567));
-        assert_eq!(ok(Some("h:9"), Some("h"), Some(9)), ("h".into(), 9));
-        assert!(server_address(Some("h:9"), None, Some(10)).is_err());
-        assert!(server_address(Some("a"), Some("b"), None).is_err());
-        assert!(server_address(Some("h:0"), None, None).is_err());
-        assert!(server_address(Some("h:http"), None, None).is_err());
-    }
 }

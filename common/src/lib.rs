@@ -16,7 +16,8 @@
 //! - [`cli`]: the options every program takes, and `--help` and usage errors in the reader's
 //!   language;
 //! - [`net`]: finding the other side, and errors that say what to do;
-//! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving.
+//! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
+//! - [`run`]: a program's start and end: one-line panics and errors, the exit status.
 //!
 //! What only one program needs lives in that program.
 
@@ -25,6 +26,8 @@ pub mod ctime;
 pub mod lang;
 pub mod net;
 pub mod out;
+pub mod run;
+mod writer;
 
 pub use ctime::{ctime, reply};
 

@@ -120,26 +120,6 @@ pub fn is_timeout(error: &io::Error) -> bool {
     )
 }
 
-/// True when a UDP socket was told that its peer's port refused a datagram (an ICMP "port
-/// unreachable"): "connection refused" on Linux and macOS, "connection reset" on Windows.
-pub fn is_refused(error: &io::Error) -> bool {
-    match error.kind() {
-        io::ErrorKind::ConnectionRefused => true,
-        // Windows reports ICMP port unreachable on a UDP socket as WSAECONNRESET.
-        io::ErrorKind::ConnectionReset => cfg!(windows),
-        _ => false,
-    }
-}
-
-/// True when the process or the system is out of file descriptors (handles, on Windows).
-pub fn is_out_of_files(error: &io::Error) -> bool {
-    // EMFILE and ENFILE on Linux and macOS; WSAEMFILE on Windows.
-    let codes: &[i32] = if cfg!(windows) { &[10024] } else { &[23, 24] };
-    error
-        .raw_os_error()
-        .is_some_and(|code| codes.contains(&code))
-}
-
 /// The largest `--bufsize` a UDP program takes at `address`: a reply, the stamp and the data,
 /// must fit in one datagram to every client the socket can hear. A socket on `::` hears IPv4
 /// clients too, so IPv4's smaller limit holds there.
@@ -165,61 +145,5 @@ pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), Stri
             "'--bufsize' 的值 '{bufsize}' 无效：回复（{stamp} 字节的时间戳 + {bufsize}）放不进一个 {family} 数据报；{address} 上 --bufsize 最大为 {max}"
         )),
         false => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ipv4_comes_first_and_brackets_are_optional() {
-        assert_eq!(
-            resolve("127.0.0.1", 7).unwrap(),
-            vec!["127.0.0.1:7".parse().unwrap()]
-        );
-        assert_eq!(
-            resolve("[::1]", 7).unwrap(),
-            vec!["[::1]:7".parse().unwrap()]
-        );
-        if let Ok(all) = resolve("localhost", 7) {
-            assert!(
-                all[0].is_ipv4() || all.iter().all(SocketAddr::is_ipv6),
-                "{all:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn an_unknown_host_is_named() {
-        let error = resolve("no-such-host.invalid", 7).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("unknown host 'no-such-host.invalid'")
-        );
-    }
-
-    #[test]
-    fn bind_errors_say_what_to_do() {
-        let address: SocketAddr = "127.0.0.1:21567".parse().unwrap();
-        let text = |kind: io::ErrorKind| bind_error(address, kind.into()).to_string();
-        assert!(text(io::ErrorKind::AddrInUse).contains("--port 21568"));
-        assert!(text(io::ErrorKind::AddrNotAvailable).contains("--host 127.0.0.1"));
-        assert!(text(io::ErrorKind::PermissionDenied).contains("above 1023"));
-    }
-
-    #[test]
-    fn udp_bufsize_limits_follow_every_client_the_socket_hears() {
-        let limit = |text: &str| max_udp_bufsize(text.parse().unwrap());
-        assert_eq!(limit("127.0.0.1:1"), 65_480);
-        assert_eq!(limit("[::1]:1"), 65_500);
-        assert_eq!(
-            limit("[::]:1"),
-            65_480,
-            "a dual-stack socket hears IPv4 too"
-        );
-        assert!(check_udp_bufsize(65_481, "[::]:1".parse().unwrap()).is_err());
-        assert!(check_udp_bufsize(65_500, "[::1]:1".parse().unwrap()).is_ok());
     }
 }

@@ -1,7 +1,7 @@
-//! ctime is C's form for every second, checked for inputs no one would write by hand.
+//! ctime is C's form, and the reply is the data unchanged behind it.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
-use common::ctime::ctime_of;
+use chrono::{DateTime, Datelike, FixedOffset, Local, TimeZone, Timelike, Utc};
+use common::ctime::*;
 use proptest::prelude::*;
 
 proptest! {
@@ -28,4 +28,59 @@ proptest! {
         prop_assert_eq!(text.len(), 24);
         prop_assert_eq!(text, expected);
     }
+}
+
+#[test]
+fn a_reply_is_the_data_unchanged_behind_the_stamp() {
+    let data = b"hi \xff\x00 \xe4\xb8\xad\r\n";
+    let reply = reply(data);
+    assert_eq!(reply.len(), STAMP_LEN + data.len());
+    assert_eq!(reply[0], b'[');
+    assert_eq!(&reply[25..27], b"] ");
+    assert_eq!(&reply[27..], data);
+}
+
+#[test]
+fn matches_the_book_example() {
+    let time = Utc.with_ymd_and_hms(2026, 11, 25, 17, 28, 42).unwrap();
+    assert_eq!(ctime_of(&time), "Wed Nov 25 17:28:42 2026");
+}
+
+#[test]
+fn pads_single_digit_days_with_a_space() {
+    let time = Utc.with_ymd_and_hms(2026, 11, 5, 7, 3, 9).unwrap();
+    assert_eq!(ctime_of(&time), "Thu Nov  5 07:03:09 2026");
+    assert_eq!(ctime_of(&time).len(), 24);
+}
+
+#[test]
+fn uses_the_given_zone() {
+    let time = Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap();
+    let east = FixedOffset::east_opt(3600).unwrap();
+    assert_eq!(
+        ctime_of(&time.with_timezone(&east)),
+        "Thu Jan  1 01:30:00 2026"
+    );
+}
+
+#[test]
+fn now_has_the_ctime_shape() {
+    let text = ctime();
+    assert_eq!(text.len(), 24, "{text:?}");
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(&text, "%a %b %e %H:%M:%S %Y").is_ok(),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn the_cached_text_is_the_current_time() {
+    // A second may turn between two calls: the fresh text must match one side of it.
+    let before = ctime();
+    let fresh = ctime_of(&Local::now());
+    let after = ctime();
+    assert!(
+        fresh == before || fresh == after,
+        "{before} / {fresh} / {after}"
+    );
 }

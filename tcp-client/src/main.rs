@@ -38,6 +38,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::{Shared, client_port, positive_seconds, server_address, usage_error};
 use common::lang::os_error;
+use common::run::print_now;
 use common::{out, tr, trace};
 use input::{Input, Piece};
 use replies::{Replies, Waited};
@@ -105,10 +106,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    out::one_line_panics("tcp-client");
+    common::run::one_line_panics("tcp-client");
     let args: Args = common::cli::parse();
     out::start(false, args.shared.trace);
-    out::exit_status("tcp-client", run(&args))
+    common::run::exit_status("tcp-client", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -130,13 +131,13 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut piece = Vec::new();
     loop {
         // data = input('> ')
-        if on_terminal && out::print_now(b"> ").is_err() {
+        if on_terminal && print_now(b"> ").is_err() {
             return Ok(ExitCode::SUCCESS); // stdout is closed: nobody is reading
         }
         let first = input.next_piece(&mut piece, true)?;
         if first == Piece::Stop {
             if on_terminal {
-                let _ = out::print_now(b"\n"); // after Ctrl+D, the shell's prompt starts on a line of its own
+                let _ = print_now(b"\n"); // after Ctrl+D, the shell's prompt starts on a line of its own
             }
             break;
         }

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use common::lang::os_error;
 use common::net::is_timeout;
-use common::{out, problem, tr, trace, trace_wait};
+use common::run::print_now;
+use common::{problem, tr, trace, trace_wait};
 
 /// How long the receiving thread waits in one `recv()` before it looks at the clock.
 const TICK: Duration = Duration::from_millis(100);
@@ -148,7 +149,7 @@ impl Replies {
             let waited = started.elapsed();
             if let Some(limit) = reply_timeout.filter(|&limit| waited >= limit) {
                 if state.partial > 0 {
-                    let _ = out::print_now(b"\n"); // what came stays on the screen, on a line of its own
+                    let _ = print_now(b"\n"); // what came stays on the screen, on a line of its own
                 }
                 let secs = limit.as_secs_f64();
                 return Waited::Failed(anyhow!(tr!(
@@ -247,7 +248,7 @@ fn receive(mut cs: &TcpStream, shared: &Shared) {
             return shared.update(|state| state.ended = Some(Ended::ServerClosed));
         }
         let data = &buffer[..n];
-        if let Err(error) = out::print_now(data) {
+        if let Err(error) = print_now(data) {
             return shared.update(|state| state.ended = Some(Ended::Stdout(error)));
         }
         shared.update(|state| {
@@ -276,7 +277,7 @@ fn end_a_reply_without_newline(shared: &Shared) {
     }
     state.partial = 0;
     state.complete += 1;
-    let printed = out::print_now(b"\n");
+    let printed = print_now(b"\n");
     if let Err(error) = printed {
         state.ended = Some(Ended::Stdout(error));
     } else {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use common::cli::{Shared, at_least_one, bytes_up_to, seconds, server_port};
+use common::cli::{Shared, bytes_up_to, seconds, server_port};
 use common::tr;
 
 /// The largest `--bufsize`: 16 MiB is far past any use, and keeps a typo from asking for
@@ -92,6 +92,17 @@ pub struct Args {
         "日志只保留地址那一行、服务器自身的问题和停止时打印的内容"
     ))]
     pub quiet: bool,
+}
+
+/// Parses a count of at least 1, such as `--max-clients 30`.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => Err(tr!(
+            "'{text}' is not a number from 1 up",
+            "'{text}' 不是一个大于等于 1 的数"
+        )),
+    }
 }
 
 /// The chapter's three ways of serving many clients.

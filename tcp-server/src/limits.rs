@@ -12,7 +12,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::lang::{count, os_error};
-use common::net::is_out_of_files;
 use common::{log, problem, tr, trace};
 
 use crate::client::TALLY;
@@ -174,6 +173,15 @@ pub fn say_goodbye(mut cs: &TcpStream, peer: SocketAddr, line: &str, drain: Dura
         }
     }
     trace!("close()  [{peer}]");
+}
+
+/// True when the process or the system is out of file descriptors (handles, on Windows).
+fn is_out_of_files(error: &io::Error) -> bool {
+    // EMFILE and ENFILE on Linux and macOS; WSAEMFILE on Windows.
+    let codes: &[i32] = if cfg!(windows) { &[10024] } else { &[23, 24] };
+    error
+        .raw_os_error()
+        .is_some_and(|code| codes.contains(&code))
 }
 
 /// Keeps the server accepting when `accept()` fails: each failure is reported and tried again

@@ -60,13 +60,13 @@ use limits::{Backoff, Limit, Permit};
 const CLIENT_STACK: usize = 128 * 1024;
 
 fn main() -> ExitCode {
-    out::one_line_panics("tcp-server");
+    common::run::one_line_panics("tcp-server");
     let args: Args = common::cli::parse();
     if args.mode == Mode::Threaded {
         memory::fewer_malloc_arenas();
     }
     out::start(args.quiet, args.shared.trace);
-    out::exit_status("tcp-server", run(&args))
+    common::run::exit_status("tcp-server", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -245,7 +245,7 @@ fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
     let bound = ss
         .local_addr()
         .map_err(|error| cannot("getsockname()", &error))?;
-    out::always(tr!(
+    out::stdout(tr!(
         "tcp-server listening on {bound}",
         "tcp-server 正在监听 {bound}"
     ));

@@ -29,6 +29,7 @@ use common::cli::{
 };
 use common::lang::os_error;
 use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
+use common::run::print_now;
 use common::{out, problem, tr, trace};
 use remote::Remote;
 
@@ -102,10 +103,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    out::one_line_panics("udp-client");
+    common::run::one_line_panics("udp-client");
     let args: Args = common::cli::parse();
     out::start(false, args.shared.trace);
-    out::exit_status("udp-client", run(&args))
+    common::run::exit_status("udp-client", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -123,12 +124,12 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut some_line_not_sent = false;
     loop {
         // data = input('> ')
-        if on_terminal && out::print_now(b"> ").is_err() {
+        if on_terminal && print_now(b"> ").is_err() {
             break;
         }
         let Some(line) = read_line(&mut input)? else {
             if on_terminal {
-                let _ = out::print_now(b"\n"); // after Ctrl+D, the shell's prompt starts on a line of its own
+                let _ = print_now(b"\n"); // after Ctrl+D, the shell's prompt starts on a line of its own
             }
             break;
         };
@@ -144,7 +145,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         // cs.sendto(data, ADDR); data, ADDR = cs.recvfrom(BUFSIZ)
         let mut reply = server.exchange(&line, &earlier)?;
         reply.push(b'\n');
-        match out::print_now(&reply) {
+        match print_now(&reply) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::BrokenPipe => break, // nobody reads: stop quietly
             Err(error) => {

@@ -11,7 +11,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use common::ctime::STAMP_LEN;
 use common::lang::os_error;
-use common::net::{is_refused, is_timeout};
+use common::net::is_timeout;
 use common::{tr, trace, trace_wait};
 
 /// Room for the largest datagram there is, so no reply is ever cut on the way in.
@@ -198,6 +198,17 @@ fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
     cs.connect(&address.into()).map_err(cannot)?;
     trace!("connect({address})");
     Ok(cs.into())
+}
+
+/// True when the system says the server's port refused a datagram (an ICMP "port
+/// unreachable"): "connection refused" on Linux and macOS, "connection reset" on Windows,
+/// which reports it as WSAECONNRESET on a UDP socket.
+fn is_refused(error: &io::Error) -> bool {
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused => true,
+        io::ErrorKind::ConnectionReset => cfg!(windows),
+        _ => false,
+    }
 }
 
 /// True for a datagram that answers an earlier line, not `line`: its data (after

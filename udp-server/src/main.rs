@@ -93,10 +93,10 @@ static DATAGRAMS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 
 fn main() -> ExitCode {
-    out::one_line_panics("udp-server");
+    common::run::one_line_panics("udp-server");
     let args: Args = common::cli::parse();
     out::start(args.quiet, args.shared.trace);
-    out::exit_status("udp-server", run(&args))
+    common::run::exit_status("udp-server", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -222,7 +222,7 @@ fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<()> {
     let bound: SocketAddr = ss
         .local_addr()
         .map_err(|error| cannot("getsockname()", &error))?;
-    out::always(tr!(
+    out::stdout(tr!(
         "udp-server listening on {bound}",
         "udp-server 正在监听 {bound}"
     ));

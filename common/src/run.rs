@@ -1,0 +1,56 @@
+//! A program's start and end: a panic is one line, an error is one line and a non-zero exit,
+//! and what a client prints goes out at once.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::{problem, tr};
+
+/// Writes a client's reply (or prompt) to stdout at once. An error of kind `BrokenPipe` means
+/// nobody reads stdout any more (`client | head -1`): the client then stops quietly, with
+/// status 0; any other (a full disk) is an error.
+pub fn print_now(bytes: &[u8]) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(bytes)?;
+    stdout.flush()
+}
+
+/// Turns what `run` returned into the exit status, printing an error as one line on stderr
+/// after everything printed before it: `tcp-client: error: cannot connect to ...`.
+pub fn exit_status(program: &str, result: anyhow::Result<ExitCode>) -> ExitCode {
+    let status = match result {
+        Ok(status) => status,
+        Err(error) => {
+            // `{:#}` prints the chain of causes on one line, and never a backtrace.
+            let error = format!("{error:#}");
+            problem!("{program}: error: {error}", "{program}：错误：{error}");
+            ExitCode::FAILURE
+        }
+    };
+    crate::out::flush(Duration::from_secs(1));
+    status
+}
+
+/// Makes a panic (a bug in this program, never the user's fault) print one line, not a
+/// backtrace. In a server only the thread that panicked ends; the others go on.
+pub fn one_line_panics(program: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+            .replace('\n', " ");
+        let place = info
+            .location()
+            .map(|at| format!(" at {}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        let line = tr!(
+            "{program}: internal error{place}: {message} (this is a bug; please report it)",
+            "{program}：内部错误{place}：{message}（这是程序的缺陷，请报告）"
+        );
+        let _ = writeln!(io::stderr().lock(), "{line}");
+    }));
+}

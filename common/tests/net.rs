@@ -1,0 +1,56 @@
+//! Name lookup, bind advice and the UDP buffer limits.
+
+use common::net::*;
+use std::io;
+use std::net::SocketAddr;
+
+#[test]
+fn ipv4_comes_first_and_brackets_are_optional() {
+    assert_eq!(
+        resolve("127.0.0.1", 7).unwrap(),
+        vec!["127.0.0.1:7".parse().unwrap()]
+    );
+    assert_eq!(
+        resolve("[::1]", 7).unwrap(),
+        vec!["[::1]:7".parse().unwrap()]
+    );
+    if let Ok(all) = resolve("localhost", 7) {
+        assert!(
+            all[0].is_ipv4() || all.iter().all(SocketAddr::is_ipv6),
+            "{all:?}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_host_is_named() {
+    let error = resolve("no-such-host.invalid", 7).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("unknown host 'no-such-host.invalid'")
+    );
+}
+
+#[test]
+fn bind_errors_say_what_to_do() {
+    let address: SocketAddr = "127.0.0.1:21567".parse().unwrap();
+    let text = |kind: io::ErrorKind| bind_error(address, kind.into()).to_string();
+    assert!(text(io::ErrorKind::AddrInUse).contains("--port 21568"));
+    assert!(text(io::ErrorKind::AddrNotAvailable).contains("--host 127.0.0.1"));
+    assert!(text(io::ErrorKind::PermissionDenied).contains("above 1023"));
+}
+
+#[test]
+fn udp_bufsize_limits_follow_every_client_the_socket_hears() {
+    let limit = |text: &str| max_udp_bufsize(text.parse().unwrap());
+    assert_eq!(limit("127.0.0.1:1"), 65_480);
+    assert_eq!(limit("[::1]:1"), 65_500);
+    assert_eq!(
+        limit("[::]:1"),
+        65_480,
+        "a dual-stack socket hears IPv4 too"
+    );
+    assert!(check_udp_bufsize(65_481, "[::]:1".parse().unwrap()).is_err());
+    assert!(check_udp_bufsize(65_500, "[::1]:1".parse().unwrap()).is_ok());
+}
