@@ -21,12 +21,34 @@ pub const MODES: [&str; 3] = ["threaded", "iterative", "event"];
 /// How long a test waits for something that should take milliseconds.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// The path of a program's binary, built (once per test process) with the profile this test
-/// runs under, so that `cargo test -p tests` alone also tests fresh binaries.
+/// Where prebuilt programs are, instead of building them: a folder holding `tcp-server`
+/// (or `tcp-server.exe`) and the others. `scripts/check-windows` points it at a Windows build.
+pub const BIN_DIR: &str = "TESTS_BIN_DIR";
+
+/// A program that runs each binary, such as `wine` for a Windows build on Linux.
+pub const LAUNCHER: &str = "TESTS_LAUNCHER";
+
+/// The path of a program's binary: from [`BIN_DIR`] when it is set; otherwise built (once
+/// per test process) with the profile this test runs under, so that `cargo test -p tests`
+/// alone also tests fresh binaries.
 pub fn binary(program: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(build_programs);
-    dir.join(format!("{program}{}", std::env::consts::EXE_SUFFIX))
+    let dir = BUILT.get_or_init(|| match std::env::var_os(BIN_DIR) {
+        Some(dir) => PathBuf::from(dir),
+        None => build_programs(),
+    });
+    let plain = dir.join(program);
+    let exe = dir.join(format!("{program}.exe"));
+    match plain.exists() || !exe.exists() {
+        true => plain,
+        false => exe,
+    }
+}
+
+/// True when the programs run under a launcher (a Windows build under wine): tests that
+/// send Unix signals to the program's process, or read its `/proc`, do not apply.
+pub fn launched() -> bool {
+    std::env::var_os(LAUNCHER).is_some_and(|launcher| !launcher.is_empty())
 }
 
 /// Runs `cargo build` for the four programs into this test's own target directory, and
@@ -114,7 +136,14 @@ impl Finished {
 
 /// A command for one of the programs, with `TZ=UTC` and English messages.
 pub fn command(program: &str) -> Command {
-    let mut command = Command::new(binary(program));
+    let mut command = match std::env::var_os(LAUNCHER).filter(|launcher| !launcher.is_empty()) {
+        Some(launcher) => {
+            let mut command = Command::new(launcher);
+            command.arg(binary(program));
+            command
+        }
+        None => Command::new(binary(program)),
+    };
     command
         .env("TZ", "UTC")
         .env("LC_ALL", "C")

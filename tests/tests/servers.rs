@@ -1,10 +1,8 @@
 //! The servers as a teacher and a hostile tester meet them: nobody reading their output, a
 //! class connecting at once, clients turned away or closed, and a machine with two addresses.
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,9 +29,9 @@ fn start_unread(args: &[&str]) -> (std::process::Child, u16, Vec<Box<dyn Read>>)
     let mut child = tests::command("tcp-server")
         .args(args)
         .args(["--port", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the server starts");
     let mut stdout = child.stdout.take().expect("stdout");
@@ -68,7 +66,7 @@ fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
                 );
             }
             let started = Instant::now();
-            let sent = Command::new("kill")
+            let sent = std::process::Command::new("kill")
                 .args(["-TERM", &child.id().to_string()])
                 .status()
                 .expect("kill");
@@ -89,10 +87,10 @@ fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
 #[test]
 fn trace_and_log_lines_never_run_into_each_other() {
     let path = std::env::temp_dir().join(format!("trace-{}.log", std::process::id()));
-    let file = File::create(&path).expect("a file for 2>&1");
+    let file = std::fs::File::create(&path).expect("a file for 2>&1");
     let mut child = tests::command("tcp-server")
         .args(["--trace", "--port", "0"])
-        .stdin(Stdio::null())
+        .stdin(std::process::Stdio::null())
         .stdout(file.try_clone().expect("dup"))
         .stderr(file)
         .spawn()
@@ -292,7 +290,7 @@ fn a_cut_datagram_counts_the_bytes_answered() {
         .wait_for_stderr("recvfrom(1024) -> 1024 bytes")
         .expect("the cut, traced");
     assert!(traced.contains("2000"), "{traced}");
-    let sent = Command::new("kill")
+    let sent = std::process::Command::new("kill")
         .args(["-INT", &server.pid().to_string()])
         .status()
         .expect("kill");

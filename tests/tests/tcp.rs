@@ -53,8 +53,14 @@ fn client(server: &Server, input: &str) -> tests::Finished {
     )
 }
 
+/// `TZ` is a Unix variable: Windows takes the zone from its settings, and chrono there reads
+/// those, so this holds on Linux and macOS only (the README says so).
+#[cfg(unix)]
 #[test]
 fn the_stamp_is_local_time_and_honours_tz() {
+    if tests::launched() {
+        return; // a Windows build under wine: see above
+    }
     // A POSIX zone eight hours east of UTC, which needs no zone database.
     let mut east = tests::command("tcp-server");
     east.env("TZ", "CST-8");

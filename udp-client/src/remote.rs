@@ -204,11 +204,9 @@ fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
 /// unreachable"): "connection refused" on Linux and macOS, "connection reset" on Windows,
 /// which reports it as WSAECONNRESET on a UDP socket.
 fn is_refused(error: &io::Error) -> bool {
-    match error.kind() {
-        io::ErrorKind::ConnectionRefused => true,
-        io::ErrorKind::ConnectionReset => cfg!(windows),
-        _ => false,
-    }
+    let kind = error.kind();
+    kind == io::ErrorKind::ConnectionRefused
+        || (cfg!(windows) && kind == io::ErrorKind::ConnectionReset)
 }
 
 /// True for a datagram that answers an earlier line, not `line`: its data (after
