@@ -33,10 +33,18 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("floor") {
         return run_floor(args.get(2).map(String::as_str).unwrap_or("threads"));
     }
+    // `cargo bench -p tests -- idle` runs only the cases whose name has "idle" in it.
+    let only = args
+        .iter()
+        .skip(1)
+        .find(|arg| !arg.starts_with("--"))
+        .cloned()
+        .unwrap_or_default();
     raise_open_files_limit(25_000);
     let pinned = pin_self_to_cpu(1);
     let started = Instant::now();
     let mut table = Table::default();
+    eprintln!("each case as it runs (the whole table again at the end, on stdout):");
 
     for (case, clients, idle, line) in [
         ("TCP, 1 client", 1, 0, LINE.to_vec()),
@@ -45,6 +53,9 @@ fn main() {
         ("TCP, 100 clients + 1000 idle", 100, 1000, LINE.to_vec()),
         ("TCP, 1 client, 4000-byte lines", 1, 0, long_line(4000)),
     ] {
+        if !case.contains(&only) {
+            continue;
+        }
         let mut pairs = vec![
             (Subject::FloorThreads, Subject::Tcp("threaded")),
             (Subject::FloorEvent, Subject::Tcp("event")),
@@ -58,11 +69,17 @@ fn main() {
         }
     }
     for (case, clients) in [("UDP, 1 client", 1), ("UDP, 10 clients", 10)] {
+        if !case.contains(&only) {
+            continue;
+        }
         let result = compare(&Subject::FloorUdp, &Subject::Udp, clients, 0, LINE, pinned);
         table.add(case, &Subject::FloorUdp, &Subject::Udp, result);
     }
     table.print();
 
+    if !only.is_empty() {
+        return;
+    }
     println!();
     println!("Server memory per idle connection (RSS growth / connections, each answered once):");
     for (subject, count) in [
@@ -193,6 +210,24 @@ struct Figures {
     round_trips_per_s: f64,
     p50_us: f64,
     p99_us: f64,
+    /// The server's CPU time (all its threads) per round trip, in µs; NaN without `/proc`.
+    cpu_us: f64,
+}
+
+/// The CPU time a process's threads have used so far, in ns, from
+/// `/proc/PID/task/*/schedstat` (Linux; `None` elsewhere).
+fn cpu_ns(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += stat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Some(total)
 }
 
 /// Runs `floor` and `subject` alternately, `ROUNDS` rounds each, and keeps each one's median
@@ -212,11 +247,12 @@ fn compare(
             let running = who
                 .start(pinned)
                 .map_err(|e| format!("{}: {e}", who.name()))?;
+            let pid = running.child.id();
             let figures = match who {
                 Subject::Udp | Subject::FloorUdp => {
-                    load_udp(running.address, clients, line, who.stamps())
+                    load_udp(running.address, pid, clients, line, who.stamps())
                 }
-                _ => load_tcp(running.address, clients, idle, line, who.stamps()),
+                _ => load_tcp(running.address, pid, clients, idle, line, who.stamps()),
             }
             .map_err(|e| format!("{}: {e}", who.name()))?;
             rounds.push(figures);
@@ -242,6 +278,7 @@ struct Conn {
 /// every reply.
 fn load_tcp(
     address: SocketAddr,
+    pid: u32,
     clients: usize,
     idle: usize,
     line: &[u8],
@@ -282,6 +319,7 @@ fn load_tcp(
     let mut latencies = Vec::with_capacity(200_000);
     let mut events = Events::with_capacity(1024);
     let mut buffer = vec![0; 64 * 1024];
+    let cpu_before = cpu_ns(pid);
     let started = Instant::now();
     let mut last_progress = Instant::now();
     while started.elapsed() < ROUND {
@@ -312,12 +350,15 @@ fn load_tcp(
         }
     }
     let elapsed = started.elapsed();
+    let cpu = cpu_before
+        .zip(cpu_ns(pid))
+        .map(|(before, after)| after - before);
 
     // Each idle connection is still answered at the end.
     for stream in &mut idlers {
         exchange_blocking(stream, LINE, stamped)?;
     }
-    Ok(figures(latencies, elapsed))
+    Ok(figures(latencies, elapsed, cpu))
 }
 
 /// Writes all of `bytes` to a non-blocking socket (the lines here fit its buffer; waits
@@ -384,6 +425,7 @@ fn unstamp(mut reply: &[u8]) -> Option<Vec<u8>> {
 /// Like `load_tcp`, over UDP: one datagram in flight per socket, resent after a loss.
 fn load_udp(
     address: SocketAddr,
+    pid: u32,
     clients: usize,
     line: &[u8],
     stamped: bool,
@@ -404,6 +446,7 @@ fn load_udp(
     let mut latencies = Vec::with_capacity(200_000);
     let mut events = Events::with_capacity(1024);
     let mut buffer = vec![0; 65_536];
+    let cpu_before = cpu_ns(pid);
     let started = Instant::now();
     let mut losses = 0;
     while started.elapsed() < ROUND {
@@ -442,10 +485,14 @@ fn load_udp(
     if losses > 100 {
         return Err(io::Error::other(format!("{losses} datagrams lost")));
     }
-    Ok(figures(latencies, started.elapsed()))
+    let elapsed = started.elapsed();
+    let cpu = cpu_before
+        .zip(cpu_ns(pid))
+        .map(|(before, after)| after - before);
+    Ok(figures(latencies, elapsed, cpu))
 }
 
-fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
+fn figures(mut latencies: Vec<Duration>, elapsed: Duration, cpu_ns: Option<u64>) -> Figures {
     latencies.sort();
     let at = |q: f64| {
         latencies
@@ -456,6 +503,9 @@ fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
         round_trips_per_s: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50_us: at(0.50),
         p99_us: at(0.99),
+        cpu_us: cpu_ns.map_or(f64::NAN, |ns| {
+            ns as f64 / 1e3 / latencies.len().max(1) as f64
+        }),
     }
 }
 
@@ -520,32 +570,38 @@ impl Table {
     ) {
         match result {
             Ok((f, s)) => {
-                for (who, fig, ratio) in [
-                    (floor, f, None),
-                    (subject, s, Some(s.round_trips_per_s / f.round_trips_per_s)),
-                ] {
-                    self.rows.push(format!(
-                        "| {case:<31} | {:<20} | {:>9.0} | {:>7.1} | {:>7.1} | {:>5} |",
+                let ratios = (
+                    s.round_trips_per_s / f.round_trips_per_s,
+                    s.cpu_us / f.cpu_us,
+                );
+                for (who, fig, ratios) in [(floor, f, None), (subject, s, Some(ratios))] {
+                    let row = format!(
+                        "| {case:<31} | {:<20} | {:>9.0} | {:>7.1} | {:>7.1} | {:>6.2} | {:>5} | {:>5} |",
                         who.name(),
                         fig.round_trips_per_s,
                         fig.p50_us,
                         fig.p99_us,
-                        ratio.map_or("".into(), |r| format!("{r:.2}")),
-                    ));
+                        fig.cpu_us,
+                        ratios.map_or("".into(), |(r, _)| format!("{r:.2}")),
+                        ratios.map_or("".into(), |(_, c)| format!("{c:.2}")),
+                    );
+                    eprintln!("{row}");
+                    self.rows.push(row);
                 }
             }
-            Err(error) => self.rows.push(format!(
-                "| {case:<31} | {} | failed: {error} |",
-                subject.name()
-            )),
+            Err(error) => {
+                let row = format!("| {case:<31} | {} | failed: {error} |", subject.name());
+                eprintln!("{row}");
+                self.rows.push(row);
+            }
         }
     }
 
     fn print(&self) {
         println!(
-            "| case                            | server               | round trips/s | p50 µs | p99 µs | ratio |"
+            "| case                            | server               | round trips/s | p50 µs | p99 µs | CPU µs/rt | ratio | CPU ratio |"
         );
-        println!("|---|---|---:|---:|---:|---:|");
+        println!("|---|---|---:|---:|---:|---:|---:|---:|");
         for row in &self.rows {
             println!("{row}");
         }
