@@ -7,13 +7,21 @@ use std::time::Duration;
 
 use crate::{problem, tr};
 
-/// Writes a client's reply (or prompt) to stdout at once. An error of kind `BrokenPipe` means
-/// nobody reads stdout any more (`client | head -1`): the client then stops quietly, with
-/// status 0; any other (a full disk) is an error.
+/// Writes a client's reply (or prompt) to stdout at once. An error for which
+/// [`nobody_reads`] is true means the client stops quietly, with status 0; any other (a full
+/// disk) is an error.
 pub fn print_now(bytes: &[u8]) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     stdout.write_all(bytes)?;
     stdout.flush()
+}
+
+/// True when writing to stdout failed because nobody reads it any more (`client | head -1`).
+pub fn nobody_reads(error: &io::Error) -> bool {
+    // Windows says so of a closed pipe as ERROR_NO_DATA (232), which Rust calls BrokenPipe,
+    // or as ERROR_PIPE_NOT_CONNECTED (233), which it does not.
+    error.kind() == io::ErrorKind::BrokenPipe
+        || (cfg!(windows) && error.raw_os_error() == Some(233))
 }
 
 /// Turns what `run` returned into the exit status, printing an error as one line on stderr

@@ -122,7 +122,7 @@ impl Replies {
             }
             match &state.ended {
                 None => {}
-                Some(Ended::Stdout(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
+                Some(Ended::Stdout(error)) if common::run::nobody_reads(error) => {
                     return Waited::StdoutClosed;
                 }
                 Some(Ended::Stdout(error)) => {

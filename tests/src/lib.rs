@@ -248,7 +248,7 @@ impl Lines {
 }
 
 /// A server running as a process, killed when dropped.
-pub struct Server {
+pub struct ServerProcess {
     /// The process.
     child: Child,
     /// Where it said it listens.
@@ -259,15 +259,15 @@ pub struct Server {
     stderr: Arc<Lines>,
 }
 
-impl Server {
+impl ServerProcess {
     /// Starts `program` with `args`, adding `--port 0` unless `args` names a port, and waits
     /// for its first line, which names the address it is bound to.
-    pub fn start(program: &str, args: &[&str]) -> Server {
+    pub fn start(program: &str, args: &[&str]) -> ServerProcess {
         Self::start_with(command(program), args)
     }
 
-    /// Like [`Server::start`], with a command prepared by the caller (environment, say).
-    pub fn start_with(mut command: Command, args: &[&str]) -> Server {
+    /// Like [`ServerProcess::start`], with a command prepared by the caller (environment, say).
+    pub fn start_with(mut command: Command, args: &[&str]) -> ServerProcess {
         command.args(args);
         if !args.contains(&"--port") {
             command.args(["--port", "0"]);
@@ -296,7 +296,7 @@ impl Server {
             thread::sleep(Duration::from_millis(5));
         };
         let address = address_in(&first).unwrap_or_else(|| panic!("no IP:PORT in {first:?}"));
-        Server {
+        ServerProcess {
             child,
             address,
             stdout,
@@ -350,7 +350,7 @@ impl Server {
     }
 }
 
-impl Drop for Server {
+impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
     }

@@ -6,7 +6,7 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{Interactive, MODES, PATIENCE, Server, data_of, run, stamped_parts};
+use tests::{Interactive, MODES, PATIENCE, ServerProcess, data_of, run, stamped_parts};
 
 /// A TCP server of the test's own, answering each line with `answer(line)`.
 fn fake_tcp_server(
@@ -39,7 +39,7 @@ fn a_ten_megabyte_line_goes_out_while_its_replies_come_back_in_every_mode() {
         .collect();
     let input = format!("{line}\nafter\n");
     for mode in MODES {
-        let server = Server::start("tcp-server", &["--mode", mode, "--quiet"]);
+        let server = ServerProcess::start("tcp-server", &["--mode", mode, "--quiet"]);
         let started = Instant::now();
         let done = run(
             "tcp-client",
@@ -108,7 +108,7 @@ fn reply_timeout_prints_what_came_and_exits_1() {
 
 #[test]
 fn the_server_can_be_named_as_people_write_it() {
-    let server = Server::start("tcp-server", &[]);
+    let server = ServerProcess::start("tcp-server", &[]);
     let port = server.port();
     let with_port = format!("127.0.0.1:{port}");
     for args in [
@@ -121,12 +121,12 @@ fn the_server_can_be_named_as_people_write_it() {
         assert_eq!(done.code(), 0, "{args:?}: {}", done.stderr);
         assert_eq!(data_of(done.lines()[0].as_bytes()), b"hi");
     }
-    let udp = Server::start("udp-server", &[]);
+    let udp = ServerProcess::start("udp-server", &[]);
     let udp_port = format!("127.0.0.1:{}", udp.port());
     let done = run("udp-client", &[&udp_port], b"hi\n", PATIENCE);
     assert_eq!(done.code(), 0, "{}", done.stderr);
     if TcpListener::bind("[::1]:0").is_ok() {
-        let server = Server::start("tcp-server", &["--host", "::1"]);
+        let server = ServerProcess::start("tcp-server", &["--host", "::1"]);
         let bracketed = format!("[::1]:{}", server.port());
         let done = run("tcp-client", &[&bracketed], b"v6\n", PATIENCE);
         assert_eq!(done.code(), 0, "{}", done.stderr);
@@ -159,7 +159,7 @@ fn a_port_given_twice_differently_or_port_0_is_a_usage_error() {
 #[test]
 fn a_full_disk_on_stdout_is_an_error() {
     for (client, server) in [("tcp-client", "tcp-server"), ("udp-client", "udp-server")] {
-        let server = Server::start(server, &[]);
+        let server = ServerProcess::start(server, &[]);
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
@@ -214,7 +214,7 @@ fn udp_client_shows_a_changed_servers_answer() {
 #[cfg(unix)]
 #[test]
 fn udp_client_stays_in_step_when_the_server_pauses_past_its_timeout() {
-    let server = Server::start("udp-server", &["--quiet"]);
+    let server = ServerProcess::start("udp-server", &["--quiet"]);
     let pid = server.pid().to_string();
     let signal = |name: &str| {
         let sent = std::process::Command::new("kill")
@@ -262,7 +262,7 @@ fn udp_client_stays_in_step_when_the_server_pauses_past_its_timeout() {
 
 #[test]
 fn udp_client_refused_where_a_tcp_server_listens_says_the_ports_are_separate() {
-    let tcp = Server::start("tcp-server", &[]);
+    let tcp = ServerProcess::start("tcp-server", &[]);
     let done = run(
         "udp-client",
         &["--port", &tcp.port(), "--timeout", "0.5"],
@@ -276,7 +276,7 @@ fn udp_client_refused_where_a_tcp_server_listens_says_the_ports_are_separate() {
 
 #[test]
 fn an_idle_close_shows_the_servers_reason() {
-    let server = Server::start("tcp-server", &["--idle-timeout", "1"]);
+    let server = ServerProcess::start("tcp-server", &["--idle-timeout", "1"]);
     let mut typing = Interactive::start("tcp-client", &["--port", &server.port()]);
     typing.send_line("hello");
     assert!(typing.wait_for("] hello").is_some());
@@ -292,7 +292,7 @@ fn an_idle_close_shows_the_servers_reason() {
 #[test]
 fn a_raw_reader_sees_the_busy_line_even_after_sending_two_megabytes() {
     for mode in ["threaded", "event"] {
-        let server = Server::start(
+        let server = ServerProcess::start(
             "tcp-server",
             &["--mode", mode, "--max-clients", "1", "--quiet"],
         );

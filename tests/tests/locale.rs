@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use tests::{PATIENCE, Server, data_of, run_command};
+use tests::{PATIENCE, ServerProcess, data_of, run_command};
 
 /// A command for `program` under the given locale variables (and no others).
 fn localized(program: &str, vars: &[(&str, &str)]) -> Command {
@@ -21,7 +21,7 @@ const ENGLISH: &[(&str, &str)] = &[];
 
 #[test]
 fn the_tcp_pair_speaks_chinese_under_a_chinese_locale() {
-    let server = Server::start_with(localized("tcp-server", CHINESE), &[]);
+    let server = ServerProcess::start_with(localized("tcp-server", CHINESE), &[]);
     assert!(server.log()[0].contains("正在监听"), "{:?}", server.log());
     let done = run_command(
         localized("tcp-client", CHINESE).args(["--port", &server.port()]),
@@ -55,7 +55,7 @@ fn the_tcp_pair_speaks_chinese_under_a_chinese_locale() {
 
 #[test]
 fn the_udp_pair_speaks_chinese_under_a_chinese_locale() {
-    let server = Server::start_with(localized("udp-server", CHINESE), &[]);
+    let server = ServerProcess::start_with(localized("udp-server", CHINESE), &[]);
     let done = run_command(
         localized("udp-client", CHINESE).args(["--port", &server.port()]),
         format!("hi\n{}\n", "x".repeat(2000)).as_bytes(),
@@ -74,13 +74,13 @@ fn the_udp_pair_speaks_chinese_under_a_chinese_locale() {
 
 #[test]
 fn english_is_the_default_and_lc_all_wins_over_lang() {
-    let server = Server::start_with(localized("tcp-server", ENGLISH), &[]);
+    let server = ServerProcess::start_with(localized("tcp-server", ENGLISH), &[]);
     assert!(server.wait_for_log("waiting for connection...").is_some());
     let c_over_zh = [("LC_ALL", "C"), ("LANG", "zh_CN.UTF-8")];
-    let server = Server::start_with(localized("udp-server", &c_over_zh), &[]);
+    let server = ServerProcess::start_with(localized("udp-server", &c_over_zh), &[]);
     assert!(server.wait_for_log("waiting for message...").is_some());
     let zh_messages = [("LC_MESSAGES", "zh_TW.UTF-8"), ("LANG", "en_US.UTF-8")];
-    let server = Server::start_with(localized("udp-server", &zh_messages), &[]);
+    let server = ServerProcess::start_with(localized("udp-server", &zh_messages), &[]);
     assert!(
         server.wait_for_log("等待消息").is_some(),
         "{:?}",
@@ -94,7 +94,8 @@ fn the_busy_line_follows_the_servers_locale_and_says_busy_in_english() {
         (ENGLISH, "busy", "(1 connected)"),
         (CHINESE, "服务器忙", "当前 1 个"),
     ] {
-        let server = Server::start_with(localized("tcp-server", vars), &["--max-clients", "1"]);
+        let server =
+            ServerProcess::start_with(localized("tcp-server", vars), &["--max-clients", "1"]);
         let _holder = std::net::TcpStream::connect(server.address).expect("connect");
         server.wait_for_log(admitted).expect("admitted");
         let done = tests::run("tcp-client", &["--port", &server.port()], b"hi\n", PATIENCE);
@@ -119,7 +120,7 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
         ),
         ("udp-server", ENGLISH, ["stopped", "2 datagrams, 6 bytes"]),
     ] {
-        let mut server = Server::start_with(localized(program, vars), &["--quiet"]);
+        let mut server = ServerProcess::start_with(localized(program, vars), &["--quiet"]);
         let client = program.replace("server", "client");
         let done = tests::run(
             &client,

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{MODES, PATIENCE, Server, data_of};
+use tests::{MODES, PATIENCE, ServerProcess, data_of};
 
 fn connect(address: SocketAddr) -> TcpStream {
     let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
@@ -51,6 +51,12 @@ fn start_unread(args: &[&str]) -> (std::process::Child, u16, Vec<Box<dyn Read>>)
 #[cfg(unix)]
 #[test]
 fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
+    if tests::launched() {
+        // Under wine 8, a Windows program whose thread is blocked writing to a full pipe
+        // stalls (its replies stop, or ExitProcess does not end it): wine's own pipes, not
+        // seen on Linux, and not checked on a real Windows machine.
+        return;
+    }
     for mode in MODES {
         for trace in [false, true] {
             let mut args = vec!["--mode", mode];
@@ -167,7 +173,7 @@ fn trace_and_log_lines_never_run_into_each_other() {
 #[test]
 fn the_trace_shows_where_a_server_waits() {
     for mode in ["iterative", "threaded"] {
-        let server = Server::start("tcp-server", &["--mode", mode, "--trace"]);
+        let server = ServerProcess::start("tcp-server", &["--mode", mode, "--trace"]);
         assert!(
             server.wait_for_stderr("accept() ...").is_some(),
             "{mode}: {:?}",
@@ -186,7 +192,7 @@ fn the_trace_shows_where_a_server_waits() {
 #[test]
 fn a_class_connecting_at_once_is_answered_at_once() {
     for mode in ["threaded", "event"] {
-        let server = Server::start("tcp-server", &["--mode", mode, "--quiet"]);
+        let server = ServerProcess::start("tcp-server", &["--mode", mode, "--quiet"]);
         let address = server.address;
         let clients: Vec<_> = (0..60)
             .map(|i| {
@@ -209,7 +215,7 @@ fn a_class_connecting_at_once_is_answered_at_once() {
 #[test]
 fn an_idle_close_sends_the_held_back_bytes_then_says_why() {
     for mode in MODES {
-        let server = Server::start(
+        let server = ServerProcess::start(
             "tcp-server",
             &["--mode", mode, "--bufsize", "4", "--idle-timeout", "1"],
         );
@@ -245,7 +251,7 @@ fn the_backlog_is_5_for_the_books_loop_and_128_for_the_others() {
         ("threaded", "listen(128)"),
         ("event", "listen(128)"),
     ] {
-        let server = Server::start("tcp-server", &["--mode", mode, "--trace"]);
+        let server = ServerProcess::start("tcp-server", &["--mode", mode, "--trace"]);
         assert!(
             server.wait_for_stderr(backlog).is_some(),
             "{mode}: {:?}",
@@ -257,8 +263,13 @@ fn the_backlog_is_5_for_the_books_loop_and_128_for_the_others() {
 #[cfg(target_os = "linux")]
 #[test]
 fn udp_replies_leave_from_the_address_the_datagram_was_sent_to() {
+    if tests::launched() {
+        // The Windows build uses the plain recvfrom()/sendto() (src/destination.rs says why),
+        // so there the system picks the reply's source address.
+        return;
+    }
     // Linux routes all of 127.0.0.0/8 to loopback: 127.0.0.2 is a second address of this machine.
-    let server = Server::start("udp-server", &["--host", "0.0.0.0"]);
+    let server = ServerProcess::start("udp-server", &["--host", "0.0.0.0"]);
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
     let second: SocketAddr = format!("127.0.0.2:{}", server.port())
@@ -279,7 +290,7 @@ fn udp_replies_leave_from_the_address_the_datagram_was_sent_to() {
 #[cfg(unix)]
 #[test]
 fn a_cut_datagram_counts_the_bytes_answered() {
-    let server = Server::start("udp-server", &["--trace"]);
+    let server = ServerProcess::start("udp-server", &["--trace"]);
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
     socket.send_to(&[b'c'; 2000], server.address).expect("send");
@@ -317,7 +328,7 @@ fn a_bufsize_too_large_for_ipv4_clients_of_a_dual_stack_server_is_refused() {
 
 #[test]
 fn a_lab_server_lists_the_commands_for_the_board() {
-    let server = Server::start("tcp-server", &["--host", "0.0.0.0"]);
+    let server = ServerProcess::start("tcp-server", &["--host", "0.0.0.0"]);
     let listed = server
         .log()
         .iter()
@@ -334,7 +345,7 @@ fn a_lab_server_lists_the_commands_for_the_board() {
 #[test]
 fn the_threaded_server_gives_back_its_memory_after_3000_clients() {
     tests::allow_open_files(8192);
-    let server = Server::start("tcp-server", &["--quiet"]);
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
     let rss = |pid: u32| -> usize {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
         let line = status

@@ -5,7 +5,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{Interactive, MODES, PATIENCE, Server, data_of, run, stamped_parts};
+use tests::{Interactive, MODES, PATIENCE, ServerProcess, data_of, run, stamped_parts};
 
 /// A raw client, as `nc` or the book's own client would be: no newline framing.
 fn raw(address: SocketAddr) -> TcpStream {
@@ -38,13 +38,13 @@ fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     all
 }
 
-fn server(mode: &str, extra: &[&str]) -> Server {
+fn server(mode: &str, extra: &[&str]) -> ServerProcess {
     let mut args = vec!["--mode", mode];
     args.extend_from_slice(extra);
-    Server::start("tcp-server", &args)
+    ServerProcess::start("tcp-server", &args)
 }
 
-fn client(server: &Server, input: &str) -> tests::Finished {
+fn client(server: &ServerProcess, input: &str) -> tests::Finished {
     run(
         "tcp-client",
         &["--port", &server.port()],
@@ -64,7 +64,7 @@ fn the_stamp_is_local_time_and_honours_tz() {
     // A POSIX zone eight hours east of UTC, which needs no zone database.
     let mut east = tests::command("tcp-server");
     east.env("TZ", "CST-8");
-    let server = Server::start_with(east, &[]);
+    let server = ServerProcess::start_with(east, &[]);
     let mut stream = raw(server.address);
     stream.write_all(b"what time is it?").expect("send");
     let reply = read_exactly(&mut stream, 27 + 16);
@@ -81,7 +81,7 @@ fn the_stamp_is_local_time_and_honours_tz() {
 
 #[test]
 fn first_line_names_the_bound_address() {
-    let server = Server::start("tcp-server", &[]);
+    let server = ServerProcess::start("tcp-server", &[]);
     assert_eq!(server.address.ip().to_string(), "127.0.0.1");
     assert_ne!(server.address.port(), 0, "--port 0 must show the real port");
 }
@@ -356,7 +356,7 @@ fn ipv6_loopback_works() {
 #[test]
 fn the_default_client_host_reaches_a_default_server() {
     // localhost may resolve to ::1 first; the server listens on 127.0.0.1.
-    let server = Server::start("tcp-server", &[]);
+    let server = ServerProcess::start("tcp-server", &[]);
     let done = run(
         "tcp-client",
         &["--host", "localhost", "--port", &server.port()],
@@ -369,21 +369,21 @@ fn the_default_client_host_reaches_a_default_server() {
 
 #[test]
 fn a_server_restarts_on_the_same_port_at_once() {
-    let first = Server::start("tcp-server", &[]);
+    let first = ServerProcess::start("tcp-server", &[]);
     let port = first.port();
     // A connection the server closes first leaves the port in TIME_WAIT.
     let mut stream = raw(first.address);
     exchange(&mut stream, b"before the restart\n");
     first.stop();
     drop(stream);
-    let second = Server::start("tcp-server", &["--port", &port]);
+    let second = ServerProcess::start("tcp-server", &["--port", &port]);
     let done = client(&second, "after the restart\n");
     assert_eq!(done.code(), 0, "{}", done.stderr);
 }
 
 #[test]
 fn a_port_in_use_is_named_with_advice() {
-    let first = Server::start("tcp-server", &[]);
+    let first = ServerProcess::start("tcp-server", &[]);
     let port = first.port();
     let done = run("tcp-server", &["--port", &port], b"", PATIENCE);
     assert_eq!(done.code(), 1);
@@ -527,8 +527,8 @@ fn the_server_logs_connections_messages_and_disconnections_unless_quiet() {
     assert_eq!(quiet.log().len(), 1, "{:?}", quiet.log());
 }
 
-fn server_quiet() -> Server {
-    Server::start("tcp-server", &["--quiet"])
+fn server_quiet() -> ServerProcess {
+    ServerProcess::start("tcp-server", &["--quiet"])
 }
 
 #[test]

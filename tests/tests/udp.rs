@@ -4,7 +4,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{Interactive, PATIENCE, Server, data_of, run};
+use tests::{Interactive, PATIENCE, ServerProcess, data_of, run};
 
 /// A socket on loopback, as a raw client or a fake server.
 fn socket() -> UdpSocket {
@@ -22,7 +22,7 @@ fn ask(socket: &UdpSocket, server: SocketAddr, datagram: &[u8]) -> Vec<u8> {
     data_of(&buffer[..len]).to_vec()
 }
 
-fn client(server: &Server, args: &[&str], input: &str) -> tests::Finished {
+fn client(server: &ServerProcess, args: &[&str], input: &str) -> tests::Finished {
     let port = server.port();
     let mut all = vec!["--port", port.as_str()];
     all.extend_from_slice(args);
@@ -36,7 +36,7 @@ fn closed_port() -> String {
 
 #[test]
 fn replies_are_the_exact_bytes_stamped() {
-    let server = Server::start("udp-server", &[]);
+    let server = ServerProcess::start("udp-server", &[]);
     assert_eq!(server.address.ip().to_string(), "127.0.0.1");
     let raw = socket();
     assert_eq!(ask(&raw, server.address, b"hello"), b"hello");
@@ -47,7 +47,7 @@ fn replies_are_the_exact_bytes_stamped() {
 
 #[test]
 fn the_client_prints_one_reply_per_line_and_stops_at_an_empty_line() {
-    let server = Server::start("udp-server", &[]);
+    let server = ServerProcess::start("udp-server", &[]);
     let done = client(&server, &[], "one\n中文 two\r\n\nnever sent\n");
     assert_eq!(done.code(), 0, "{}", done.stderr);
     let lines = done.lines();
@@ -59,7 +59,7 @@ fn the_client_prints_one_reply_per_line_and_stops_at_an_empty_line() {
 
 #[test]
 fn a_datagram_longer_than_the_buffer_is_cut_and_logged() {
-    let server = Server::start("udp-server", &[]);
+    let server = ServerProcess::start("udp-server", &[]);
     let raw = socket();
     let long: Vec<u8> = (0..2000).map(|i| b'a' + (i % 26) as u8).collect();
     assert_eq!(ask(&raw, server.address, &long), &long[..1024]);
@@ -70,7 +70,7 @@ fn a_datagram_longer_than_the_buffer_is_cut_and_logged() {
 
 #[test]
 fn an_over_long_line_is_not_sent_and_the_next_lines_still_go() {
-    let server = Server::start("udp-server", &[]);
+    let server = ServerProcess::start("udp-server", &[]);
     let input = format!("before\n{}\nafter\n", "z".repeat(2000));
     let done = client(&server, &[], &input);
     assert_eq!(done.code(), 1, "{}", done.stderr);
@@ -192,7 +192,7 @@ fn a_late_reply_to_a_resend_does_not_put_the_client_out_of_step() {
 
 #[test]
 fn ten_senders_at_once_are_all_answered() {
-    let server = Server::start("udp-server", &[]);
+    let server = ServerProcess::start("udp-server", &[]);
     let address = server.address;
     let senders: Vec<_> = (0..10)
         .map(|i| {
@@ -212,7 +212,7 @@ fn ten_senders_at_once_are_all_answered() {
 
 #[test]
 fn the_server_survives_clients_that_vanish_before_their_reply() {
-    let mut server = Server::start("udp-server", &[]);
+    let mut server = ServerProcess::start("udp-server", &[]);
     for _ in 0..20 {
         let gone = socket();
         gone.send_to(b"I will not wait", server.address)
@@ -232,7 +232,7 @@ fn ipv6_loopback_works() {
         eprintln!("skipped: this machine has no IPv6 loopback");
         return;
     }
-    let server = Server::start("udp-server", &["--host", "::1"]);
+    let server = ServerProcess::start("udp-server", &["--host", "::1"]);
     assert_eq!(server.address.ip().to_string(), "::1");
     let done = client(&server, &["--host", "::1"], "over IPv6\n");
     assert_eq!(done.code(), 0, "{}", done.stderr);
@@ -241,7 +241,7 @@ fn ipv6_loopback_works() {
 
 #[test]
 fn the_default_client_host_reaches_a_default_server() {
-    let server = Server::start("udp-server", &[]);
+    let server = ServerProcess::start("udp-server", &[]);
     let done = client(&server, &["--host", "localhost"], "hi\n");
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(data_of(done.lines()[0].as_bytes()), b"hi");
@@ -249,7 +249,7 @@ fn the_default_client_host_reaches_a_default_server() {
 
 #[test]
 fn a_second_server_on_a_served_port_fails_clearly() {
-    let first = Server::start("udp-server", &[]);
+    let first = ServerProcess::start("udp-server", &[]);
     let done = run("udp-server", &["--port", &first.port()], b"", PATIENCE);
     assert_eq!(done.code(), 1);
     assert!(done.stderr.contains("already in use"), "{}", done.stderr);
@@ -278,7 +278,7 @@ fn help_version_and_bad_arguments() {
     }
     // Over IPv6 a datagram carries 20 bytes more.
     if UdpSocket::bind("[::1]:0").is_ok() {
-        let server = Server::start("udp-server", &["--host", "::1", "--bufsize", "65500"]);
+        let server = ServerProcess::start("udp-server", &["--host", "::1", "--bufsize", "65500"]);
         let done = client(&server, &["--host", "::1", "--bufsize", "65500"], "ok\n");
         assert_eq!(done.code(), 0, "{}", done.stderr);
     }
@@ -288,7 +288,7 @@ fn help_version_and_bad_arguments() {
 
 #[test]
 fn the_largest_datagram_is_answered_whole() {
-    let server = Server::start("udp-server", &["--bufsize", "65480"]);
+    let server = ServerProcess::start("udp-server", &["--bufsize", "65480"]);
     let raw = socket();
     let largest = vec![b'L'; 65_480];
     assert_eq!(ask(&raw, server.address, &largest), largest);
@@ -296,7 +296,7 @@ fn the_largest_datagram_is_answered_whole() {
 
 #[test]
 fn trace_shows_the_books_steps() {
-    let server = Server::start("udp-server", &["--trace"]);
+    let server = ServerProcess::start("udp-server", &["--trace"]);
     for step in ["socket()", "bind(127.0.0.1:"] {
         assert!(server.wait_for_stderr(step).is_some(), "{step}");
     }
@@ -322,7 +322,7 @@ fn trace_shows_the_books_steps() {
 
 #[test]
 fn quiet_keeps_only_the_address_line() {
-    let server = Server::start("udp-server", &["--quiet"]);
+    let server = ServerProcess::start("udp-server", &["--quiet"]);
     client(&server, &[], "not logged\n");
     thread::sleep(Duration::from_millis(200));
     assert_eq!(server.log().len(), 1, "{:?}", server.log());
@@ -330,7 +330,7 @@ fn quiet_keeps_only_the_address_line() {
 
 #[test]
 fn a_closed_stdout_ends_the_client_quietly() {
-    let server = Server::start("udp-server", &[]);
+    let server = ServerProcess::start("udp-server", &[]);
     let (status, stderr) =
         tests::run_with_stdout_closed_early("udp-client", &["--port", &server.port()]);
     assert_eq!(status.code(), Some(0), "{stderr}");
@@ -344,7 +344,7 @@ fn a_lab_server_on_every_interface_is_reached_over_loopback() {
         hosts.push(("::", vec!["127.0.0.1", "::1"]));
     }
     for (host, reached_by) in hosts {
-        let server = Server::start("udp-server", &["--host", host]);
+        let server = ServerProcess::start("udp-server", &["--host", host]);
         assert!(server.address.ip().is_unspecified(), "{:?}", server.log());
         for client_host in reached_by {
             let done = client(&server, &["--host", client_host], "from the back row\n");

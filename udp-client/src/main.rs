@@ -147,7 +147,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         reply.push(b'\n');
         match print_now(&reply) {
             Ok(()) => {}
-            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => break, // nobody reads: stop quietly
+            Err(error) if common::run::nobody_reads(&error) => break, // nobody reads: stop quietly
             Err(error) => {
                 let reason = os_error(&error);
                 return Err(anyhow!(tr!(
