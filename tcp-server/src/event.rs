@@ -15,14 +15,13 @@
 //! out when it is writable again; a client that stops reading its replies is no longer read
 //! from until it catches up, so it costs bounded memory and never slows the others.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token};
 
 use crate::args::Settings;
 use crate::client::{self, Conversation, Ending};
@@ -30,7 +29,7 @@ use crate::limits::{Backoff, Limit, Permit};
 use common::lang::os_error;
 use common::{log, problem, tr, trace};
 
-/// The listening socket's token; clients get 1, 2, 3, ...
+/// The listening socket's token; clients get 1, 2, 3, ... (see [`Clients`]).
 const LISTENER: Token = Token(0);
 
 /// How many reply bytes may wait for a client that is slow to read them before the server
@@ -48,6 +47,8 @@ const SWEEP_EVERY: Duration = Duration::from_millis(100);
 struct Client<'a> {
     /// The client's non-blocking socket.
     cs: TcpStream,
+    /// Its name in `poll()`'s events.
+    token: Token,
     /// The per-read logic shared with the other modes.
     conversation: Conversation,
     /// This client's place under `--max-clients`.
@@ -57,11 +58,61 @@ struct Client<'a> {
     /// When the client last sent something, for `--idle-timeout`.
     last_heard: Instant,
     /// Since when `unsent` has been waiting for the client to read, for `--write-timeout`.
+    /// Only then does the loop ask to hear when the socket is writable: asked always, the
+    /// system would wake the loop each time the client acknowledged a reply.
     stalled_since: Option<Instant>,
     /// The client has half-closed: close once `unsent` is out.
     finished_sending: bool,
     /// Reading stopped because `unsent` was full: read again once it drains.
     reading_paused: bool,
+}
+
+/// Every connected client, each at the place its token names (token 1 is place 0): finding
+/// a ready client is one array access, and the place of a client that left is reused.
+#[derive(Default)]
+struct Clients<'a> {
+    /// The places; `None` where a client has left.
+    places: Vec<Option<Client<'a>>>,
+    /// Places free for the next clients.
+    free: Vec<usize>,
+}
+
+impl<'a> Clients<'a> {
+    /// The token the next client will get.
+    fn next_token(&self) -> Token {
+        Token(self.free.last().copied().unwrap_or(self.places.len()) + 1)
+    }
+
+    /// Puts `client` at the place of its token, from [`Clients::next_token`].
+    fn insert(&mut self, client: Client<'a>) {
+        let place = client.token.0 - 1;
+        match place == self.places.len() {
+            true => self.places.push(Some(client)),
+            false => {
+                self.free.pop();
+                self.places[place] = Some(client);
+            }
+        }
+    }
+
+    fn get_mut(&mut self, token: Token) -> Option<&mut Client<'a>> {
+        self.places.get_mut(token.0.checked_sub(1)?)?.as_mut()
+    }
+
+    fn remove(&mut self, token: Token) -> Option<Client<'a>> {
+        let place = token.0.checked_sub(1)?;
+        let client = self.places.get_mut(place)?.take()?;
+        self.free.push(place);
+        Some(client)
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client<'a>> {
+        self.places.iter_mut().flatten()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.places.len() == self.free.len()
+    }
 }
 
 /// What one client's turn in the loop came to.
@@ -118,10 +169,9 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
         .register(&mut listener, LISTENER, Interest::READABLE)
         .map_err(cannot)?;
 
-    let mut clients: HashMap<Token, Client<'_>> = HashMap::new();
+    let mut clients = Clients::default();
     let mut events = Events::with_capacity(1024);
     let mut buffer = vec![0; settings.bufsize];
-    let mut next_token = 1;
     let mut backoff = Backoff::new(ss);
     let mut accept_again_at: Option<Instant> = None;
     let mut last_sweep = Instant::now();
@@ -157,14 +207,7 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
         for &(token, readiness) in &ready {
             if token == LISTENER {
                 if accept_again_at.is_none() {
-                    let accepted = accept_all(
-                        &listener,
-                        &poll,
-                        limit,
-                        settings,
-                        &mut clients,
-                        &mut next_token,
-                    );
+                    let accepted = accept_all(&listener, &poll, limit, settings, &mut clients);
                     match accepted {
                         Ok(()) => backoff.succeeded(),
                         Err(error) => {
@@ -177,10 +220,10 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
                 }
                 continue;
             }
-            let Some(client) = clients.get_mut(&token) else {
+            let Some(client) = clients.get_mut(token) else {
                 continue; // closed earlier in this turn
             };
-            match client.on_ready(readiness, &mut buffer) {
+            match client.on_ready(poll.registry(), readiness, &mut buffer) {
                 Turn::Waiting => {}
                 Turn::MoreToRead => cut_short.push(token),
                 Turn::Ended(ending) => close(&poll, &mut clients, token, ending),
@@ -189,7 +232,7 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
 
         if last_sweep.elapsed() >= SWEEP_EVERY {
             last_sweep = Instant::now();
-            for (token, ending) in overdue(settings, &mut clients) {
+            for (token, ending) in overdue(settings, poll.registry(), &mut clients) {
                 close(&poll, &mut clients, token, ending);
             }
         }
@@ -202,8 +245,7 @@ fn accept_all<'a>(
     poll: &Poll,
     limit: &'a Limit,
     settings: Settings,
-    clients: &mut HashMap<Token, Client<'a>>,
-    next_token: &mut usize,
+    clients: &mut Clients<'a>,
 ) -> io::Result<()> {
     loop {
         let (mut cs, addr) = match listener.accept() {
@@ -217,13 +259,11 @@ fn accept_all<'a>(
             limit.turn_away(cs.into(), addr);
             continue;
         };
-        let token = Token(*next_token);
-        *next_token += 1;
+        let token = clients.next_token();
         // Replies go out at once, without Nagle's delay.
-        let watched = cs.set_nodelay(true).and_then(|()| {
-            poll.registry()
-                .register(&mut cs, token, Interest::READABLE | Interest::WRITABLE)
-        });
+        let watched = cs
+            .set_nodelay(true)
+            .and_then(|()| poll.registry().register(&mut cs, token, Interest::READABLE));
         if let Err(error) = watched {
             drop(cs);
             client::closed(addr, permit, &Ending::from_error(error));
@@ -231,6 +271,7 @@ fn accept_all<'a>(
         }
         let client = Client {
             cs,
+            token,
             conversation: Conversation::new(addr, settings.bufsize),
             permit,
             unsent: Vec::new(),
@@ -239,16 +280,16 @@ fn accept_all<'a>(
             finished_sending: false,
             reading_paused: false,
         };
-        clients.insert(token, client);
+        clients.insert(client);
     }
 }
 
 impl Client<'_> {
     /// The socket is ready: read (and answer) what arrived, then send every reply waiting, in
     /// one write.
-    fn on_ready(&mut self, ready: Readiness, buffer: &mut [u8]) -> Turn {
+    fn on_ready(&mut self, registry: &Registry, ready: Readiness, buffer: &mut [u8]) -> Turn {
         // Replies still waiting go first: they make room to read more.
-        if let Err(error) = self.send_unsent() {
+        if let Err(error) = self.send_unsent(registry) {
             return Turn::Ended(Ending::from_error(error));
         }
         let mut turn = Turn::Waiting;
@@ -284,7 +325,7 @@ impl Client<'_> {
             }
         }
         // cs.send(...): this turn's replies, behind any still waiting, in one write.
-        if let Err(error) = self.send_unsent() {
+        if let Err(error) = self.send_unsent(registry) {
             return Turn::Ended(Ending::from_error(error));
         }
         if self.finished_sending && self.unsent.is_empty() {
@@ -299,7 +340,7 @@ impl Client<'_> {
     }
 
     /// Sends as much of `unsent` as the socket takes now; the rest waits for the next turn.
-    fn send_unsent(&mut self) -> io::Result<()> {
+    fn send_unsent(&mut self, registry: &Registry) -> io::Result<()> {
         while !self.unsent.is_empty() {
             let sent = match self.cs.write(&self.unsent) {
                 Ok(sent) => sent,
@@ -311,10 +352,18 @@ impl Client<'_> {
             trace!("send({sent} bytes)  [{peer}]");
             self.unsent.drain(..sent);
         }
+        let was_stalled = self.stalled_since.is_some();
         self.stalled_since = match self.unsent.is_empty() {
             true => None,
             false => self.stalled_since.or_else(|| Some(Instant::now())),
         };
+        if was_stalled != self.stalled_since.is_some() {
+            let interest = match self.stalled_since {
+                Some(_) => Interest::READABLE | Interest::WRITABLE,
+                None => Interest::READABLE,
+            };
+            registry.reregister(&mut self.cs, self.token, interest)?;
+        }
         // Keep the buffer for the next replies, unless a slow reader made it large.
         if self.unsent.is_empty() && self.unsent.capacity() > MAX_UNSENT {
             self.unsent = Vec::new();
@@ -325,14 +374,19 @@ impl Client<'_> {
 
 /// Clients past `--idle-timeout` (silent) or `--write-timeout` (not reading their replies).
 /// An idle one is sent what is held back for it and the line that says why it is closed.
-fn overdue(settings: Settings, clients: &mut HashMap<Token, Client<'_>>) -> Vec<(Token, Ending)> {
+fn overdue(
+    settings: Settings,
+    registry: &Registry,
+    clients: &mut Clients<'_>,
+) -> Vec<(Token, Ending)> {
     let now = Instant::now();
     let mut overdue = Vec::new();
-    for (&token, client) in clients.iter_mut() {
+    for client in clients.iter_mut() {
+        let token = client.token;
         if let Some(idle) = settings.idle_timeout {
             if client.unsent.is_empty() && now.duration_since(client.last_heard) >= idle {
                 client.conversation.on_idle(idle, &mut client.unsent);
-                let _ = client.send_unsent(); // best effort: the socket is closed next
+                let _ = client.send_unsent(registry); // best effort: the socket is closed next
                 overdue.push((token, Ending::Idle(idle)));
                 continue;
             }
@@ -350,7 +404,7 @@ fn overdue(settings: Settings, clients: &mut HashMap<Token, Client<'_>>) -> Vec<
 /// needs checking, or `accept()` is to be tried again.
 fn next_wake(
     settings: Settings,
-    clients: &HashMap<Token, Client<'_>>,
+    clients: &Clients<'_>,
     more_to_read: bool,
     accept_again_at: Option<Instant>,
 ) -> Option<Duration> {
@@ -367,8 +421,8 @@ fn next_wake(
 }
 
 /// `cs.close()`: stops watching the client, closes its socket and logs why.
-fn close(poll: &Poll, clients: &mut HashMap<Token, Client<'_>>, token: Token, ending: Ending) {
-    let Some(mut client) = clients.remove(&token) else {
+fn close(poll: &Poll, clients: &mut Clients<'_>, token: Token, ending: Ending) {
+    let Some(mut client) = clients.remove(token) else {
         return;
     };
     let _ = poll.registry().deregister(&mut client.cs);
