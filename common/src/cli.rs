@@ -20,6 +20,41 @@ pub struct Shared {
     pub trace: bool,
 }
 
+/// Where a client's server is, as people write it: `tcp-client 192.168.1.5`,
+/// `tcp-client 192.168.1.5:21567`, `--host HOST[:PORT]`, `--port PORT`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Target {
+    /// The server as people write it for telnet and nc: `HOST` or `HOST:PORT`.
+    #[arg(value_name = "SERVER", help = tr!(
+        "The server: HOST or HOST:PORT ([::1]:21567 for IPv6), as for telnet and nc",
+        "服务器：HOST 或 HOST:PORT（IPv6 写作 [::1]:21567），和 telnet、nc 的写法一样"
+    ))]
+    pub server: Option<String>,
+
+    /// `--host`: the same, as an option.
+    #[arg(long, help = tr!(
+        "The server's host name or address, or HOST:PORT (default: localhost)",
+        "服务器的主机名或地址，或 HOST:PORT（默认：localhost）"
+    ))]
+    pub host: Option<String>,
+
+    /// `--port`: the server's port.
+    #[arg(long, value_parser = client_port, help = tr!(
+        "The server's port (default: the book's 21567)",
+        "服务器的端口（默认：书中的 21567）"
+    ))]
+    pub port: Option<u16>,
+}
+
+impl Target {
+    /// The host and port, or a usage error (exit status 2) when either is given twice,
+    /// differently.
+    pub fn host_and_port<T: CommandFactory>(&self) -> (String, u16) {
+        server_address(self.server.as_deref(), self.host.as_deref(), self.port)
+            .unwrap_or_else(|message| usage_error::<T>(message))
+    }
+}
+
 /// The longest time any option takes, so that no deadline overflows: a year.
 pub const MAX_SECONDS: u64 = 365 * 24 * 3600;
 

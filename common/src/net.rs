@@ -77,6 +77,12 @@ pub fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
     }
 }
 
+/// The error for a socket call that failed, such as `cannot("listen()", &error)`.
+pub fn cannot(call: &str, error: &io::Error) -> anyhow::Error {
+    let reason = os_error(error);
+    anyhow!(tr!("{call} failed: {reason}", "{call} 失败：{reason}"))
+}
+
 /// The error for a socket option that could not be set.
 pub fn cannot_set(option: &str, error: &io::Error) -> anyhow::Error {
     let error = os_error(error);

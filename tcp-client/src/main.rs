@@ -36,7 +36,7 @@ use anyhow::{anyhow, bail};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use common::cli::{Shared, client_port, positive_seconds, server_address, usage_error};
+use common::cli::{Shared, Target, positive_seconds};
 use common::lang::os_error;
 use common::run::print_now;
 use common::{out, tr, trace};
@@ -65,26 +65,9 @@ const CLOSE_GRACE: Duration = Duration::from_millis(100);
     )
 )]
 struct Args {
-    /// The server as people write it for telnet and nc: `HOST` or `HOST:PORT`.
-    #[arg(value_name = "SERVER", help = tr!(
-        "The server: HOST or HOST:PORT ([::1]:21567 for IPv6), as for telnet and nc",
-        "服务器：HOST 或 HOST:PORT（IPv6 写作 [::1]:21567），和 telnet、nc 的写法一样"
-    ))]
-    server: Option<String>,
-
-    /// `--host`: the same, as an option.
-    #[arg(long, help = tr!(
-        "The server's host name or address, or HOST:PORT (default: localhost)",
-        "服务器的主机名或地址，或 HOST:PORT（默认：localhost）"
-    ))]
-    host: Option<String>,
-
-    /// `--port`: the server's port.
-    #[arg(long, value_parser = client_port, help = tr!(
-        "The server's port (default: the book's 21567)",
-        "服务器的端口（默认：书中的 21567）"
-    ))]
-    port: Option<u16>,
+    /// Where the server is: `SERVER`, `--host`, `--port`.
+    #[command(flatten)]
+    target: Target,
 
     /// `--trace` and what every program takes.
     #[command(flatten)]
@@ -113,8 +96,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (host, port) = server_address(args.server.as_deref(), args.host.as_deref(), args.port)
-        .unwrap_or_else(|message| usage_error::<Args>(message));
+    let (host, port) = args.target.host_and_port::<Args>();
     let addresses = common::net::resolve(&host, port)?;
 
     // cs = socket(AF_INET, SOCK_STREAM); cs.connect(ADDR)

@@ -44,14 +44,13 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread::{self, Scope};
 
-use anyhow::anyhow;
 use clap::ValueEnum;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use args::{Args, Mode, Settings};
 use client::{Conversation, Ending, TALLY};
 use common::lang::os_error;
-use common::net::{bind_error, is_timeout};
+use common::net::{bind_error, cannot, is_timeout};
 use common::{log, out, problem, tr, trace, trace_wait};
 use limits::{Backoff, Limit, Permit};
 
@@ -283,10 +282,4 @@ fn allow_quick_restart(ss: &Socket) -> anyhow::Result<()> {
     #[cfg(windows)]
     let _ = ss;
     Ok(())
-}
-
-/// The error for a socket call that failed at the start.
-fn cannot(call: &str, error: &io::Error) -> anyhow::Error {
-    let reason = os_error(error);
-    anyhow!(tr!("{call} failed: {reason}", "{call} 失败：{reason}"))
 }

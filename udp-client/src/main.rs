@@ -24,9 +24,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use clap::Parser;
 
-use common::cli::{
-    Shared, bytes_up_to, client_port, positive_seconds, server_address, usage_error,
-};
+use common::cli::{Shared, Target, bytes_up_to, positive_seconds, usage_error};
 use common::lang::os_error;
 use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
 use common::run::print_now;
@@ -54,26 +52,9 @@ const REMEMBERED: usize = 1000;
     )
 )]
 struct Args {
-    /// The server as people write it for nc: `HOST` or `HOST:PORT`.
-    #[arg(value_name = "SERVER", help = tr!(
-        "The server: HOST or HOST:PORT ([::1]:21567 for IPv6), as for nc",
-        "服务器：HOST 或 HOST:PORT（IPv6 写作 [::1]:21567），和 nc 的写法一样"
-    ))]
-    server: Option<String>,
-
-    /// `--host`: the same, as an option.
-    #[arg(long, help = tr!(
-        "The server's host name or address, or HOST:PORT (default: localhost)",
-        "服务器的主机名或地址，或 HOST:PORT（默认：localhost）"
-    ))]
-    host: Option<String>,
-
-    /// `--port`: the server's port.
-    #[arg(long, value_parser = client_port, help = tr!(
-        "The server's port (default: the book's 21567)",
-        "服务器的端口（默认：书中的 21567）"
-    ))]
-    port: Option<u16>,
+    /// Where the server is: `SERVER`, `--host`, `--port`.
+    #[command(flatten)]
+    target: Target,
 
     /// `--trace` and what every program takes.
     #[command(flatten)]
@@ -110,8 +91,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (host, port) = server_address(args.server.as_deref(), args.host.as_deref(), args.port)
-        .unwrap_or_else(|message| usage_error::<Args>(message));
+    let (host, port) = args.target.host_and_port::<Args>();
     let addresses = common::net::resolve(&host, port)?;
     check_udp_bufsize(args.bufsize, addresses[0])
         .unwrap_or_else(|message| usage_error::<Args>(message));

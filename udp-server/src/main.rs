@@ -22,13 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use anyhow::anyhow;
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::{Shared, bytes_up_to, server_port, usage_error};
 use common::lang::{count, os_error};
-use common::net::{MAX_DATAGRAM_V6, bind_error, check_udp_bufsize};
+use common::net::{MAX_DATAGRAM_V6, bind_error, cannot, check_udp_bufsize};
 use common::out::{self, Printable};
 use common::{log, problem, tr, trace, trace_wait};
 
@@ -249,10 +248,4 @@ fn summary() -> String {
         "udp-server stopped: answered {datagrams_en}, {bytes_en}",
         "udp-server 已停止：共回复 {datagrams} 个数据报、{bytes} 字节"
     )
-}
-
-/// The error for a socket call that failed at the start.
-fn cannot(call: &str, error: &io::Error) -> anyhow::Error {
-    let reason = os_error(error);
-    anyhow!(tr!("{call} failed: {reason}", "{call} 失败：{reason}"))
 }
