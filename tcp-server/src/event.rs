@@ -40,6 +40,12 @@ const MAX_UNSENT: usize = 64 * 1024;
 /// server cannot starve the others.
 const READS_PER_TURN: usize = 16;
 
+/// A read that returns less than the buffer has emptied the socket, so the loop need not ask
+/// once more for nothing. Not on Windows: there mio learns that a socket is drained only from a
+/// read that would block, and without one it reports no more readiness for that socket (tokio
+/// makes the same exception). Found running the Windows build under wine.
+const SHORT_READ_DRAINS: bool = cfg!(not(windows));
+
 /// How often the loop looks for clients past `--idle-timeout` or `--write-timeout`.
 const SWEEP_EVERY: Duration = Duration::from_millis(100);
 
@@ -315,7 +321,7 @@ impl Client<'_> {
                 Ok(n) => {
                     self.last_heard = Instant::now();
                     self.conversation.on_recv(&buffer[..n], &mut self.unsent);
-                    if n < buffer.len() && !ready.read_closed {
+                    if SHORT_READ_DRAINS && n < buffer.len() && !ready.read_closed {
                         break; // a read short of the buffer emptied the socket
                     }
                 }
