@@ -146,3 +146,31 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
         assert!(server.stderr().is_empty(), "{:?}", server.stderr());
     }
 }
+
+#[test]
+fn help_and_usage_errors_speak_chinese_under_a_chinese_locale() {
+    for program in ["tcp-server", "tcp-client", "udp-server", "udp-client"] {
+        let help = run_command(localized(program, CHINESE).arg("--help"), b"", PATIENCE);
+        assert_eq!(help.code(), 0, "{program}");
+        let text = String::from_utf8_lossy(&help.stdout);
+        for words in ["用法：", "选项：", "显示帮助", "--port"] {
+            assert!(
+                text.contains(words),
+                "{program} --help lacks {words}: {text}"
+            );
+        }
+        assert!(!text.contains("Print help"), "{program}: {text}");
+        let bad = run_command(
+            localized(program, CHINESE).args(["--port", "abc"]),
+            b"",
+            PATIENCE,
+        );
+        assert_eq!(bad.code(), 2, "{program}: {}", bad.stderr);
+        assert!(
+            bad.stderr.contains("错误：") && bad.stderr.contains("abc"),
+            "{}",
+            bad.stderr
+        );
+        assert!(bad.stderr.contains("无效"), "{}", bad.stderr);
+    }
+}
