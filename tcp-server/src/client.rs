@@ -82,9 +82,9 @@ impl Conversation {
         trace!("recv({bufsize}) -> {n} bytes  [{peer}]");
         TALLY.messages.fetch_add(1, Ordering::Relaxed);
         TALLY.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        let shown = Printable(data);
+        let (shown, bytes) = (Printable(data), count(n as u64, "byte"));
         log!(
-            "received {n} bytes from {peer}: {shown}",
+            "received {bytes} from {peer}: {shown}",
             "服务器接受TCP数据：来自 {peer}，{n} 字节：{shown}"
         );
         let start = replies.len();

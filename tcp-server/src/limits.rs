@@ -70,9 +70,9 @@ impl Limit {
     /// what it sent takes a moment, so it happens on a thread of its own, while the server
     /// goes on accepting.
     pub fn turn_away(&self, cs: TcpStream, peer: SocketAddr) {
-        let max = self.max;
+        let (max, clients) = (self.max, count(self.max as u64, "client"));
         log!(
-            "{peer} turned away: the server is busy ({max} clients, --max-clients {max})",
+            "{peer} turned away: the server is busy ({clients}, --max-clients {max})",
             "{peer} 被拒绝：服务器忙（已有 {max} 个客户端，--max-clients {max}）"
         );
         let line = self.busy_line();

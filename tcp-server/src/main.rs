@@ -256,12 +256,13 @@ fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
         );
     }
     let (mode, bufsize, backlog) = (args.mode, args.bufsize, args.backlog());
+    let buffer = common::lang::count(bufsize as u64, "byte");
     let mode = mode
         .to_possible_value()
         .map(|value| value.get_name().to_string())
         .unwrap_or_default();
     log!(
-        "mode {mode}, buffer {bufsize} bytes, backlog {backlog}; stop with Ctrl+C",
+        "mode {mode}, buffer {buffer}, backlog {backlog}; stop with Ctrl+C",
         "模式 {mode}，缓冲区 {bufsize} 字节，等待队列 {backlog}；按 Ctrl+C 停止"
     );
     Ok(())

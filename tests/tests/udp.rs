@@ -361,7 +361,7 @@ fn retries_zero_sends_once() {
     let args = ["--port", &port, "--timeout", "0.3", "--retries", "0"];
     let done = run("udp-client", &args, b"just once\n", PATIENCE);
     assert_eq!(done.code(), 1);
-    assert!(done.stderr.contains("1 tries"), "{}", done.stderr);
+    assert!(done.stderr.contains("after 1 try,"), "{}", done.stderr);
     mute.set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
     let mut buffer = [0; 64];

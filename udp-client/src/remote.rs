@@ -155,9 +155,13 @@ impl Remote {
     fn no_reply(&self, tries: u32, refused: bool) -> anyhow::Error {
         let server = self.address;
         let secs = self.timeout.as_secs_f64();
+        let tries_en = match tries {
+            1 => "1 try".to_string(),
+            n => format!("{n} tries"),
+        };
         if !refused {
             return anyhow!(tr!(
-                "no reply from {server} after {tries} tries, {secs} s each: the server may be down or unreachable (over UDP a lost datagram and a missing server look the same); check that udp-server runs there, with the same --port",
+                "no reply from {server} after {tries_en}, {secs} s each: the server may be down or unreachable (over UDP a lost datagram and a missing server look the same); check that udp-server runs there, with the same --port",
                 "尝试 {tries} 次（每次等 {secs} 秒）后 {server} 仍没有回复：服务器可能没有运行或无法到达（在 UDP 上，丢失的数据报和不存在的服务器看起来一样）；请检查 udp-server 是否在那里运行，且使用相同的 --port"
             ));
         }

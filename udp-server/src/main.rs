@@ -161,10 +161,10 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         DATAGRAMS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(answered as u64, Ordering::Relaxed);
-        let shown = Printable(data);
+        let (shown, bytes) = (Printable(data), count(len as u64, "byte"));
         match len > bufsize {
             false => log!(
-                "...received from and returned to: {addr}: {len} bytes: {shown}",
+                "...received from and returned to: {addr}: {bytes}: {shown}",
                 "...接收自并返回到：{addr}，{len} 字节：{shown}"
             ),
             true => log!(
@@ -232,8 +232,9 @@ fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<()> {
             "  学生这样连接：{command}"
         );
     }
+    let buffer = count(bufsize as u64, "byte");
     log!(
-        "buffer {bufsize} bytes; stop with Ctrl+C",
+        "buffer {buffer}; stop with Ctrl+C",
         "缓冲区 {bufsize} 字节；按 Ctrl+C 停止"
     );
     Ok(())
