@@ -10,10 +10,7 @@
 //! `sendmsg()`, which the `nix` crate offers safely on Linux and macOS; on Windows the plain
 //! calls serve, as they do for a server bound to one address.
 
-use std::io;
-use std::net::{IpAddr, SocketAddr, UdpSocket};
-
-use socket2::Socket;
+use std::net::{IpAddr, SocketAddr};
 
 /// One datagram received.
 pub struct Received {
@@ -24,6 +21,8 @@ pub struct Received {
     /// The address it was sent to: where the reply leaves from (`None` where unknown).
     pub to: Option<IpAddr>,
 }
+
+pub use system::{note_destinations, recvfrom, sendto};
 
 #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
 mod system {
@@ -40,7 +39,8 @@ mod system {
 
     use super::Received;
 
-    /// Asks the system to tell each datagram's destination address.
+    /// Asks the system to tell each datagram's destination address; returns the option's
+    /// name for `--trace`.
     pub fn note_destinations(ss: &Socket, address: SocketAddr) -> io::Result<&'static str> {
         match address {
             SocketAddr::V4(_) => {
@@ -53,7 +53,8 @@ mod system {
         .map_err(io::Error::from)
     }
 
-    /// `recvfrom()`, and the address the datagram was sent to.
+    /// `data, addr = ss.recvfrom(...)` into `buffer`, noting where the datagram was sent to.
+    /// `control` is room for that note, kept from call to call.
     pub fn recvfrom(
         ss: &UdpSocket,
         buffer: &mut [u8],
@@ -96,7 +97,7 @@ mod system {
         })
     }
 
-    /// `sendto()`, leaving from `to` when it is known.
+    /// `ss.sendto(reply, addr)`, leaving from the address `to` the datagram was sent to.
     pub fn sendto(
         ss: &UdpSocket,
         reply: &[u8],
@@ -105,8 +106,8 @@ mod system {
     ) -> io::Result<usize> {
         let data = [IoSlice::new(reply)];
         let target = SockaddrStorage::from(addr);
-        let (v4, v6);
-        let source = match to {
+        let (v4, v6, note);
+        let source: &[ControlMessage] = match to {
             Some(IpAddr::V4(ip)) => {
                 let ip = libc::in_addr {
                     s_addr: u32::from_ne_bytes(ip.octets()),
@@ -116,7 +117,8 @@ mod system {
                     ipi_spec_dst: ip,
                     ipi_addr: ip,
                 };
-                vec![ControlMessage::Ipv4PacketInfo(&v4)]
+                note = [ControlMessage::Ipv4PacketInfo(&v4)];
+                &note
             }
             Some(IpAddr::V6(ip)) => {
                 v6 = libc::in6_pktinfo {
@@ -125,14 +127,15 @@ mod system {
                     },
                     ipi6_ifindex: 0,
                 };
-                vec![ControlMessage::Ipv6PacketInfo(&v6)]
+                note = [ControlMessage::Ipv6PacketInfo(&v6)];
+                &note
             }
-            None => Vec::new(),
+            None => &[],
         };
         Ok(sendmsg(
             ss.as_raw_fd(),
             &data,
-            &source,
+            source,
             MsgFlags::empty(),
             Some(&target),
         )?)
@@ -148,7 +151,7 @@ mod system {
 
     use super::Received;
 
-    /// Nothing to ask: the plain calls below know no destination.
+    /// Nothing to ask: the plain calls below know no destination; no option for `--trace`.
     pub fn note_destinations(_ss: &Socket, _address: SocketAddr) -> io::Result<&'static str> {
         Ok("")
     }
@@ -176,26 +179,4 @@ mod system {
     ) -> io::Result<usize> {
         ss.send_to(reply, addr)
     }
-}
-
-/// Asks the system to tell each datagram's destination address; returns the option's name
-/// for `--trace` (empty where the system has none).
-pub fn note_destinations(ss: &Socket, address: SocketAddr) -> io::Result<&'static str> {
-    system::note_destinations(ss, address)
-}
-
-/// `data, addr = ss.recvfrom(...)` into `buffer`, noting where the datagram was sent to.
-/// `control` is room for that note, kept from call to call.
-pub fn recvfrom(ss: &UdpSocket, buffer: &mut [u8], control: &mut Vec<u8>) -> io::Result<Received> {
-    system::recvfrom(ss, buffer, control)
-}
-
-/// `ss.sendto(reply, addr)`, from the address `to` the datagram was sent to.
-pub fn sendto(
-    ss: &UdpSocket,
-    reply: &[u8],
-    addr: SocketAddr,
-    to: Option<IpAddr>,
-) -> io::Result<usize> {
-    system::sendto(ss, reply, addr, to)
 }
