@@ -119,6 +119,8 @@ struct BookServer {
     child: Child,
     /// Every line it printed on stdout, and a signal at each new one.
     lines: Arc<(Mutex<Vec<String>>, Condvar)>,
+    /// What it prints on stderr, read to the end on a thread of its own.
+    stderr: Option<thread::JoinHandle<String>>,
 }
 
 impl BookServer {
@@ -127,10 +129,16 @@ impl BookServer {
         let mut child = book(name)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the book's server starts");
         let stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = thread::spawn(move || {
+            let mut all = String::new();
+            let _ = stderr.read_to_string(&mut all);
+            all
+        });
         let lines = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let shared = Arc::clone(&lines);
         thread::spawn(move || {
@@ -141,9 +149,24 @@ impl BookServer {
                 arrived.notify_all();
             }
         });
-        let server = BookServer { child, lines };
+        let server = BookServer {
+            child,
+            lines,
+            stderr: Some(stderr),
+        };
         server.log_of(1);
         server
+    }
+
+    /// Waits for it to end on its own, for at most `PATIENCE`.
+    fn ended(mut self) -> Finished {
+        let status = tests::wait_or_kill(&mut self.child, PATIENCE);
+        let stderr = self.stderr.take().and_then(|reader| reader.join().ok());
+        Finished {
+            status,
+            stdout: Vec::new(),
+            stderr: stderr.unwrap_or_default(),
+        }
     }
 
     /// Waits until it has printed `count` lines, for at most `PATIENCE`; returns them all.
@@ -446,4 +469,18 @@ fn the_book_programs_end_on_an_error_with_one_line() {
     let _udp_server = BookServer::start("tsUserv");
     let again = run_command(&mut book("tsUserv"), b"", PATIENCE);
     assert_one_line_error(&again, "AddrInUse");
+}
+
+#[test]
+fn one_clients_reset_stops_the_book_server_as_it_stops_pythons() {
+    let _port = claim_the_books_port();
+    let server = BookServer::start("tsTserv");
+    // `except Exception, e: raise e`: the book's server ends at its first error, even one
+    // client's. tcp-server serves on (tests/tests/tcp.rs).
+    let client = connect();
+    socket2::SockRef::from(&client)
+        .set_linger(Some(Duration::ZERO))
+        .expect("linger 0: close with a reset");
+    drop(client);
+    assert_one_line_error(&server.ended(), "ConnectionReset");
 }
