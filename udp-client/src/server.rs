@@ -334,6 +334,102 @@ mod tests {
         all.iter().map(|line| line.as_bytes().to_vec()).collect()
     }
 
+    /// One line's exchange, as `run` makes it: its reply, and whether every address refused.
+    fn exchange(server: &mut Server, line: &[u8]) -> (Option<Vec<u8>>, bool) {
+        let mut cs = server.socket().expect("a socket");
+        let reply = loop {
+            cs.send(line).expect("send");
+            match cs.recv_from(line, &VecDeque::new()).expect("recvfrom") {
+                Heard::Reply(reply) => break Some(reply),
+                heard => {
+                    if !cs.try_again(&heard).expect("another try") {
+                        break None;
+                    }
+                }
+            }
+        };
+        let refused = cs.refused_everywhere();
+        cs.close();
+        (reply, refused)
+    }
+
+    /// A socket on loopback that answers nothing.
+    fn mute() -> UdpSocket {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
+        socket
+    }
+
+    /// An address on loopback where nothing listens (free a moment ago): it refuses.
+    fn closed() -> SocketAddr {
+        mute().local_addr().expect("address")
+    }
+
+    /// A server that answers `answers` datagrams with a stamped copy, on a thread.
+    fn answering(answers: usize) -> (SocketAddr, std::thread::JoinHandle<()>) {
+        let socket = mute();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let address = socket.local_addr().expect("address");
+        let thread = std::thread::spawn(move || {
+            let mut buffer = [0; 64];
+            for _ in 0..answers {
+                let Ok((len, client)) = socket.recv_from(&mut buffer) else {
+                    return;
+                };
+                let _ = socket.send_to(&reply(&buffer[..len]), client);
+            }
+        });
+        (address, thread)
+    }
+
+    /// Datagrams waiting at `socket`.
+    fn received(socket: &UdpSocket) -> usize {
+        let mut buffer = [0; 64];
+        (0..10)
+            .take_while(|_| socket.recv(&mut buffer).is_ok())
+            .count()
+    }
+
+    #[test]
+    fn an_address_that_refuses_is_left_for_the_next() {
+        let (live, answerer) = answering(2);
+        let mut server = Server::new(vec![closed(), live], Duration::from_secs(2), 2);
+        assert_eq!(exchange(&mut server, b"one"), (Some(reply(b"one")), false));
+        assert_eq!(server.address(), live);
+        assert_eq!(exchange(&mut server, b"two"), (Some(reply(b"two")), false));
+        answerer.join().expect("answered");
+    }
+
+    #[test]
+    fn an_address_silent_for_a_lines_tries_is_left_for_the_next() {
+        let (silent, (live, answerer)) = (mute(), answering(2));
+        let addresses = vec![silent.local_addr().expect("address"), live];
+        let mut server = Server::new(addresses, Duration::from_millis(100), 1);
+        assert_eq!(exchange(&mut server, b"one"), (Some(reply(b"one")), false));
+        assert_eq!(received(&silent), 2, "the line and its one resend");
+        assert_eq!(exchange(&mut server, b"two"), (Some(reply(b"two")), false));
+        assert_eq!(
+            received(&silent),
+            0,
+            "the next line goes where the answer came from"
+        );
+        answerer.join().expect("answered");
+    }
+
+    #[test]
+    fn every_address_refusing_is_the_server_down_and_silence_is_not() {
+        let mut server = Server::new(vec![closed(), closed()], Duration::from_secs(2), 2);
+        assert_eq!(exchange(&mut server, b"anyone?"), (None, true));
+        let silent = mute();
+        let addresses = vec![closed(), silent.local_addr().expect("address")];
+        let mut server = Server::new(addresses, Duration::from_millis(50), 0);
+        assert_eq!(exchange(&mut server, b"anyone?"), (None, false));
+    }
+
     #[test]
     fn late_replies_to_earlier_lines_are_skipped() {
         let earlier = lines(&["x", "xy"]);
