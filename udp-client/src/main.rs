@@ -164,14 +164,14 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 if unanswered_in_a_row == UNANSWERED_IN_A_ROW {
                     return Err(server.likely_down(unanswered_in_a_row));
                 }
-                out::stderr(server.unanswered(&data));
+                server.say_unanswered(&data);
             }
         }
     }
-    Ok(match some_line_failed {
-        true => ExitCode::FAILURE,
-        false => ExitCode::SUCCESS,
-    })
+    if some_line_failed {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Remembers a line sent, forgetting the oldest beyond [`REMEMBERED`].
@@ -231,9 +231,10 @@ impl Screen {
     /// retitle the window or rewrite the line); into a pipe or file it goes as it came.
     fn print_reply(&self, reply: &[u8]) -> anyhow::Result<Printed> {
         out::flush(Duration::from_secs(1));
-        let mut line = match self.showing {
-            true => common::screen::visible(reply).into_owned(),
-            false => reply.to_vec(),
+        let mut line = if self.showing {
+            common::screen::visible(reply).into_owned()
+        } else {
+            reply.to_vec()
         };
         line.push(b'\n');
         match print_now(&line) {
@@ -258,12 +259,10 @@ impl Screen {
 
 /// A prompt nobody reads is no error: the replies will find that out and stop the client.
 fn ignore_nobody_reads(error: io::Error) -> anyhow::Result<()> {
-    match nobody_reads(&error) {
-        true => Ok(()),
-        false => {
-            Err(OsError(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
-        }
+    if nobody_reads(&error) {
+        return Ok(());
     }
+    Err(OsError(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
 }
 
 /// Reads one line of input, without its `\n` (or `\r\n`, as Windows and `telnet` end lines).

@@ -18,7 +18,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use common::ctime::STAMP_LEN;
 use common::lang::{count, os_error};
 use common::net::{MAX_DATAGRAM_V6, is_timeout};
-use common::{tr, trace, trace_wait};
+use common::{problem, tr, trace, trace_wait};
 
 /// The most bytes one `recvfrom()` takes: the largest datagram there is, so that a reply is
 /// never cut on its way in. (The book reads `recvfrom(BUFSIZ)`, which cuts the reply to a
@@ -126,19 +126,19 @@ impl Server {
         ))
     }
 
-    /// The note for a line that got no reply after all its tries: over UDP a lossy network
+    /// Says that a line got no reply after all its tries: over UDP a lossy network
     /// and a stopped server look the same, so it names the options for the first.
-    pub fn unanswered(&self, line: &[u8]) -> String {
+    pub fn say_unanswered(&self, line: &[u8]) {
         let (server, line) = (self.address(), common::out::Printable(line));
         let (tries, secs) = (self.retries + 1, self.timeout.as_secs_f64());
         let tries_en = match tries {
             1 => "1 try".to_string(),
             n => format!("{n} tries"),
         };
-        tr!(
+        problem!(
             "udp-client: no reply to {line} from {server} after {tries_en}, {secs} s each: the datagrams or their replies were lost on the way, or the server is down (over UDP the two look the same); on a slow or lossy network, wait longer with --timeout or send more often with --retries",
             "udp-client：{line} 发往 {server}，尝试 {tries} 次（每次等待 {secs} 秒）都没有收到回复：可能是数据报或回复在路上丢失了，也可能是服务器没有运行（在 UDP 上两者看起来一样）；如果网络慢或丢包多，请用 --timeout 延长等待时间，或用 --retries 增加重发次数"
-        )
+        );
     }
 
     /// The error after `lines` lines in a row went unanswered.
@@ -244,7 +244,6 @@ impl LineSocket<'_> {
             self.every_one_refused = false;
             let retries = self.server.retries;
             if self.tries <= retries {
-                trace!("no reply: sending again ({} of {retries})", self.tries);
                 return Ok(true);
             }
         }
@@ -253,7 +252,6 @@ impl LineSocket<'_> {
         }
         self.server.move_on();
         trace!("close()");
-        trace!("trying the next address, {}", self.server.address());
         self.cs = open_socket(self.server.address())?;
         self.tries = 0;
         self.addresses_tried += 1;
