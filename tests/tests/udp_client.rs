@@ -4,9 +4,9 @@
 //! The network is [`tests::udp_proxy::UdpProxy`] on loopback: it delays, loses, duplicates and
 //! reorders datagrams, and has a stranger answer first.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -357,102 +357,108 @@ fn with_trace_into_the_same_file_a_reply_follows_its_calls() {
     assert_eq!(replies_seen, lines.len(), "{output}");
 }
 
-/// A client run on a terminal (a pseudo-terminal made by `script`), typing each line only
-/// once the prompt is back, as a person does. Returns everything the terminal showed.
+/// On a terminal (a pseudo-terminal made by util-linux `script`).
 #[cfg(target_os = "linux")]
-fn on_a_terminal(port: u16, lines: &[&str]) -> (Option<i32>, Vec<u8>) {
-    let program = tests::binary("udp-client");
-    let command = format!("{} --port {port}", program.display());
-    let mut child = Command::new("script")
-        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script (util-linux) runs");
-    let shown = Arc::new(Mutex::new(Vec::new()));
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = {
-        let shown = Arc::clone(&shown);
-        thread::spawn(move || {
-            let mut buffer = [0; 4096];
-            while let Ok(len) = stdout.read(&mut buffer) {
-                if len == 0 {
-                    break;
-                }
-                shown
-                    .lock()
-                    .expect("shown")
-                    .extend_from_slice(&buffer[..len]);
-            }
-        })
-    };
-    let prompts = |shown: &Arc<Mutex<Vec<u8>>>| {
-        let shown = shown.lock().expect("shown");
-        shown.windows(2).filter(|pair| pair == b"> ").count()
-    };
-    let mut stdin = child.stdin.take().expect("stdin");
-    for (typed, line) in lines.iter().enumerate() {
-        let deadline = Instant::now() + PATIENCE;
-        while prompts(&shown) <= typed {
-            assert!(Instant::now() < deadline, "no prompt: {:?}", shown);
-            thread::sleep(Duration::from_millis(10));
-        }
-        stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .expect("type");
-    }
-    drop(stdin);
-    let status = tests::wait_or_kill(&mut child, PATIENCE);
-    let _ = reader.join();
-    let shown = shown.lock().expect("shown").clone();
-    (status.code(), shown)
-}
+mod terminal {
+    use super::*;
+    use std::io::Read;
+    use std::process::Command;
 
-/// On a terminal, a reply's control characters are shown, not obeyed (a classmate's forged
-/// `ESC ] 0 ; PWNED BEL` must not retitle the window), and every note starts on a line of its
-/// own with the prompt back after it.
-#[cfg(target_os = "linux")]
-#[test]
-fn on_a_terminal_a_reply_cannot_drive_it_and_the_prompt_comes_back_after_a_note() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: no `script` (util-linux) to make a terminal");
-        return;
-    }
-    let fake = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    fake.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    let port = fake.local_addr().expect("address").port();
-    let answering = thread::spawn(move || {
-        let mut buffer = [0; 64];
-        if let Ok((_, client)) = fake.recv_from(&mut buffer) {
-            let _ = fake.send_to(b"[Thu Jan  1 00:00:00 2026] \x1b]0;PWNED\x07\r", client);
+    /// A client run on a terminal (a pseudo-terminal made by `script`), typing each line only
+    /// once the prompt is back, as a person does. Returns everything the terminal showed.
+    fn on_a_terminal(port: u16, lines: &[&str]) -> (Option<i32>, Vec<u8>) {
+        let program = tests::binary("udp-client");
+        let command = format!("{} --port {port}", program.display());
+        let mut child = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env("TZ", "UTC")
+            .env("LC_ALL", "C")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("script (util-linux) runs");
+        let shown = Arc::new(Mutex::new(Vec::new()));
+        let mut stdout = child.stdout.take().expect("stdout");
+        let reader = {
+            let shown = Arc::clone(&shown);
+            thread::spawn(move || {
+                let mut buffer = [0; 4096];
+                while let Ok(len) = stdout.read(&mut buffer) {
+                    if len == 0 {
+                        break;
+                    }
+                    shown
+                        .lock()
+                        .expect("shown")
+                        .extend_from_slice(&buffer[..len]);
+                }
+            })
+        };
+        let prompts = |shown: &Arc<Mutex<Vec<u8>>>| {
+            let shown = shown.lock().expect("shown");
+            shown.windows(2).filter(|pair| pair == b"> ").count()
+        };
+        let mut stdin = child.stdin.take().expect("stdin");
+        for (typed, line) in lines.iter().enumerate() {
+            let deadline = Instant::now() + PATIENCE;
+            while prompts(&shown) <= typed {
+                assert!(Instant::now() < deadline, "no prompt: {:?}", shown);
+                thread::sleep(Duration::from_millis(10));
+            }
+            stdin
+                .write_all(format!("{line}\n").as_bytes())
+                .expect("type");
         }
-    });
-    let long = "x".repeat(2000);
-    let (status, shown) = on_a_terminal(port, &["title", &long]);
-    let _ = answering.join();
-    let text = String::from_utf8_lossy(&shown);
-    assert_eq!(status, Some(1), "the long line was not sent: {text}");
-    assert!(
-        !shown.contains(&0x1b),
-        "a raw ESC reached the terminal: {text:?}"
-    );
-    assert!(
-        !shown.contains(&0x07),
-        "a raw BEL reached the terminal: {text:?}"
-    );
-    assert!(
-        text.contains("] \\x1b]0;PWNED\\x07\\x0d\r\n"),
-        "shown visibly: {text:?}"
-    );
-    assert!(
-        text.contains("\nudp-client: line of 2000 bytes not sent"),
-        "the note starts on a line of its own: {text:?}"
-    );
-    assert!(
-        text.contains("--bufsize on both programs\r\n> "),
-        "the prompt comes back after the note: {text:?}"
-    );
+        drop(stdin);
+        let status = tests::wait_or_kill(&mut child, PATIENCE);
+        let _ = reader.join();
+        let shown = shown.lock().expect("shown").clone();
+        (status.code(), shown)
+    }
+
+    /// On a terminal, a reply's control characters are shown, not obeyed (a classmate's forged
+    /// `ESC ] 0 ; PWNED BEL` must not retitle the window), and every note starts on a line of its
+    /// own with the prompt back after it.
+    #[test]
+    fn on_a_terminal_a_reply_cannot_drive_it_and_the_prompt_comes_back_after_a_note() {
+        if Command::new("script").arg("--version").output().is_err() {
+            eprintln!("skipped: no `script` (util-linux) to make a terminal");
+            return;
+        }
+        let fake = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        fake.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        let port = fake.local_addr().expect("address").port();
+        let answering = thread::spawn(move || {
+            let mut buffer = [0; 64];
+            if let Ok((_, client)) = fake.recv_from(&mut buffer) {
+                let _ = fake.send_to(b"[Thu Jan  1 00:00:00 2026] \x1b]0;PWNED\x07\r", client);
+            }
+        });
+        let long = "x".repeat(2000);
+        let (status, shown) = on_a_terminal(port, &["title", &long]);
+        let _ = answering.join();
+        let text = String::from_utf8_lossy(&shown);
+        assert_eq!(status, Some(1), "the long line was not sent: {text}");
+        assert!(
+            !shown.contains(&0x1b),
+            "a raw ESC reached the terminal: {text:?}"
+        );
+        assert!(
+            !shown.contains(&0x07),
+            "a raw BEL reached the terminal: {text:?}"
+        );
+        assert!(
+            text.contains("] \\x1b]0;PWNED\\x07\\x0d\r\n"),
+            "shown visibly: {text:?}"
+        );
+        assert!(
+            text.contains("\nudp-client: line of 2000 bytes not sent"),
+            "the note starts on a line of its own: {text:?}"
+        );
+        assert!(
+            text.contains("--bufsize on both programs\r\n> "),
+            "the prompt comes back after the note: {text:?}"
+        );
+    }
 }
