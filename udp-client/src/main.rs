@@ -76,8 +76,8 @@ struct Args {
     /// more of a datagram).
     #[arg(long, default_value_t = common::BUFSIZ,
           value_parser = bytes_up_to(MAX_DATAGRAM_V6 - common::ctime::STAMP_LEN), help = tr!(
-        "Most bytes a line may have to be sent, the book's BUFSIZ (a Chinese character takes 3): the server reads no more of a datagram, so a longer line is not sent. At most 65480 over IPv4 and 65500 over IPv6",
-        "一行最多发送的字节数（一个汉字占 3 字节），即书中的 BUFSIZ：服务器每次最多读取这么多字节，更长的行不会发送。IPv4 上最大 65480，IPv6 上最大 65500"
+        "The most bytes a line can have and still be sent (a Chinese character takes 3): the book's BUFSIZ, all the server reads of a datagram. At most 65480 over IPv4 and 65500 over IPv6",
+        "一行最多发送的字节数（一个汉字占 3 字节），即书中的 BUFSIZ：服务器每次最多读取这么多字节，更长的行不会发送；IPv4 上最大 65480，IPv6 上最大 65500"
     ))]
     bufsize: usize,
 

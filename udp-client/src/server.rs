@@ -52,6 +52,9 @@ pub struct LineSocket<'s> {
     addresses_tried: usize,
     /// True while every address tried refused the line (nothing listens there).
     every_one_refused: bool,
+    /// The last send was told of a refusal (of an earlier datagram, which the system
+    /// reported late): the wait that follows need not wait.
+    refused_on_send: bool,
 }
 
 /// What one wait in `recvfrom()` heard.
@@ -100,14 +103,33 @@ impl Server {
     /// then meets a closed port, and can never be shown beside a later line, even when that
     /// line is the same text.
     pub fn socket(&mut self) -> anyhow::Result<LineSocket<'_>> {
-        let cs = open_socket(self.address())?;
+        let mut addresses_tried = 0;
+        let cs = self.open_reachable(&mut addresses_tried)?;
         Ok(LineSocket {
             server: self,
             cs,
             tries: 0,
-            addresses_tried: 1,
+            addresses_tried,
             every_one_refused: true,
+            refused_on_send: false,
         })
+    }
+
+    /// Opens a socket connected to the address in use, or, when this machine cannot reach
+    /// that address at all (an IPv6 address where there is no IPv6), to the next address
+    /// the line has not tried; `tried` counts them. The error is the last address's.
+    fn open_reachable(&mut self, tried: &mut usize) -> anyhow::Result<UdpSocket> {
+        loop {
+            *tried += 1;
+            match open_socket(self.address()) {
+                Ok(cs) => return Ok(cs),
+                Err(error) if *tried >= self.addresses.len() => return Err(error),
+                Err(error) => {
+                    trace!("{error:#}");
+                    self.move_on();
+                }
+            }
+        }
     }
 
     /// The error when every address refused a line: nothing listens there.
@@ -170,6 +192,7 @@ impl LineSocket<'_> {
             // A refusal of an earlier datagram can surface here, on Linux.
             Err(error) if is_refused(&error) => {
                 trace!("send() -> {error}");
+                self.refused_on_send = true;
                 Ok(())
             }
             Err(error) => Err(OsError(error)).with_context(|| {
@@ -187,6 +210,9 @@ impl LineSocket<'_> {
         let server = self.server.address();
         let timeout = self.server.timeout;
         let deadline = Instant::now() + timeout;
+        if std::mem::take(&mut self.refused_on_send) {
+            return Ok(Heard::Refused);
+        }
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -195,7 +221,12 @@ impl LineSocket<'_> {
             self.cs
                 .set_read_timeout(Some(left))
                 .map_err(OsError)
-                .context("setsockopt(SO_RCVTIMEO)")?;
+                .with_context(|| {
+                    tr!(
+                        "setsockopt(SO_RCVTIMEO) failed",
+                        "setsockopt(SO_RCVTIMEO) 失败"
+                    )
+                })?;
             trace_wait!("recvfrom({LARGEST_REPLY}) ...");
             let (received, sender) = match self.cs.recv_from(&mut self.server.buffer) {
                 Ok(received) => received,
@@ -247,15 +278,23 @@ impl LineSocket<'_> {
                 return Ok(true);
             }
         }
-        if self.addresses_tried == self.server.addresses.len() {
+        if self.addresses_tried >= self.server.addresses.len() {
             return Ok(false);
         }
         self.server.move_on();
         trace!("close()");
-        self.cs = open_socket(self.server.address())?;
-        self.tries = 0;
-        self.addresses_tried += 1;
-        Ok(true)
+        match self.server.open_reachable(&mut self.addresses_tried) {
+            Ok(cs) => {
+                self.cs = cs;
+                self.tries = 0;
+                Ok(true)
+            }
+            Err(error) => {
+                // The addresses left cannot be reached from here: the line's tries are over.
+                trace!("{error:#}");
+                Ok(false)
+            }
+        }
     }
 
     /// True when every address this line went to refused it: no server is there.
@@ -282,7 +321,7 @@ fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
         Some(Protocol::UDP),
     )
     .map_err(OsError)
-    .context("socket()")?;
+    .with_context(|| tr!("socket() failed", "socket() 失败"))?;
     trace!("socket()");
     cs.connect(&address.into())
         .map_err(OsError)
@@ -416,6 +455,28 @@ mod tests {
             "the next line goes where the answer came from"
         );
         answerer.join().expect("answered");
+    }
+
+    /// Linux will not connect a UDP socket to the broadcast address without SO_BROADCAST: an
+    /// address this machine cannot reach, as `::1` is where there is no IPv6.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_address_that_cannot_be_reached_is_passed_over() {
+        let unreachable: SocketAddr = "255.255.255.255:9".parse().expect("an address");
+        assert!(open_socket(unreachable).is_err());
+        let (live, answerer) = answering(2);
+        let mut server = Server::new(vec![unreachable, live], Duration::from_secs(2), 2);
+        assert_eq!(exchange(&mut server, b"one"), (Some(reply(b"one")), false));
+        let mut server = Server::new(vec![closed(), unreachable], Duration::from_secs(2), 2);
+        assert_eq!(exchange(&mut server, b"two"), (None, true));
+        let mut server = Server::new(vec![unreachable, live], Duration::from_secs(2), 2);
+        assert_eq!(
+            exchange(&mut server, b"three"),
+            (Some(reply(b"three")), false)
+        );
+        answerer.join().expect("answered");
+        let mut server = Server::new(vec![unreachable], Duration::from_secs(2), 2);
+        assert!(server.socket().is_err(), "nothing to reach is an error");
     }
 
     #[test]
