@@ -129,7 +129,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             some_line_failed = true;
             continue;
         }
-        // cs = socket(): a new one for each line (why: see Server::socket)
+        // cs = socket(), then connect(ADDR): a new socket for each line (why: Server::socket)
         let mut cs = server.socket()?;
         let reply = loop {
             // cs.sendto(data, ADDR): cs is connected to ADDR, so the call is cs.send(data)
@@ -137,6 +137,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             // data, ADDR = cs.recvfrom(BUFSIZ), for at most --timeout
             match cs.recv_from(&data, &earlier)? {
                 Heard::Reply(reply) => break Some(reply),
+                // no reply: send again (--retries), or to the server's next address
                 heard => {
                     if !cs.try_again(&heard)? {
                         break None;
@@ -147,7 +148,6 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         let refused_everywhere = cs.refused_everywhere();
         // cs.close()
         cs.close();
-        remember(&mut earlier, data.clone());
 
         match reply {
             // print data
@@ -167,6 +167,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 server.say_unanswered(&data);
             }
         }
+        remember(&mut earlier, data);
     }
     if some_line_failed {
         return Ok(ExitCode::FAILURE);
