@@ -407,7 +407,11 @@ mod terminal {
         for (typed, line) in lines.iter().enumerate() {
             let deadline = Instant::now() + PATIENCE;
             while prompts(&shown) <= typed {
-                assert!(Instant::now() < deadline, "no prompt: {:?}", shown);
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("no prompt: {:?}", shown.lock().expect("shown"));
+                }
                 thread::sleep(Duration::from_millis(10));
             }
             stdin
