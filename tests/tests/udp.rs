@@ -302,11 +302,12 @@ fn trace_shows_the_books_steps() {
         assert!(server.wait_for_stderr(step).is_some(), "{step}");
     }
     let done = client(&server, &["--trace"], "hello\n");
-    // The client's socket is connected to the server: it sends with send(), not sendto().
+    // The client's socket is connected to the server: its send() is the sendto(2) system call
+    // with no address, traced as strace shows it, under the book's name.
     for step in [
         "socket()",
         "connect(",
-        "send(5 bytes)",
+        "sendto(5 bytes)",
         "recvfrom(",
         "close()",
     ] {

@@ -186,12 +186,14 @@ impl LineSocket<'_> {
         let server = self.server.address();
         match self.cs.send(data) {
             Ok(sent) => {
-                trace!("send({sent} bytes)");
+                // send() on a connected socket is the sendto(2) system call with no address:
+                // strace shows it as sendto, and so does --trace, under the book's name.
+                trace!("sendto({sent} bytes)");
                 Ok(())
             }
             // A refusal of an earlier datagram can surface here, on Linux.
             Err(error) if is_refused(&error) => {
-                trace!("send() -> {error}");
+                trace!("sendto() -> {error}");
                 self.refused_on_send = true;
                 Ok(())
             }
