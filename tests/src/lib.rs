@@ -414,6 +414,13 @@ impl Interactive {
         self.stdout.all()
     }
 
+    /// Waits for the exit status with stdin still open: the program ends on its own (a
+    /// client whose server closed the connection while it waits for the keyboard).
+    pub fn wait_for_exit(mut self) -> (ExitStatus, Vec<String>) {
+        let status = wait_or_kill(&mut self.child, PATIENCE);
+        (status, self.stderr.all())
+    }
+
     /// Closes stdin (end of input) and waits for the exit status.
     pub fn finish(mut self) -> (ExitStatus, Vec<String>) {
         drop(self.stdin.take());
