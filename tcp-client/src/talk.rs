@@ -149,29 +149,28 @@ impl Conversation {
     /// the end of input. While the student has not typed, replies and the server's own lines
     /// are shown, and a server that closes the connection ends the client at once.
     pub fn input(&mut self) -> anyhow::Result<Option<Typed>> {
-        self.screen.prompt()?;
         loop {
             self.take_waiting_events()?;
             if let Some(typed) = self.typed_ahead.take() {
-                self.screen.typed();
                 if typed.piece == Piece::Stop {
                     // After Ctrl+D, the shell's prompt starts on a line of its own.
                     self.screen.end_line()?;
                     return Ok(None);
                 }
+                self.screen.typed();
                 let _ = self.more_input.send(());
                 return Ok(Some(typed));
             }
             if self.ended.is_some() {
                 return Err(self.cut_off());
             }
-            self.wait_for_event()?;
             if self.has_paused() {
                 self.screen.end_paused_line()?;
             }
             if !self.screen.mid_line() {
-                self.screen.prompt()?; // the prompt comes back after what was shown
+                self.screen.prompt()?; // and again after whatever was shown since
             }
+            self.wait_for_event()?;
         }
     }
 
