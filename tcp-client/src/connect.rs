@@ -174,6 +174,73 @@ fn why_not(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
+
+    /// A loopback address that takes no more connections and answers nothing: a listener
+    /// whose queue is full drops new connection requests, as a dead host does (on Linux;
+    /// Windows refuses them instead). Returns it with what must stay open to keep it so.
+    #[cfg(target_os = "linux")]
+    fn dead_address() -> (SocketAddr, Socket, Vec<TcpStream>) {
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        listener.bind(&any.into()).unwrap();
+        listener.listen(0).unwrap();
+        let address = listener.local_addr().unwrap().as_socket().unwrap();
+        let mut queued = Vec::new();
+        for _ in 0..16 {
+            match TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+                Ok(stream) => queued.push(stream),
+                Err(_) => return (address, listener, queued),
+            }
+        }
+        panic!("the listener's queue never filled");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn dead_addresses_cost_a_quarter_of_a_second_each_not_the_whole_timeout() {
+        let dead: Vec<_> = (0..3).map(|_| dead_address()).collect();
+        let live = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut addresses: Vec<SocketAddr> = dead.iter().map(|(address, ..)| *address).collect();
+        addresses.push(live.local_addr().unwrap());
+        let started = Instant::now();
+        let cs = first_to_answer("several", 1, &addresses, Duration::from_secs(10)).unwrap();
+        let took = started.elapsed();
+        assert_eq!(cs.peer_addr().unwrap(), live.local_addr().unwrap());
+        assert!(took >= NEXT_ADDRESS_AFTER * 3, "{took:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_timeout_bounds_the_whole_connect() {
+        let dead: Vec<_> = (0..2).map(|_| dead_address()).collect();
+        let addresses: Vec<SocketAddr> = dead.iter().map(|(address, ..)| *address).collect();
+        let started = Instant::now();
+        let error = first_to_answer("dead", 1, &addresses, Duration::from_millis(800))
+            .err()
+            .unwrap();
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(1500), "{took:?}");
+        assert!(format!("{error}").contains("--timeout"), "{error}");
+    }
+
+    #[test]
+    fn a_refusal_moves_on_to_the_next_address_at_once() {
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let refusing = closed.local_addr().unwrap();
+        drop(closed);
+        let live = TcpListener::bind("127.0.0.1:0").unwrap();
+        let started = Instant::now();
+        let addresses = [refusing, live.local_addr().unwrap()];
+        let cs = first_to_answer("two", 1, &addresses, Duration::from_secs(10)).unwrap();
+        assert_eq!(cs.peer_addr().unwrap(), live.local_addr().unwrap());
+        assert!(
+            started.elapsed() < NEXT_ADDRESS_AFTER,
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[test]
     fn ipv6_is_written_in_brackets() {
