@@ -38,6 +38,10 @@ const PAUSE: Duration = Duration::from_secs(1);
 /// How long the client waits for a reply before saying, on a terminal, that it still waits.
 const STILL_WAITING: Duration = Duration::from_secs(5);
 
+/// How long a closed connection waits for what the keyboard thread is reading (the end of
+/// input, or a line): a moment, so that a close still ends the client at once.
+const KEYBOARD_GRACE: Duration = Duration::from_millis(100);
+
 /// How often the loop looks at the clock while it waits for an event.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -162,6 +166,16 @@ impl Conversation {
                 return Ok(Some(typed));
             }
             if self.ended.is_some() {
+                // The server has closed: fine if the input ends here too, an error if a line is
+                // left to send. The keyboard thread may have read which it is a moment ago.
+                self.wait_for_typing(KEYBOARD_GRACE)?;
+                if self
+                    .typed_ahead
+                    .as_ref()
+                    .is_some_and(|typed| typed.piece == Piece::Stop)
+                {
+                    continue;
+                }
                 return Err(self.cut_off());
             }
             if self.has_paused() {
@@ -266,6 +280,15 @@ impl Conversation {
             }
             self.wait_for_event()?;
         }
+    }
+
+    /// Waits for the keyboard thread's next piece for at most `limit`.
+    fn wait_for_typing(&mut self, limit: Duration) -> anyhow::Result<()> {
+        let until = Instant::now() + limit;
+        while self.typed_ahead.is_none() && Instant::now() < until {
+            self.wait_for_event()?;
+        }
+        Ok(())
     }
 
     /// Gives one piece to the sending thread and waits until it has gone, showing replies.
