@@ -124,6 +124,14 @@ impl Screen {
         Ok(())
     }
 
+    /// Ends the prompt's line, if the prompt is showing (after Ctrl+D at the prompt).
+    pub fn end_prompt(&mut self) -> anyhow::Result<()> {
+        match self.prompting {
+            true => self.end_line(),
+            false => Ok(()),
+        }
+    }
+
     /// Ends a line of a reply shown on a terminal that has paused without its `\n`, so that
     /// the prompt comes back under it; into a pipe the bytes stay exactly as they came.
     pub fn end_paused_line(&mut self) -> anyhow::Result<()> {

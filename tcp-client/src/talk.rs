@@ -158,7 +158,7 @@ impl Conversation {
             if let Some(typed) = self.typed_ahead.take() {
                 if typed.piece == Piece::Stop {
                     // After Ctrl+D, the shell's prompt starts on a line of its own.
-                    self.screen.end_line()?;
+                    self.screen.end_prompt()?;
                     return Ok(None);
                 }
                 self.screen.typed();

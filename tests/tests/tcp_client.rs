@@ -324,3 +324,20 @@ fn a_ten_line_conversation_through_a_slow_trickle_loses_nothing() {
     assert_eq!(done.code(), 0, "{}", done.stderr);
     assert_eq!(data_lines(&done), lines);
 }
+
+#[test]
+fn a_pause_inside_the_last_reply_is_waited_for_after_the_input_ends() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let plan = Plan {
+        pause_after: Some((28, Duration::from_millis(1500))),
+        ..Plan::default()
+    };
+    let proxy = Proxy::start(server.address, plan);
+    let (done, took) = client(&proxy.port(), &[], "中文\n".as_bytes());
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    // Nothing added at the pause: the one reply, as it came.
+    assert_eq!(done.stdout.len(), 27 + "中文\n".len(), "{:?}", done.stdout);
+    assert_eq!(data_lines(&done), ["中文"]);
+    assert_eq!(done.stderr, "");
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+}
