@@ -29,7 +29,7 @@ use anyhow::{Context, anyhow};
 use crate::input::{Input, Piece};
 use crate::os_error::OsError;
 use crate::screen::{LONG_PAUSE, Screen};
-use common::{problem, tr, trace, trace_wait};
+use common::{problem, tr, trace};
 
 /// How long a reply may pause without its `\n` before it is shown as it is and the client
 /// goes on (a student must see an answer that has no newline).
@@ -126,6 +126,8 @@ impl Conversation {
         let (to_send, pieces) = mpsc::channel();
         let receiving = cs.try_clone().map_err(OsError).context(cannot_start())?;
         let sending = cs.try_clone().map_err(OsError).context(cannot_start())?;
+        // The first `recv()` starts waiting now, before the first prompt.
+        trace!("recv({}) ...", common::BUFSIZ);
         let receiver_tells = tell.clone();
         let sender_tells = tell.clone();
         spawn("recv", move || receive(receiving, &receiver_tells))?;
@@ -504,11 +506,14 @@ fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
 }
 
 /// The receiving thread: `data = cs.recv(BUFSIZ)`, passed on, until the connection ends.
+///
+/// With `--trace`, each `recv()` is shown as it starts waiting, `recv(1024) ...`, before the
+/// bytes of the last one are passed on: so on a terminal that line comes before the reply and
+/// the prompt after it, never in the middle of the student's typing.
 fn receive(mut cs: TcpStream, tell: &SyncSender<Event>) {
     let mut buffer = [0; common::BUFSIZ];
     let bufsize = buffer.len();
     loop {
-        trace_wait!("recv({bufsize}) ...");
         // data = cs.recv(BUFSIZ)
         let event = match cs.read(&mut buffer) {
             Ok(0) => {
@@ -527,6 +532,9 @@ fn receive(mut cs: TcpStream, tell: &SyncSender<Event>) {
             }
         };
         let goes_on = matches!(event, Event::Received(..));
+        if goes_on {
+            trace!("recv({bufsize}) ...");
+        }
         if tell.send(event).is_err() || !goes_on {
             return;
         }
