@@ -341,3 +341,34 @@ fn a_pause_inside_the_last_reply_is_waited_for_after_the_input_ends() {
     assert_eq!(done.stderr, "");
     assert!(took >= Duration::from_millis(1500), "{took:?}");
 }
+
+#[test]
+fn a_class_on_a_slow_link_each_gets_every_reply_once_in_step() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let plan = Plan {
+        trickle: Some(Duration::from_millis(1)),
+        pause_after: Some((50, Duration::from_millis(1100))),
+        ..Plan::default()
+    };
+    let proxy = Proxy::start(server.address, plan);
+    let port = proxy.port();
+    let students: Vec<_> = (0..20)
+        .map(|student| {
+            let port = port.clone();
+            thread::spawn(move || {
+                let lines: Vec<String> = (0..5)
+                    .map(|i| format!("student {student} line {i}"))
+                    .collect();
+                let input = lines.join("\n") + "\n";
+                let (done, _) = client(&port, &[], input.as_bytes());
+                (lines, done)
+            })
+        })
+        .collect();
+    for student in students {
+        let (lines, done) = student.join().expect("a student's client");
+        assert_eq!(done.code(), 0, "{}", done.stderr);
+        assert_eq!(data_lines(&done), lines);
+        assert_eq!(done.stderr, "");
+    }
+}
