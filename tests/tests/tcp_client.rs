@@ -372,3 +372,103 @@ fn a_class_on_a_slow_link_each_gets_every_reply_once_in_step() {
         assert_eq!(done.stderr, "");
     }
 }
+
+/// Runs tcp-client on a terminal of its own (a pseudo-terminal from util-linux's `script`),
+/// typing `input` and then keeping the keyboard open for `keep_open`; gives everything the
+/// terminal showed. `None` where there is no `script` to run it with.
+#[cfg(target_os = "linux")]
+fn on_a_terminal(port: &str, input: &[u8], keep_open: Duration) -> Option<(Vec<u8>, Duration)> {
+    if tests::launched() || command_missing("script") {
+        eprintln!("skipped: no `script` to give the client a terminal");
+        return None;
+    }
+    let client = tests::binary("tcp-client");
+    let line = format!("{} --port {port}", client.display());
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = script.spawn().expect("script starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("typing");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let shown = thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stdout.read_to_end(&mut all);
+        all
+    });
+    let deadline = Instant::now() + keep_open;
+    while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let took = started.elapsed();
+    drop(stdin);
+    wait_or_kill(&mut child, PATIENCE);
+    Some((shown.join().expect("the terminal's output"), took))
+}
+
+/// True when `program` cannot be run.
+#[cfg(target_os = "linux")]
+fn command_missing(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_a_reply_cannot_drive_it() {
+    let (port, server) = fake_server(|stream| {
+        let line = read_line(&stream);
+        let evil = b"\x1b]0;PWNED\x07 \x1b]52;c;aGk=\x07 \x1b[2J\rX ";
+        let _ = (&stream).write_all(&[evil.as_slice(), &line].concat());
+        let _ = read_line(&stream);
+    });
+    let Some((shown, _)) = on_a_terminal(&port, b"hi\n", Duration::from_secs(2)) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&shown);
+    assert!(
+        !shown.contains(&0x1b),
+        "a raw ESC reached the terminal: {text:?}"
+    );
+    assert!(
+        !shown.contains(&0x07),
+        "a raw BEL reached the terminal: {text:?}"
+    );
+    assert!(text.contains("\\x1b]0;PWNED\\x07"), "{text:?}");
+    assert!(text.contains("\\x0dX hi"), "{text:?}");
+    server.join().expect("fake server");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_a_busy_close_ends_the_client_at_once_on_a_line_of_its_own() {
+    let (port, server) = fake_server(|stream| {
+        let _ = (&stream).write_all(b"server busy: try again later\n");
+    });
+    let Some((shown, took)) = on_a_terminal(&port, b"", Duration::from_secs(5)) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&shown);
+    assert!(took < Duration::from_secs(3), "{took:?}: {text:?}");
+    // The busy line on a line of its own (after the prompt, if it came first), then the error.
+    assert!(
+        text.starts_with("server busy") || text.contains("> \r\nserver busy"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("server busy: try again later\r\ntcp-client: error: "),
+        "{text:?}"
+    );
+    assert!(text.contains("closed the connection"), "{text:?}");
+    server.join().expect("fake server");
+}
