@@ -100,6 +100,10 @@ fn pass_on(client: TcpStream, server: SocketAddr, plan: &Plan) {
         // A close with a zero linger time resets the connection, once no handle is left.
         let _ = socket2::SockRef::from(&*client).set_linger(Some(Duration::ZERO));
     }
+    if ended == Some(End::Close) {
+        // The FIN goes now, whatever the client may still send.
+        let _ = client.shutdown(Shutdown::Write);
+    }
     if ended.is_some() {
         // Wakes the forwarding thread's read, so that it lets go of its handle.
         let _ = client.shutdown(Shutdown::Read);
