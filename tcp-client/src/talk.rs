@@ -158,9 +158,13 @@ impl Conversation {
         loop {
             self.take_waiting_events()?;
             if let Some(typed) = self.typed_ahead.take() {
-                if typed.piece == Piece::Stop {
+                if typed.piece == Piece::Stop && typed.bytes.is_empty() {
                     // After Ctrl+D, the shell's prompt starts on a line of its own.
                     self.screen.end_prompt()?;
+                    return Ok(None);
+                }
+                if typed.piece == Piece::Stop {
+                    self.screen.typed(); // an empty line: Enter has ended the prompt's line
                     return Ok(None);
                 }
                 self.screen.typed();
