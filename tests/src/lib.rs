@@ -4,6 +4,7 @@
 //! Every process started here is ended by the test that started it (on drop, by its own
 //! id), and every wait is bounded by a deadline.
 
+pub mod tcp_proxy;
 pub mod udp_proxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -412,6 +413,13 @@ impl Interactive {
     /// Every line it printed on stdout so far.
     pub fn lines(&self) -> Vec<String> {
         self.stdout.all()
+    }
+
+    /// Waits for the exit status with stdin still open: the program ends on its own (a
+    /// client whose server closed the connection while it waits for the keyboard).
+    pub fn wait_for_exit(mut self) -> (ExitStatus, Vec<String>) {
+        let status = wait_or_kill(&mut self.child, PATIENCE);
+        (status, self.stderr.all())
     }
 
     /// Closes stdin (end of input) and waits for the exit status.
