@@ -62,6 +62,8 @@ pub type Summary = (Who, u64);
 
 /// Every sender's share of the log.
 pub struct LogShares {
+    /// False under `--quiet`: no line about a datagram is logged at all.
+    logging: bool,
     /// The senders followed one by one.
     senders: HashMap<SocketAddr, Sender>,
     /// The one share of every sender beyond [`SENDERS_FOLLOWED`].
@@ -73,9 +75,10 @@ pub struct LogShares {
 }
 
 impl LogShares {
-    /// No sender yet.
-    pub fn new(now: Instant) -> LogShares {
+    /// No sender yet; `logging` is false under `--quiet`.
+    pub fn new(logging: bool, now: Instant) -> LogShares {
         LogShares {
+            logging,
             senders: HashMap::new(),
             others: Sender::new(now),
             bounced: Sender::new(now),
@@ -86,6 +89,9 @@ impl LogShares {
     /// May a line about a datagram from `sender` be logged now? If so, what its share did not
     /// show before is summarised first.
     pub fn may_log(&mut self, sender: SocketAddr, now: Instant) -> bool {
+        if !self.logging {
+            return false;
+        }
         let (who, turn) = self.take(sender, now);
         match turn {
             Turn::Log { skipped } => {
@@ -98,6 +104,9 @@ impl LogShares {
 
     /// May a line about a reply that bounced be logged now? (Summarised like a sender's.)
     pub fn may_log_bounce(&mut self, now: Instant) -> bool {
+        if !self.logging {
+            return false;
+        }
         match self.bounced.take(now) {
             Turn::Log { skipped } => {
                 log_summary((Who::Bounced, skipped));
@@ -110,7 +119,7 @@ impl LogShares {
     /// Once a second: summarises the lines not shown whose second is over, and forgets the
     /// senders that went quiet. True when it logged something.
     pub fn tick(&mut self, now: Instant) -> bool {
-        if now < self.next_tick {
+        if !self.logging || now < self.next_tick {
             return false;
         }
         self.next_tick = now + TICK;
@@ -198,7 +207,7 @@ mod tests {
     #[test]
     fn a_flood_from_one_sender_is_a_few_lines_a_second_and_one_summary() {
         let start = Instant::now();
-        let mut shares = LogShares::new(start);
+        let mut shares = LogShares::new(true, start);
         let flooder = sender(1);
         assert_eq!(
             shown(&mut shares, flooder, 10_000, start),
@@ -219,7 +228,7 @@ mod tests {
     #[test]
     fn quiet_senders_are_forgotten_after_their_count_is_told() {
         let start = Instant::now();
-        let mut shares = LogShares::new(start);
+        let mut shares = LogShares::new(true, start);
         shown(&mut shares, sender(1), 8, start);
         let later = start + TICK * 2;
         assert_eq!(shares.due(later), vec![(Who::Sender(sender(1)), 3)]);
@@ -229,7 +238,7 @@ mod tests {
     #[test]
     fn a_spoofers_many_addresses_share_one_share() {
         let start = Instant::now();
-        let mut shares = LogShares::new(start);
+        let mut shares = LogShares::new(true, start);
         let total = (0..10_000)
             .map(|port| shown(&mut shares, sender(port), 1, start))
             .sum::<usize>();

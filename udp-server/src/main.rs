@@ -73,7 +73,7 @@ struct Args {
     /// `--host`: where to listen.
     #[arg(long, default_value = common::SERVER_HOST, help = tr!(
         "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other machines send, as a lab needs",
-        "监听的地址：127.0.0.1 仅限本机；0.0.0.0（或 ::）接受其他机器发来的数据报（跨机器的实验课要用它）"
+        "监听的地址：127.0.0.1 仅限本机；跨机器的实验课用 0.0.0.0（或 ::），接受其他机器发来的数据报"
     ))]
     host: String,
 
@@ -149,9 +149,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let bound = announce(&ss, bufsize)?;
     out::on_stop(summary);
     let mut loops = Loops::new(bound, common::net::board(bound));
-    let logging = out::logging();
-    let mut log = LogShares::new(Instant::now());
-    if logging {
+    let mut log = LogShares::new(out::logging(), Instant::now());
+    if out::logging() {
         wake_to_summarise(&ss)?;
     }
     let mut data = vec![0; LARGEST_DATAGRAM];
@@ -186,12 +185,12 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         timed_out = false;
         let data = &data[..len.min(bufsize)];
         trace_received(len, bufsize, addr);
-        say_waiting = logging && log.tick(now);
+        say_waiting = log.tick(now);
 
         // Not the book: no answer that could start a loop between two servers.
         if let Some(why) = loops.check(data, addr, answer_from) {
             NOT_ANSWERED.fetch_add(1, Ordering::Relaxed);
-            if logging && loops.first_from(addr) && log.may_log(addr, now) {
+            if loops.first_from(addr) && log.may_log(addr, now) {
                 not_answered(addr, why);
                 say_waiting = true;
             }
@@ -207,7 +206,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Some(from) => destination::send_to_from(&ss, &reply, addr, from),
         };
         if let Err(error) = sent {
-            say_waiting |= logging && log.may_log(addr, now) && could_not_answer(addr, &error);
+            say_waiting |= log.may_log(addr, now) && could_not_answer(addr, &error);
             continue;
         }
         trace!("sendto({} bytes, {addr})", reply.len());
@@ -216,7 +215,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
         // print '...received from and returned to:', addr
         // (not the book: a few lines a second from each sender, the rest counted)
-        if !(logging && log.may_log(addr, now)) {
+        if !log.may_log(addr, now) {
             continue;
         }
         say_waiting = true;
@@ -284,7 +283,7 @@ fn receive_failed(error: &io::Error, log: &mut LogShares, now: Instant) -> bool 
         // That is one client's business, not the server's.
         io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => {
             trace!("recvfrom() -> {error}");
-            if !(out::logging() && log.may_log_bounce(now)) {
+            if !log.may_log_bounce(now) {
                 return false;
             }
             let reason = os_error(error);
