@@ -16,11 +16,6 @@ pub const MAX_DATAGRAM_V4: usize = 65_507;
 /// The most data one UDP datagram carries over IPv6 (no IP header counted in its length).
 pub const MAX_DATAGRAM_V6: usize = 65_527;
 
-/// Room for the largest datagram there is, for a UDP program's reads. Reading into less
-/// would cut a long datagram differently on each system (Windows even reports it as an error,
-/// with no sender to answer), so a program reads it whole and decides itself what to do.
-pub const LARGEST_DATAGRAM: usize = 65_536;
-
 /// Turns `host` and `port` into the addresses to try, in the order to try them.
 ///
 /// `host` may be a name (`localhost`), an IPv4 address, or an IPv6 address with or without

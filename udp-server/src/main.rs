@@ -44,15 +44,17 @@ use socket2::{Domain, Protocol, Socket, Type};
 use common::cli::{Shared, bytes_up_to, server_port, usage_error};
 use common::ctime::{STAMP_LEN, stamp_into};
 use common::lang::{count, os_error};
-use common::net::{
-    LARGEST_DATAGRAM, MAX_DATAGRAM_V6, bind_error, cannot, cannot_set, check_udp_bufsize,
-    is_timeout,
-};
+use common::net::{MAX_DATAGRAM_V6, bind_error, cannot, cannot_set, check_udp_bufsize, is_timeout};
 use common::out::{self, Printable};
 use common::{log, problem, tr, trace, trace_wait};
 use destination::Destinations;
 use log_volume::LogShares;
 use loops::{Loop, Loops};
+
+/// Room for the largest datagram there is. Reading into less would cut a long datagram
+/// differently on each system (Windows even reports it as an error, with no sender to
+/// answer), so the server reads it whole and answers its first `--bufsize` bytes itself.
+const LARGEST_DATAGRAM: usize = 65_536;
 
 /// The chapter's UDP timestamp server: answers each datagram with `[ctime] data`.
 #[derive(Parser, Debug)]
