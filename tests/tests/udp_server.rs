@@ -4,7 +4,7 @@
 //! A forged source address needs a raw socket (root, on Linux): those tests say they are
 //! skipped elsewhere. Everything stays on loopback (127.0.0.x).
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::net::UdpSocket;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -99,85 +99,89 @@ fn two_servers_do_not_answer_each_other() {
     assert!(stop(&b).contains("answered 0 datagrams"));
 }
 
-/// A UDP datagram from `from` to `to` through a raw socket, the way a student with root
-/// forges one; `None` where raw sockets are not allowed (not root, not Linux).
+/// Forged sources: a raw socket, as a student with root has (Linux only).
 #[cfg(target_os = "linux")]
-fn forge(from: SocketAddrV4, to: SocketAddrV4, data: &[u8]) -> Option<()> {
-    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-    const SOCK_RAW: i32 = 3; // Linux's number (socket2 names it only with its "all" feature)
-    const IPPROTO_RAW: i32 = 255; // the header is ours: IP_HDRINCL
-    let raw = Socket::new(
-        Domain::IPV4,
-        Type::from(SOCK_RAW),
-        Some(Protocol::from(IPPROTO_RAW)),
-    )
-    .ok()?;
-    let udp_len = 8 + data.len();
-    let total = 20 + udp_len;
-    let mut packet = vec![0x45, 0]; // IPv4, 20-byte header; no type of service
-    packet.extend_from_slice(&(total as u16).to_be_bytes());
-    packet.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0]); // id, fragment, TTL, UDP, checksum
-    packet.extend_from_slice(&from.ip().octets());
-    packet.extend_from_slice(&to.ip().octets());
-    packet.extend_from_slice(&from.port().to_be_bytes());
-    packet.extend_from_slice(&to.port().to_be_bytes());
-    packet.extend_from_slice(&(udp_len as u16).to_be_bytes());
-    packet.extend_from_slice(&[0, 0]); // no UDP checksum (allowed over IPv4)
-    packet.extend_from_slice(data);
-    let target = SockAddr::from(SocketAddr::V4(SocketAddrV4::new(*to.ip(), 0)));
-    raw.send_to(&packet, &target).ok().map(|_| ())
-}
+mod forged {
+    use super::*;
+    use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-fn v4(address: SocketAddr) -> SocketAddrV4 {
-    match address {
-        SocketAddr::V4(v4) => v4,
-        SocketAddr::V6(_) => panic!("an IPv4 server: {address}"),
+    /// A UDP datagram from `from` to `to` through a raw socket, the way a student with root
+    /// forges one; `None` where raw sockets are not allowed (not root, not Linux).
+    fn forge(from: SocketAddrV4, to: SocketAddrV4, data: &[u8]) -> Option<()> {
+        use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+        const SOCK_RAW: i32 = 3; // Linux's number (socket2 names it only with its "all" feature)
+        const IPPROTO_RAW: i32 = 255; // the header is ours: IP_HDRINCL
+        let raw = Socket::new(
+            Domain::IPV4,
+            Type::from(SOCK_RAW),
+            Some(Protocol::from(IPPROTO_RAW)),
+        )
+        .ok()?;
+        let udp_len = 8 + data.len();
+        let total = 20 + udp_len;
+        let mut packet = vec![0x45, 0]; // IPv4, 20-byte header; no type of service
+        packet.extend_from_slice(&(total as u16).to_be_bytes());
+        packet.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0]); // id, fragment, TTL, UDP, checksum
+        packet.extend_from_slice(&from.ip().octets());
+        packet.extend_from_slice(&to.ip().octets());
+        packet.extend_from_slice(&from.port().to_be_bytes());
+        packet.extend_from_slice(&to.port().to_be_bytes());
+        packet.extend_from_slice(&(udp_len as u16).to_be_bytes());
+        packet.extend_from_slice(&[0, 0]); // no UDP checksum (allowed over IPv4)
+        packet.extend_from_slice(data);
+        let target = SockAddr::from(SocketAddr::V4(SocketAddrV4::new(*to.ip(), 0)));
+        raw.send_to(&packet, &target).ok().map(|_| ())
     }
-}
 
-#[cfg(target_os = "linux")]
-#[test]
-fn one_forged_datagram_does_not_start_two_servers_answering_each_other() {
-    let a = ServerProcess::start("udp-server", &["--host", "127.0.0.2"]);
-    let b = ServerProcess::start("udp-server", &["--host", "127.0.0.3"]);
-    // A datagram to A that claims to come from B: A answers B once; B sees a reply and stops
-    // there. Before, the two answered each other about 10,000 times a second until stopped.
-    if forge(v4(b.address), v4(a.address), b"hello").is_none() {
-        eprintln!("skipped: no raw socket here (needs root on Linux)");
-        return;
+    fn v4(address: SocketAddr) -> SocketAddrV4 {
+        match address {
+            SocketAddr::V4(v4) => v4,
+            SocketAddr::V6(_) => panic!("an IPv4 server: {address}"),
+        }
     }
-    b.wait_for_log("not answered").expect("B refuses A's reply");
-    let goodbye_b = stop(&b);
-    let goodbye_a = stop(&a);
-    assert!(goodbye_a.contains("answered 1 datagram,"), "{goodbye_a}");
-    assert!(goodbye_b.contains("answered 0 datagrams"), "{goodbye_b}");
-    assert_eq!(answered_lines(&a), 1);
-}
 
-#[cfg(target_os = "linux")]
-#[test]
-fn a_datagram_forged_from_the_server_itself_is_not_answered() {
-    for host in ["127.0.0.2", "0.0.0.0"] {
-        let server = ServerProcess::start("udp-server", &["--host", host]);
-        let port = server.address.port();
-        let itself = SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 1), port);
-        let (from, to) = match host {
-            "0.0.0.0" => (itself, itself),
-            _ => (v4(server.address), v4(server.address)),
-        };
-        if forge(from, to, b"echo yourself").is_none() {
+    #[test]
+    fn one_forged_datagram_does_not_start_two_servers_answering_each_other() {
+        let a = ServerProcess::start("udp-server", &["--host", "127.0.0.2"]);
+        let b = ServerProcess::start("udp-server", &["--host", "127.0.0.3"]);
+        // A datagram to A that claims to come from B: A answers B once; B sees a reply and stops
+        // there. Before, the two answered each other about 10,000 times a second until stopped.
+        if forge(v4(b.address), v4(a.address), b"hello").is_none() {
             eprintln!("skipped: no raw socket here (needs root on Linux)");
             return;
         }
-        let told = server
-            .wait_for_log("not answered")
-            .expect("the log says why");
-        assert!(told.contains("own address"), "{told}");
-        let goodbye = stop(&server);
-        assert!(
-            goodbye.contains("answered 0 datagrams"),
-            "{host}: {goodbye}"
-        );
+        b.wait_for_log("not answered").expect("B refuses A's reply");
+        let goodbye_b = stop(&b);
+        let goodbye_a = stop(&a);
+        assert!(goodbye_a.contains("answered 1 datagram,"), "{goodbye_a}");
+        assert!(goodbye_b.contains("answered 0 datagrams"), "{goodbye_b}");
+        assert_eq!(answered_lines(&a), 1);
+    }
+
+    #[test]
+    fn a_datagram_forged_from_the_server_itself_is_not_answered() {
+        for host in ["127.0.0.2", "0.0.0.0"] {
+            let server = ServerProcess::start("udp-server", &["--host", host]);
+            let port = server.address.port();
+            let itself = SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 1), port);
+            let (from, to) = match host {
+                "0.0.0.0" => (itself, itself),
+                _ => (v4(server.address), v4(server.address)),
+            };
+            if forge(from, to, b"echo yourself").is_none() {
+                eprintln!("skipped: no raw socket here (needs root on Linux)");
+                return;
+            }
+            let told = server
+                .wait_for_log("not answered")
+                .expect("the log says why");
+            assert!(told.contains("own address"), "{told}");
+            let goodbye = stop(&server);
+            assert!(
+                goodbye.contains("answered 0 datagrams"),
+                "{host}: {goodbye}"
+            );
+        }
     }
 }
 
@@ -226,6 +230,7 @@ fn a_flood_from_one_sender_is_summarised_and_counted_in_full() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_broadcast_is_answered_from_the_servers_own_address() {
+    use std::net::SocketAddr;
     // Linux routes 127.255.255.255 as loopback's broadcast address.
     let server = ServerProcess::start("udp-server", &["--host", "0.0.0.0"]);
     let student = socket_on("127.0.0.1", PATIENCE);
