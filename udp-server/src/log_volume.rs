@@ -72,6 +72,8 @@ pub struct LogShares {
     bounced: Sender,
     /// When the next summaries are due.
     next_tick: Instant,
+    /// Lines not shown and not summarised yet, of every share.
+    untold: u64,
 }
 
 impl LogShares {
@@ -83,6 +85,7 @@ impl LogShares {
             others: Sender::new(now),
             bounced: Sender::new(now),
             next_tick: now + TICK,
+            untold: 0,
         }
     }
 
@@ -93,13 +96,7 @@ impl LogShares {
             return false;
         }
         let (who, turn) = self.take(sender, now);
-        match turn {
-            Turn::Log { skipped } => {
-                log_summary((who, skipped));
-                true
-            }
-            Turn::Skip => false,
-        }
+        self.use_turn(who, turn)
     }
 
     /// May a line about a reply that bounced be logged now? (Summarised like a sender's.)
@@ -107,12 +104,28 @@ impl LogShares {
         if !self.logging {
             return false;
         }
-        match self.bounced.take(now) {
+        let turn = self.bounced.take(now);
+        self.use_turn(Who::Bounced, turn)
+    }
+
+    /// True while lines not shown wait to be summarised: then the server needs its tick.
+    pub fn has_untold(&self) -> bool {
+        self.untold > 0
+    }
+
+    /// Logs the summary a turn carries, or counts the line it skips; true when the line may
+    /// be logged.
+    fn use_turn(&mut self, who: Who, turn: Turn) -> bool {
+        match turn {
             Turn::Log { skipped } => {
-                log_summary((Who::Bounced, skipped));
+                self.untold -= skipped;
+                log_summary((who, skipped));
                 true
             }
-            Turn::Skip => false,
+            Turn::Skip => {
+                self.untold += 1;
+                false
+            }
         }
     }
 
@@ -124,6 +137,7 @@ impl LogShares {
         }
         self.next_tick = now + TICK;
         let due = self.due(now);
+        self.untold -= due.iter().map(|(_, skipped)| skipped).sum::<u64>();
         let logged = !due.is_empty();
         due.into_iter().for_each(log_summary);
         logged
@@ -223,6 +237,27 @@ mod tests {
             vec![(Who::Sender(flooder), 10_000 - u64::from(LINES_PER_SECOND))]
         );
         assert!(shares.due(later).is_empty());
+    }
+
+    #[test]
+    fn the_tick_is_needed_only_while_lines_wait_to_be_told() {
+        let start = Instant::now();
+        let mut shares = LogShares::new(true, start);
+        for _ in 0..LINES_PER_SECOND {
+            assert!(shares.may_log(sender(1), start));
+        }
+        assert!(!shares.has_untold());
+        assert!(!shares.may_log(sender(1), start));
+        assert!(shares.has_untold());
+        shares.tick(start + TICK);
+        assert!(!shares.has_untold());
+        // Told with the sender's next line instead of on the tick: the same.
+        for _ in 0..=LINES_PER_SECOND {
+            shares.may_log(sender(2), start + TICK);
+        }
+        assert!(shares.has_untold());
+        assert!(shares.may_log(sender(2), start + TICK * 2));
+        assert!(!shares.has_untold());
     }
 
     #[test]

@@ -152,13 +152,11 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     out::on_stop(summary);
     let mut loops = Loops::new(bound, common::net::board(bound));
     let mut log = LogShares::new(out::logging(), Instant::now());
-    if out::logging() {
-        wake_to_summarise(&ss)?;
-    }
     let mut data = vec![0; LARGEST_DATAGRAM];
     let mut reply = Vec::with_capacity(STAMP_LEN + bufsize);
-    let (mut say_waiting, mut timed_out) = (true, false);
+    let (mut say_waiting, mut timed_out, mut ticking) = (true, false, false);
     loop {
+        ticking = wake_to_summarise(&ss, log.has_untold(), ticking)?;
         if say_waiting {
             // print 'waiting for message...'
             log!("waiting for message...", "等待消息（数据报）的到来...");
@@ -236,11 +234,16 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Not the book: the socket's reads give up after a second, so that lines a flood did not
-/// show are summarised on time even when nothing else arrives.
-fn wake_to_summarise(ss: &UdpSocket) -> anyhow::Result<()> {
-    ss.set_read_timeout(Some(log_volume::TICK))
-        .map_err(|error| cannot_set("SO_RCVTIMEO", &error))
+/// Not the book: while lines a flood did not show wait to be summarised (`needed`), the
+/// socket's reads give up after a second, so the summary comes on time even when nothing
+/// else arrives; otherwise they wait as the book's do. `set` says how they are now; returns
+/// how they are after.
+fn wake_to_summarise(ss: &UdpSocket, needed: bool, set: bool) -> anyhow::Result<bool> {
+    if needed != set {
+        ss.set_read_timeout(needed.then_some(log_volume::TICK))
+            .map_err(|error| cannot_set("SO_RCVTIMEO", &error))?;
+    }
+    Ok(needed)
 }
 
 /// `--trace` of what `recvfrom()` returned.
