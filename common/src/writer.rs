@@ -189,13 +189,15 @@ impl<W: FnMut(Stream, &str) -> io::Result<()>> Output<'_, W> {
 /// Why lines dropped from a full queue were dropped: the queue waited on the stream the
 /// writer spent the most time on; a file there is slow, anything else is not being read.
 fn reason_for_waiting(is_file: [bool; 2], busy: [Duration; 2]) -> Reason {
-    let slowest = match busy[index(Stream::Stderr)] > busy[index(Stream::Stdout)] {
-        true => Stream::Stderr,
-        false => Stream::Stdout,
+    let slowest = if busy[index(Stream::Stderr)] > busy[index(Stream::Stdout)] {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
     };
-    match is_file[index(slowest)] {
-        true => Reason::TooSlow,
-        false => Reason::NobodyReading,
+    if is_file[index(slowest)] {
+        Reason::TooSlow
+    } else {
+        Reason::NobodyReading
     }
 }
 

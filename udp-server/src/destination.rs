@@ -91,9 +91,10 @@ mod system {
     fn answer_from_v4(info: &libc::in_pktinfo) -> Option<IpAddr> {
         let local = Ipv4Addr::from(info.ipi_spec_dst.s_addr.to_ne_bytes());
         let sent_to = Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes());
-        let ip = match local.is_unspecified() {
-            true => sent_to,
-            false => local,
+        let ip = if local.is_unspecified() {
+            sent_to
+        } else {
+            local
         };
         let usable = !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast();
         usable.then_some(IpAddr::V4(ip))

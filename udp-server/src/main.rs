@@ -175,9 +175,10 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Ok(received) => received,
             Err(error) => {
                 timed_out = is_timeout(&error);
-                say_waiting = match timed_out {
-                    true => log.tick(now),
-                    false => receive_failed(&error, &mut log, now),
+                say_waiting = if timed_out {
+                    log.tick(now)
+                } else {
+                    receive_failed(&error, &mut log, now)
                 };
                 continue;
             }
