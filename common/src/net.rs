@@ -128,9 +128,11 @@ pub fn is_timeout(error: &io::Error) -> bool {
 
 /// The largest `--bufsize` a UDP program takes at `address`: a reply, the stamp and the data,
 /// must fit in one datagram to every client the socket can hear. A socket on `::` hears IPv4
-/// clients too, so IPv4's smaller limit holds there.
+/// clients too, and an IPv4-mapped address (`::ffff:127.0.0.1`) is IPv4 on the wire, so
+/// IPv4's smaller limit holds there.
 pub fn max_udp_bufsize(address: SocketAddr) -> usize {
-    let hears_ipv4 = address.is_ipv4() || address.ip().is_unspecified();
+    let ip = address.ip();
+    let hears_ipv4 = ip.to_canonical().is_ipv4() || ip.is_unspecified();
     match hears_ipv4 {
         true => MAX_DATAGRAM_V4 - STAMP_LEN,
         false => MAX_DATAGRAM_V6 - STAMP_LEN,

@@ -148,7 +148,7 @@ pub fn trace_waiting(call: String) {
 /// at once.
 fn send(to: Stream, line: String) {
     let Some(out) = OUT.get() else {
-        writer::write_line(to, &line);
+        let _ = writer::write_line(to, &line);
         return;
     };
     let from = out.trace.then(|| thread::current().id());

@@ -53,4 +53,8 @@ fn udp_bufsize_limits_follow_every_client_the_socket_hears() {
     );
     assert!(check_udp_bufsize(65_481, "[::]:1".parse().unwrap()).is_err());
     assert!(check_udp_bufsize(65_500, "[::1]:1".parse().unwrap()).is_ok());
+    // An IPv4-mapped address is IPv4 on the wire.
+    assert_eq!(limit("[::ffff:127.0.0.1]:1"), 65_480);
+    let refused = check_udp_bufsize(65_500, "[::ffff:127.0.0.1]:1".parse().unwrap());
+    assert!(refused.is_err_and(|message| message.contains("65480")));
 }
