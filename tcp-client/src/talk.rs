@@ -42,6 +42,10 @@ const STILL_WAITING: Duration = Duration::from_secs(5);
 /// input, or a line): a moment, so that a close still ends the client at once.
 const KEYBOARD_GRACE: Duration = Duration::from_millis(100);
 
+/// How many of a reply's first bytes are kept to tell the next reply's start by (12: a stamp's
+/// `[Mon Nov 30 `, or a changed server's own prefix).
+const REPLY_HEAD: usize = 12;
+
 /// How often the loop looks at the clock while it waits for an event.
 const TICK: Duration = Duration::from_millis(50);
 
@@ -109,6 +113,11 @@ pub struct Conversation {
     newline_seen: bool,
     /// The client went on after the reply under way paused without its `\n`.
     went_on_after_pause: bool,
+    /// The first bytes of the reply under way, to tell the next reply's start from the rest
+    /// of this one (see `next_reply_begins`).
+    reply_head: Vec<u8>,
+    /// Stderr has said that the server's replies have no `\n`.
+    told_no_newline: bool,
     /// How the connection ended, once it has.
     ended: Option<Ending>,
 }
@@ -147,6 +156,8 @@ impl Conversation {
             last_bytes: Instant::now(),
             newline_seen: false,
             went_on_after_pause: false,
+            reply_head: Vec::new(),
+            told_no_newline: false,
             ended: None,
         })
     }
@@ -372,8 +383,17 @@ impl Conversation {
 
     /// Bytes from the server: shown at once, and each `\n` completes a reply.
     fn received(&mut self, bytes: &[u8], at: Instant) -> anyhow::Result<()> {
+        if self.next_reply_begins(bytes) {
+            self.end_reply_without_newline()?;
+        }
         for line in bytes.split_inclusive(|&byte| byte == b'\n') {
+            if self.reply_started.is_none() {
+                self.reply_head.clear();
+            }
             let started = *self.reply_started.get_or_insert(at);
+            let room = REPLY_HEAD.saturating_sub(self.reply_head.len());
+            self.reply_head
+                .extend_from_slice(&line[..room.min(line.len())]);
             if !line.ends_with(b"\n") {
                 continue;
             }
@@ -390,6 +410,37 @@ impl Conversation {
         self.screen.reply(bytes)
     }
 
+    /// True when `bytes` begin the reply to a later line while the reply under way has paused
+    /// without its `\n` and the client went on: they begin with a new timestamp, or as that
+    /// reply began. A server that sends no `\n` (a port of the book's) answers every line that
+    /// way; the rest of a reply that only paused on a slow link goes on where it stopped.
+    fn next_reply_begins(&self, bytes: &[u8]) -> bool {
+        let shared = self.reply_head.len().min(bytes.len());
+        let begins_as_the_last_did = shared >= 4 && bytes[..shared] == self.reply_head[..shared];
+        self.went_on_after_pause
+            && self.reply_started.is_some()
+            && self.awaiting.len() > 1
+            && (common::ctime::begins_with_stamp(bytes) || begins_as_the_last_did)
+    }
+
+    /// The reply under way had no `\n` after all: it is complete, on a line of its own, and
+    /// stderr says so, once.
+    fn end_reply_without_newline(&mut self) -> anyhow::Result<()> {
+        self.reply_started = None;
+        self.went_on_after_pause = false;
+        self.awaiting.pop_front();
+        self.screen.release()?;
+        self.screen.end_line()?;
+        if !self.told_no_newline {
+            self.told_no_newline = true;
+            problem!(
+                "(the server's replies have no newline at their end: each is shown on a line of its own once the next one begins)",
+                "（服务器的回复末尾没有换行符：每个回复在下一个回复开始时单独成行显示）"
+            );
+        }
+        Ok(())
+    }
+
     /// The connection ended after the input did, with replies still missing.
     fn after_the_close(&mut self) -> anyhow::Result<()> {
         let no_newline = matches!(self.ended, Some(Ending::Closed))
@@ -402,10 +453,12 @@ impl Conversation {
         // A server whose replies never end with '\n': each was shown after its pause.
         self.screen.release()?;
         self.screen.end_line()?;
-        problem!(
-            "(the server's replies had no newline at their end: each was shown after a pause of 1 s)",
-            "（服务器的回复末尾没有换行符：每个回复都在停顿 1 秒后显示）"
-        );
+        if !self.told_no_newline {
+            problem!(
+                "(the server's replies had no newline at their end: each was shown after a pause of 1 s)",
+                "（服务器的回复末尾没有换行符：每个回复都在停顿 1 秒后显示）"
+            );
+        }
         Ok(())
     }
 

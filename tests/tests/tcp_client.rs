@@ -254,6 +254,34 @@ fn a_busy_line_and_a_close_end_the_client_at_once_while_it_waits_for_the_keyboar
 }
 
 #[test]
+fn a_port_of_the_books_server_gets_each_reply_on_a_line_of_its_own() {
+    // The book's server: '[%s] %s' % (ctime(), data), no newline, and the client's '\n' is
+    // part of the data it echoes only if sent; here it strips it, as a student's port might.
+    let (port, server) = fake_server(|stream| {
+        loop {
+            let line = read_line(&stream);
+            if line.is_empty() {
+                return;
+            }
+            let stamp = b"[Mon Nov 30 06:23:27 2026] ";
+            let _ = (&stream).write_all(&[&stamp[..], &line[..line.len() - 1]].concat());
+        }
+    });
+    let (done, _) = client(&port, &[], b"one\ntwo\nthree\n");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(
+        done.lines(),
+        [
+            "[Mon Nov 30 06:23:27 2026] one",
+            "[Mon Nov 30 06:23:27 2026] two",
+            "[Mon Nov 30 06:23:27 2026] three"
+        ]
+    );
+    assert!(done.stderr.contains("no newline"), "{}", done.stderr);
+    server.join().expect("fake server");
+}
+
+#[test]
 fn a_server_that_never_sends_a_newline_is_shown_and_the_client_ends() {
     let (port, server) = fake_server(|stream| {
         loop {

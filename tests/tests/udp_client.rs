@@ -356,7 +356,11 @@ fn with_trace_into_the_same_file_a_reply_follows_its_calls() {
             )),
             "{output}"
         );
-        assert!(all[..at].iter().any(|earlier| earlier.starts_with("send(")));
+        assert!(
+            all[..at]
+                .iter()
+                .any(|earlier| earlier.starts_with("sendto("))
+        );
     }
     assert_eq!(replies_seen, lines.len(), "{output}");
 }

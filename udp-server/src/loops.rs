@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 
-use chrono::NaiveDateTime;
+use common::ctime::begins_with_stamp;
 
 /// How many senders the server remembers having told the log about. A spoofer can forge
 /// datagrams from any number of addresses, so the memory is bounded: when it is full it starts
@@ -52,7 +52,7 @@ impl Loops {
 
     /// Whether answering `data` from `from` (sent to `to`, where known) would start a loop.
     pub fn check(&self, data: &[u8], from: SocketAddr, to: Option<IpAddr>) -> Option<Loop> {
-        if is_a_reply(data) {
+        if begins_with_stamp(data) {
             return Some(Loop::AReply);
         }
         if self.is_itself(from, to) {
@@ -89,16 +89,6 @@ impl Loops {
     }
 }
 
-/// True when `data` begins as a timestamp reply does: `[Wed Nov 25 17:28:42 2026] `.
-pub fn is_a_reply(data: &[u8]) -> bool {
-    const STAMP: usize = common::ctime::STAMP_LEN;
-    if data.len() < STAMP || data[0] != b'[' || &data[STAMP - 2..STAMP] != b"] " {
-        return false;
-    }
-    std::str::from_utf8(&data[1..STAMP - 2])
-        .is_ok_and(|ctime| NaiveDateTime::parse_from_str(ctime, "%a %b %e %H:%M:%S %Y").is_ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,10 +104,10 @@ mod tests {
     }
 
     #[test]
-    fn a_timestamp_reply_is_told_from_a_message() {
-        assert!(is_a_reply(b"[Wed Nov 25 17:28:42 2026] hello"));
-        assert!(is_a_reply(b"[Thu Nov  5 07:08:09 2026] "));
-        assert!(is_a_reply(
+    fn a_timestamp_reply_is_told_from_a_message_by_common_s_rule() {
+        assert!(begins_with_stamp(b"[Wed Nov 25 17:28:42 2026] hello"));
+        assert!(begins_with_stamp(b"[Thu Nov  5 07:08:09 2026] "));
+        assert!(begins_with_stamp(
             b"[Thu Jan  1 00:00:00 1970] [Thu Jan  1 00:00:00 1970] x"
         ));
         for message in [
@@ -132,7 +122,7 @@ mod tests {
             "[中文中文中文中文] x".as_bytes(),
         ] {
             assert!(
-                !is_a_reply(message),
+                !begins_with_stamp(message),
                 "{:?}",
                 String::from_utf8_lossy(message)
             );
