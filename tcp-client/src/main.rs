@@ -90,7 +90,10 @@ struct Args {
 
 fn main() -> ExitCode {
     common::run::one_line_panics("tcp-client");
-    let args: Args = common::cli::parse();
+    let args: Args = match common::cli::parse() {
+        Ok(args) => args,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     out::start(false, args.shared.trace);
     common::run::exit_status("tcp-client", run(&args))
 }
