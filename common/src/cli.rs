@@ -193,7 +193,7 @@ fn from_clap(error: &clap::Error, command: &mut Command) -> Usage {
         },
         _ if chinese() => chinese_usage(command, &in_chinese(error)),
         _ => Usage {
-            text: error.render().to_string(),
+            text: wrap(&error.render().to_string(), terminal_width()),
             is_error: true,
         },
     }
@@ -218,7 +218,10 @@ fn chinese_usage(command: &mut Command, why: &str) -> Usage {
         .replace("[OPTIONS]", "[选项]");
     let name = command.get_name().to_string();
     Usage {
-        text: format!("错误：{why}\n\n用法：{usage}\n\n运行 {name} --help 查看全部选项。\n"),
+        text: wrap(
+            &format!("错误：{why}\n\n用法：{usage}\n\n运行 {name} --help 查看全部选项。\n"),
+            terminal_width(),
+        ),
         is_error: true,
     }
 }
