@@ -162,7 +162,7 @@ pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), Stri
     match bufsize > max {
         true => Err(tr!(
             "invalid value '{bufsize}' for '--bufsize': a reply ({stamp} bytes of stamp + {bufsize}) would not fit in one {family} datagram; the largest --bufsize for {address} is {max}",
-            "'--bufsize' 的值 '{bufsize}' 无效：回复（{stamp} 字节的时间戳 + {bufsize}）放不进一个 {family} 数据报；{address} 上 --bufsize 最大为 {max}"
+            "--bufsize 的值 {bufsize} 无效：回复（{stamp} 字节的时间戳加 {bufsize} 字节的数据）放不进一个 {family} 数据报；在 {address} 上 --bufsize 最大为 {max}"
         )),
         false => Ok(()),
     }
