@@ -82,12 +82,11 @@ pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
 }
 
 /// The command a student types to reach a server at `ip` and `port`, as the lab handout
-/// shows it, ready to paste in the project's folder:
-/// `cargo run -p tcp-client -- --host 192.168.1.23` (with `--port` when it is not the book's).
+/// shows it: `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
 pub fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
     match port == crate::PORT {
-        true => format!("cargo run -p {client} -- --host {ip}"),
-        false => format!("cargo run -p {client} -- --host {ip} --port {port}"),
+        true => format!("{client} --host {ip}"),
+        false => format!("{client} --host {ip} --port {port}"),
     }
 }
 
