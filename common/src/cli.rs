@@ -118,9 +118,8 @@ pub fn parse<T: CommandFactory + FromArgMatches>() -> Result<T, Usage> {
 /// needs more than the command line (the UDP `--bufsize` against the address's family).
 pub fn usage_error<T: CommandFactory>(message: impl Display) -> ! {
     let mut command = localized(T::command());
-    let status = usage(&mut command, &message.to_string()).report();
-    crate::out::flush(Duration::from_secs(1));
-    std::process::exit(if status == ExitCode::SUCCESS { 0 } else { 2 })
+    usage(&mut command, &message.to_string()).report();
+    std::process::exit(2)
 }
 
 /// The words on the command line, each checked to be text as it should be typed: UTF-8, and
@@ -131,7 +130,7 @@ fn typed_words(command: &mut Command) -> Result<Vec<String>, Usage> {
         let Some(text) = word.to_str() else {
             let shown = word.to_string_lossy();
             let why = tr!(
-                "'{shown}' is not UTF-8 text (the bytes shown as \u{FFFD} are not): type it again in a UTF-8 terminal",
+                "'{shown}' is not UTF-8 text (the bytes shown as \u{FFFD} are not text): type it again in a UTF-8 terminal",
                 "参数 '{shown}' 不是 UTF-8 编码的文字（显示为 \u{FFFD} 的字节无效）：请在 UTF-8 的终端里重新输入"
             );
             return Err(usage(command, &why));
@@ -172,11 +171,11 @@ fn half_width(c: char) -> char {
 
 /// A usage error that says `why`, with the usage line and where to read more.
 fn usage(command: &mut Command, why: &str) -> Usage {
-    let error = command.error(ErrorKind::ValueValidation, why);
-    match chinese() {
-        true => chinese_usage(command, why),
-        false => from_clap(&error, command),
+    if chinese() {
+        return chinese_usage(command, why);
     }
+    let error = command.error(ErrorKind::ValueValidation, why);
+    from_clap(&error, command)
 }
 
 /// What clap's error or help request becomes: the help wrapped to the terminal, or the error
@@ -191,7 +190,10 @@ fn from_clap(error: &clap::Error, command: &mut Command) -> Usage {
             text: command.render_version(),
             is_error: false,
         },
-        _ if chinese() => chinese_usage(command, &in_chinese(error)),
+        _ if chinese() => {
+            let takes_a_server = command.get_positionals().next().is_some();
+            chinese_usage(command, &in_chinese(error, takes_a_server))
+        }
         _ => Usage {
             text: wrap(&error.render().to_string(), terminal_width()),
             is_error: true,
@@ -227,8 +229,9 @@ fn chinese_usage(command: &mut Command, why: &str) -> Usage {
 }
 
 /// Clap's error in Chinese words: its kind, the argument and value, and its tips (a similar
-/// option, `-- -1` for a value that starts with `-`), as the English says them.
-fn in_chinese(error: &clap::Error) -> String {
+/// option, `-- -1` for a value that starts with `-`), as the English says them. A client
+/// `takes_a_server` as its one positional argument; a server takes none.
+fn in_chinese(error: &clap::Error, takes_a_server: bool) -> String {
     let text = |kind| match error.get(kind) {
         Some(ContextValue::String(text)) => text.clone(),
         Some(ContextValue::Strings(texts)) => texts.join("、"),
@@ -250,10 +253,13 @@ fn in_chinese(error: &clap::Error) -> String {
                 .unwrap_or_default();
             format!("{arg} 的值 {value} 无效：{why}")
         }
-        ErrorKind::InvalidValue if value.is_empty() => format!("{arg} 后面缺少它的值"),
+        ErrorKind::InvalidValue if value.is_empty() => format!("{arg} 后面缺少值"),
         ErrorKind::InvalidValue => format!("{arg} 的值 {value} 无效：可选的值为 {valid}"),
         ErrorKind::UnknownArgument if arg.starts_with('-') => format!("未知的选项 '{arg}'"),
-        ErrorKind::UnknownArgument => format!("多余的参数 '{arg}'"),
+        ErrorKind::UnknownArgument if takes_a_server => {
+            format!("多余的参数 '{arg}'：只能指定一个服务器")
+        }
+        ErrorKind::UnknownArgument => format!("多余的参数 '{arg}'：这个程序只接受选项"),
         ErrorKind::ArgumentConflict if text(ContextKind::PriorArg).starts_with(&arg) => {
             format!("选项 '{arg}' 只能给一次")
         }
@@ -272,9 +278,6 @@ fn in_chinese(error: &clap::Error) -> String {
             first.trim_start_matches("error: ").to_string()
         }
     };
-    if error.kind() == ErrorKind::UnknownArgument && !arg.starts_with('-') {
-        line.push_str("：只能指定一个服务器");
-    }
     let suggested = text(ContextKind::SuggestedArg) + &text(ContextKind::SuggestedValue);
     if !suggested.is_empty() {
         line.push_str(&format!("；你是不是想用 '{suggested}'？"));
