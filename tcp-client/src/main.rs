@@ -101,7 +101,10 @@ struct Args {
 
 fn main() -> ExitCode {
     common::run::one_line_panics("tcp-client");
-    let args: Args = common::cli::parse();
+    let args: Args = match common::cli::parse() {
+        Ok(args) => args,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     common::out::start(false, args.shared.trace);
     let result = match run(&args) {
         // Nobody reads the replies any more (`tcp-client | head -1`): stop quietly.

@@ -89,7 +89,7 @@ struct Args {
     timeout: Duration,
 
     /// `--retries`: how many times to send a line again.
-    #[arg(long, default_value_t = 2, help = tr!(
+    #[arg(long, default_value_t = 2, value_parser = common::cli::whole_number(0, u32::MAX), help = tr!(
         "How many times to send a line again when no reply comes within --timeout",
         "在 --timeout 秒内没有收到回复时，这一行最多重发几次"
     ))]
@@ -98,7 +98,10 @@ struct Args {
 
 fn main() -> ExitCode {
     common::run::one_line_panics("udp-client");
-    let args: Args = common::cli::parse();
+    let args: Args = match common::cli::parse() {
+        Ok(args) => args,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     out::start(false, args.shared.trace);
     common::run::exit_status("udp-client", run(&args))
 }

@@ -115,7 +115,10 @@ static NOT_ANSWERED: AtomicU64 = AtomicU64::new(0);
 
 fn main() -> ExitCode {
     common::run::one_line_panics("udp-server");
-    let args: Args = common::cli::parse();
+    let args: Args = match common::cli::parse() {
+        Ok(args) => args,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     out::start(args.quiet, args.shared.trace);
     common::run::exit_status("udp-server", run(&args))
 }
