@@ -38,6 +38,10 @@ const PAUSE: Duration = Duration::from_secs(1);
 /// How long the client waits for a reply before saying, on a terminal, that it still waits.
 const STILL_WAITING: Duration = Duration::from_secs(5);
 
+/// How long the client waits, after a line that was not the echo of its last line, for the
+/// close that follows a busy or idle line.
+const CLOSE_GRACE: Duration = Duration::from_millis(250);
+
 /// How long a closed connection waits for what the keyboard thread is reading (the end of
 /// input, or a line): a moment, so that a close still ends the client at once.
 const KEYBOARD_GRACE: Duration = Duration::from_millis(100);
@@ -66,6 +70,15 @@ pub enum Event {
     Closed,
     /// `cs.recv()` failed: the connection was reset.
     RecvFailed(io::Error),
+}
+
+/// A line sent, waiting for its reply.
+struct Sent {
+    /// When it began to go out. A reply cannot begin before its line went out: a line that
+    /// did is the server's own (busy, idle).
+    at: Instant,
+    /// Its last bytes, which a timestamp reply ends with.
+    tail: Vec<u8>,
 }
 
 /// A piece of a line from standard input.
@@ -102,9 +115,8 @@ pub struct Conversation {
     screen: Screen,
     /// `--reply-timeout`: how long one wait for replies may last.
     reply_timeout: Option<Duration>,
-    /// For each line sent and not answered yet, when it began to go out. A reply cannot
-    /// begin before its line went out: a line that did is the server's own (busy, idle).
-    awaiting: VecDeque<Instant>,
+    /// Each line sent and not answered yet.
+    awaiting: VecDeque<Sent>,
     /// When the first byte of the reply under way came (`None` between replies).
     reply_started: Option<Instant>,
     /// When the last bytes came.
@@ -116,6 +128,12 @@ pub struct Conversation {
     /// The first bytes of the reply under way, to tell the next reply's start from the rest
     /// of this one (see `next_reply_begins`).
     reply_head: Vec<u8>,
+    /// The last bytes of the reply under way, to see whether it ends as its line did.
+    reply_tail: Vec<u8>,
+    /// The last reply ended as its line did, as a timestamp reply does. A line the server
+    /// says on its own right after a line went out (busy, idle) is taken for its reply, and
+    /// does not: then a close after it is no normal end.
+    last_reply_echoed: bool,
     /// Stderr has said that the server's replies have no `\n`.
     told_no_newline: bool,
     /// How the connection ended, once it has.
@@ -157,6 +175,8 @@ impl Conversation {
             newline_seen: false,
             went_on_after_pause: false,
             reply_head: Vec::new(),
+            reply_tail: Vec::new(),
+            last_reply_echoed: true,
             told_no_newline: false,
             ended: None,
         })
@@ -186,11 +206,11 @@ impl Conversation {
                 // The server has closed: fine if the input ends here too, an error if a line is
                 // left to send. The keyboard thread may have read which it is a moment ago.
                 self.wait_for_typing(KEYBOARD_GRACE)?;
-                if self
+                let input_ends = self
                     .typed_ahead
                     .as_ref()
-                    .is_some_and(|typed| typed.piece == Piece::Stop)
-                {
+                    .is_some_and(|typed| typed.piece == Piece::Stop);
+                if input_ends && self.last_reply_echoed {
                     continue;
                 }
                 return Err(self.cut_off());
@@ -207,10 +227,16 @@ impl Conversation {
 
     /// `cs.send(data)`: the line, piece by piece, each whole; replies are shown meanwhile.
     pub fn send(&mut self, first: Typed) -> anyhow::Result<()> {
-        self.awaiting.push_back(Instant::now());
+        self.awaiting.push_back(Sent {
+            at: Instant::now(),
+            tail: Vec::new(),
+        });
         let mut typed = first;
         loop {
             let line_ends = typed.piece == Piece::LineEnd;
+            if let Some(sent) = self.awaiting.back_mut() {
+                keep_tail(&mut sent.tail, &typed.bytes);
+            }
             self.send_piece(typed.bytes)?;
             if line_ends {
                 return Ok(());
@@ -247,6 +273,13 @@ impl Conversation {
         let since = Instant::now();
         let mut told = false;
         loop {
+            if self.awaiting.is_empty() && !self.last_reply_echoed {
+                // A busy or idle line, taken for the last line's reply: the close follows.
+                self.wait_for_close(CLOSE_GRACE)?;
+                if self.ended.is_some() {
+                    return Err(self.cut_off());
+                }
+            }
             if self.awaiting.is_empty() {
                 self.screen.release()?;
                 return self.screen.end_line();
@@ -262,7 +295,7 @@ impl Conversation {
     /// True when the reply under way got bytes after the last line went out, and then nothing
     /// for [`PAUSE`].
     fn has_paused(&self) -> bool {
-        let last_sent = self.awaiting.back().copied();
+        let last_sent = self.awaiting.back().map(|sent| sent.at);
         self.reply_started.is_some()
             && last_sent.is_none_or(|sent| self.last_bytes >= sent)
             && self.last_bytes.elapsed() >= PAUSE
@@ -296,6 +329,22 @@ impl Conversation {
                 return Ok(typed);
             }
             self.wait_for_event()?;
+        }
+    }
+
+    /// Waits for the connection to end, for at most `limit`.
+    fn wait_for_close(&mut self, limit: Duration) -> anyhow::Result<()> {
+        let until = Instant::now() + limit;
+        while self.ended.is_none() && Instant::now() < until {
+            self.wait_for_event()?;
+        }
+        Ok(())
+    }
+
+    /// The reply to the oldest line waiting has come whole.
+    fn answered_the_oldest(&mut self) {
+        if let Some(sent) = self.awaiting.pop_front() {
+            self.last_reply_echoed = ends_alike(&self.reply_tail, &sent.tail);
         }
     }
 
@@ -389,7 +438,9 @@ impl Conversation {
         for line in bytes.split_inclusive(|&byte| byte == b'\n') {
             if self.reply_started.is_none() {
                 self.reply_head.clear();
+                self.reply_tail.clear();
             }
+            keep_tail(&mut self.reply_tail, line);
             let started = *self.reply_started.get_or_insert(at);
             let room = REPLY_HEAD.saturating_sub(self.reply_head.len());
             self.reply_head
@@ -402,8 +453,8 @@ impl Conversation {
             self.went_on_after_pause = false;
             // A line that began before the oldest unanswered line went out is no reply to it:
             // the server said it on its own (busy, idle).
-            if self.awaiting.front().is_some_and(|&sent| started >= sent) {
-                self.awaiting.pop_front();
+            if self.awaiting.front().is_some_and(|sent| started >= sent.at) {
+                self.answered_the_oldest();
             }
         }
         self.last_bytes = at;
@@ -428,7 +479,7 @@ impl Conversation {
     fn end_reply_without_newline(&mut self) -> anyhow::Result<()> {
         self.reply_started = None;
         self.went_on_after_pause = false;
-        self.awaiting.pop_front();
+        self.answered_the_oldest();
         self.screen.release()?;
         self.screen.end_line()?;
         if !self.told_no_newline {
@@ -517,6 +568,25 @@ impl Conversation {
             )),
         }
     }
+}
+
+/// How many of a line's (and a reply's) last bytes are kept to compare them.
+const TAIL: usize = 32;
+
+/// Keeps the last [`TAIL`] bytes of what has gone by in `tail`, `more` being the latest.
+fn keep_tail(tail: &mut Vec<u8>, more: &[u8]) {
+    tail.extend_from_slice(&more[more.len().saturating_sub(TAIL)..]);
+    let excess = tail.len().saturating_sub(TAIL);
+    tail.drain(..excess);
+}
+
+/// True when a reply ends as its line did (a `\n` at the end of either aside): the timestamp
+/// server echoes the line's bytes.
+fn ends_alike(reply: &[u8], line: &[u8]) -> bool {
+    let reply = reply.strip_suffix(b"\n").unwrap_or(reply);
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let shared = reply.len().min(line.len());
+    reply[reply.len() - shared..] == line[line.len() - shared..]
 }
 
 /// The error when a thread of the client cannot start.

@@ -272,7 +272,7 @@ const ALLOWED: &[&str] = &[
 ];
 
 /// The runs of three or more ASCII letters in `text` that are English left in Chinese:
-/// outside code (`...`), flag names, what the user typed (quoted back in '...'), the OS's
+/// outside code (`...`), flag names, what the user typed (quoted back in '...' or "..."), the OS's
 /// own term after its Chinese words (`权限不足（permission denied）`), socket calls
 /// (`recv(1024)`) and [`ALLOWED`].
 fn english_in(text: &str) -> Vec<String> {
@@ -282,6 +282,7 @@ fn english_in(text: &str) -> Vec<String> {
     }
     let text = strip_between(&text, '`', '`');
     let text = strip_between(&text, '\'', '\'');
+    let text = strip_between(&text, '"', '"');
     let mut found = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let mut at = 0;

@@ -213,6 +213,27 @@ fn a_server_that_closes_with_a_line_left_to_send_is_an_error() {
     server.join().expect("fake server");
 }
 
+#[test]
+fn a_busy_line_that_comes_after_the_line_went_out_still_ends_in_an_error() {
+    // The race a loaded lab server makes likely: the client's line is out before the busy
+    // line is, so the busy line looks like that line's reply; the close after it is no end.
+    for input in [&b"hi\n"[..], b"hi\n\n"] {
+        let (port, server) = fake_server(|stream| {
+            let _ = read_line(&stream);
+            let _ = (&stream).write_all(b"server busy: try again later\n");
+        });
+        let (done, _) = client(&port, &[], input);
+        assert_eq!(done.code(), 1, "{}", done.stderr);
+        assert_eq!(done.lines(), ["server busy: try again later"]);
+        assert!(
+            done.stderr.contains("closed the connection"),
+            "{}",
+            done.stderr
+        );
+        server.join().expect("fake server");
+    }
+}
+
 /// Starts tcp-client with its stdin open and nothing typed, as a student who has not typed yet.
 fn client_waiting_for_the_keyboard(port: &str) -> Child {
     command("tcp-client")
