@@ -4,6 +4,8 @@
 //! Every process started here is ended by the test that started it (on drop, by its own
 //! id), and every wait is bounded by a deadline.
 
+pub mod lab;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
