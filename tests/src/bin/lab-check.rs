@@ -23,6 +23,7 @@ use tests::lab::{self, Protocol, Report, room, show};
 #[command(
     name = "lab-check",
     version,
+    override_usage = "lab-check tcp|udp HOST:PORT [--json]\n       lab-check --room FILE [--csv FILE] [--json]",
     about = tr!(
         "Check a student's timestamp server (the chapter's lab) on the wire: tcp or udp, at HOST:PORT, already running anywhere",
         "在网络上检查学生的时间戳服务器（本章的实验）：tcp 或 udp，位于 主机:端口，已在任意机器上运行"
@@ -83,7 +84,11 @@ fn main() -> ExitCode {
     common::run::one_line_panics("lab-check");
     let cli: Cli = common::cli::parse();
     match (&cli.room, cli.protocol, &cli.address) {
-        (Some(file), _, _) => check_room(file, cli.csv.as_ref(), cli.json),
+        (Some(file), None, None) => check_room(file, cli.csv.as_ref(), cli.json),
+        (None, _, _) if cli.csv.is_some() => common::cli::usage_error::<Cli>(tr!(
+            "--csv writes a room's table: give it with --room FILE",
+            "--csv 用于写出全班的表格：请与 --room 文件 一起使用"
+        )),
         (None, Some(protocol), Some(address)) => check_one(protocol, address, cli.json),
         _ => common::cli::usage_error::<Cli>(tr!(
             "say what to check: lab-check tcp HOST:PORT, lab-check udp HOST:PORT, or lab-check --room FILE",
