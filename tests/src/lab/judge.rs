@@ -23,8 +23,11 @@ pub fn mistaken(reply: &[u8], mistakes: &[Mistake]) -> Outcome {
     };
     let meanings: Vec<String> = mistakes.iter().map(|mistake| mistake.meaning()).collect();
     let got = got(reply);
-    let meanings = meanings.join("; ");
-    Err(Failure::named(first, format!("{got}: {meanings}")))
+    let meanings = meanings.join(&tr!("; ", "；"));
+    Err(Failure::named(
+        first,
+        tr!("{got}: {meanings}", "{got}：{meanings}"),
+    ))
 }
 
 /// A stamp's time, with both clocks read as it came.
@@ -48,7 +51,7 @@ pub fn time_of(reply: &[u8], message: &[u8], now: LocalNow) -> Result<Stamped, F
         let meaning = Mistake::NoStamp.meaning();
         return Err(Failure::named(
             Mistake::NoStamp,
-            format!("{got}: {meaning}"),
+            tr!("{got}: {meaning}", "{got}：{meaning}"),
         ));
     };
     let Some(time) = stamp::parse_any(&text, local) else {

@@ -183,13 +183,9 @@ pub fn table(students: &[Student], reports: &[Report]) -> String {
         .iter()
         .zip(reports)
         .flat_map(|(student, report)| {
-            report
-                .checks
-                .iter()
-                .filter(|check| !check.passed)
-                .map(move |check| {
-                    format!("{}: FAIL {}: {}", student.name, check.name, check.detail)
-                })
+            problems(report)
+                .into_iter()
+                .map(move |(names, detail)| format!("{}: FAIL {names}: {detail}", student.name))
         })
         .collect();
     if !failures.is_empty() {
@@ -223,11 +219,9 @@ pub fn csv(students: &[Student], reports: &[Report]) -> String {
             "FAIL" => "fail".to_string(),
             _ => String::new(),
         }));
-        let problems: Vec<String> = report
-            .checks
-            .iter()
-            .filter(|check| !check.passed)
-            .map(|check| format!("{}: {}", check.name, check.detail))
+        let problems: Vec<String> = problems(report)
+            .into_iter()
+            .map(|(names, detail)| format!("{names}: {detail}"))
             .collect();
         row.push(report.passed().to_string());
         row.push(report.checks.len().to_string());
@@ -235,6 +229,25 @@ pub fn csv(students: &[Student], reports: &[Report]) -> String {
         out.push_str(&csv_line(&row));
     }
     out
+}
+
+/// A report's failures, those with the same reason together (a server that is not running
+/// fails every check for one reason): the checks' names, and the reason.
+fn problems(report: &Report) -> Vec<(String, String)> {
+    let mut problems: Vec<(Vec<&str>, &str)> = Vec::new();
+    for check in report.checks.iter().filter(|check| !check.passed) {
+        match problems
+            .iter_mut()
+            .find(|(_, detail)| *detail == check.detail)
+        {
+            Some((names, _)) => names.push(check.name),
+            None => problems.push((vec![check.name], &check.detail)),
+        }
+    }
+    problems
+        .into_iter()
+        .map(|(names, detail)| (names.join(", "), detail.to_string()))
+        .collect()
 }
 
 /// One CSV line: fields with a comma, a quote or a line break are quoted, quotes doubled.
