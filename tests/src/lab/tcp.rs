@@ -55,6 +55,7 @@ pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
         address,
         now,
         answered: Cell::new(0),
+        connected: Cell::new(0),
         unreachable: Cell::new(false),
     };
     let checks: [fn(&Server) -> Outcome; 9] = [
@@ -93,6 +94,9 @@ struct Server {
     now: LocalNow,
     /// How many connections it answered so far: nothing listening after some means it stopped.
     answered: Cell<usize>,
+    /// How many connections it accepted so far: a connection that then goes unanswered means
+    /// a full listen queue, not a wrong address.
+    connected: Cell<usize>,
     /// Set when a connection attempt timed out: later checks fail at once instead of each
     /// waiting as long again.
     unreachable: Cell<bool>,
@@ -146,6 +150,7 @@ impl Server {
         }
         match TcpStream::connect_timeout(&address, CONNECT) {
             Ok(stream) => {
+                self.connected.set(self.connected.get() + 1);
                 let _ = stream.set_nodelay(true);
                 let _ = stream.set_write_timeout(Some(REPLY));
                 Ok(Connection {
@@ -183,6 +188,17 @@ impl Server {
                     "{address} 上没有程序在监听（连接被拒绝）：服务器在运行吗？地址和端口对吗？"
                 ),
             ),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock if self.connected.get() > 0 => {
+                self.unreachable.set(true);
+                let secs = CONNECT.as_secs();
+                Failure::named(
+                    Mistake::Silent,
+                    tr!(
+                        "a connection to {address} got no answer within {secs} s, though earlier ones were taken: its listen queue is full, so the server is not calling accept() for new clients",
+                        "{secs} 秒内连接 {address} 没有应答，而之前的连接都被接受了：它的连接队列已满，说明服务器没有为新客户端调用 accept()"
+                    ),
+                )
+            }
             ErrorKind::TimedOut | ErrorKind::WouldBlock => {
                 self.unreachable.set(true);
                 let secs = CONNECT.as_secs();
@@ -619,7 +635,11 @@ fn not_utf8(server: &Server) -> Outcome {
     let mut connection = server.open()?;
     match server.ask(&mut connection, message) {
         Ok(reply) => exact_data(&reply, message),
-        Err(failure) if failure.mistake == Some(Mistake::ClosedWithoutReply) => {
+        // Closed on these bytes only, by a server that answered before: a failed decode.
+        Err(failure)
+            if failure.mistake == Some(Mistake::ClosedWithoutReply)
+                && server.answered.get() > 0 =>
+        {
             let sent = shown(message);
             Err(Failure::named(
                 Mistake::FailedDecode,

@@ -4,6 +4,7 @@
 //! `source` check alone). Over UDP a stopped server and one that answers somewhere else look
 //! the same; only a port that refuses the datagram says for sure that nobody listens.
 
+use std::cell::Cell;
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
@@ -29,7 +30,11 @@ const LARGEST: usize = 65_536;
 
 /// Runs every check against the server at `address`.
 pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
-    let server = Server { address, now };
+    let server = Server {
+        address,
+        now,
+        answered: Cell::new(0),
+    };
     let checks: [fn(&Server) -> Outcome; 8] = [
         reply, time, several, senders, source, chinese, not_utf8, vanished,
     ];
@@ -56,6 +61,8 @@ struct Server {
     address: SocketAddr,
     /// The local time a right stamp shows.
     now: LocalNow,
+    /// How many datagrams it answered so far: silence after some means it stopped.
+    answered: Cell<usize>,
 }
 
 impl Server {
@@ -110,7 +117,10 @@ impl Server {
                 .filter(|left| !left.is_zero())?;
             let _ = socket.set_read_timeout(Some(left));
             match socket.recv_from(&mut buffer) {
-                Ok((len, from)) => return Some((buffer[..len].to_vec(), from)),
+                Ok((len, from)) => {
+                    self.answered.set(self.answered.get() + 1);
+                    return Some((buffer[..len].to_vec(), from));
+                }
                 // Windows reports an earlier datagram's refusal here: not a reply, go on.
                 Err(error) if error.kind() == ErrorKind::ConnectionReset => continue,
                 Err(error) if error.kind() == ErrorKind::Interrupted => continue,
@@ -296,7 +306,8 @@ fn not_utf8(server: &Server) -> Outcome {
     let message: &[u8] = b"caf\xe9 \xff\xfe \x80 end";
     match server.ask_fresh(message) {
         Ok(reply) => exact_data(&reply, message),
-        Err(failure) if failure.mistake == Some(Mistake::Silent) => {
+        // Silent on these bytes only, for a server that answered before: a failed decode.
+        Err(failure) if failure.mistake == Some(Mistake::Silent) && server.answered.get() > 0 => {
             let sent = shown(message);
             let still = server.ask_fresh(b"still there?").is_ok();
             Err(Failure::named(
@@ -320,6 +331,16 @@ fn not_utf8(server: &Server) -> Outcome {
 /// A client that leaves before its reply comes (the reply meets a closed port) does not end
 /// the server.
 fn vanished(server: &Server) -> Outcome {
+    // A server that never answered cannot show whether a vanished client ends it.
+    if server.answered.get() == 0 {
+        return Err(Failure::named(
+            Mistake::Silent,
+            tr!(
+                "not checked: the server has answered no datagram so far",
+                "未检查：服务器到目前为止没有回复过任何数据报"
+            ),
+        ));
+    }
     {
         let gone = server.socket()?;
         let _ = gone.send_to(b"gone before the reply", server.address);
