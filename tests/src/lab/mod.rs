@@ -44,10 +44,10 @@ impl Protocol {
     }
 
     /// The names of its checks, in the order they run.
-    pub fn checks(self) -> &'static [&'static str] {
+    pub fn checks(self) -> Vec<&'static str> {
         match self {
-            Protocol::Tcp => tcp::NAMES,
-            Protocol::Udp => udp::NAMES,
+            Protocol::Tcp => tcp::CHECKS.iter().map(|(name, _)| *name).collect(),
+            Protocol::Udp => udp::CHECKS.iter().map(|(name, _)| *name).collect(),
         }
     }
 }
@@ -117,8 +117,8 @@ impl Report {
     pub fn unreachable(target: &str, protocol: Protocol, why: &str) -> Report {
         let checks = protocol
             .checks()
-            .iter()
-            .map(|&name| Check {
+            .into_iter()
+            .map(|name| Check {
                 name,
                 passed: false,
                 detail: why.to_string(),

@@ -117,7 +117,7 @@ fn columns(reports: &[Report]) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for protocol in [Protocol::Tcp, Protocol::Udp] {
         if reports.iter().any(|report| report.protocol == protocol) {
-            for &name in protocol.checks() {
+            for name in protocol.checks() {
                 if !names.contains(&name) {
                     names.push(name);
                 }

@@ -17,17 +17,20 @@ use super::reply::{self, Mistake};
 use super::show::bytes as shown;
 use super::{Check, Failure, LocalNow, Outcome, outcome};
 
-/// The checks, in the order they run.
-pub const NAMES: &[&str] = &[
-    "reply",
-    "time",
-    "several",
-    "long",
-    "chinese",
-    "next-client",
-    "at-once",
-    "not-utf8",
-    "reset",
+/// One check: what it finds about the server.
+type Judge = fn(&Server) -> Outcome;
+
+/// The checks, each with its name, in the order they run.
+pub const CHECKS: [(&str, Judge); 9] = [
+    ("reply", reply),
+    ("time", time),
+    ("several", several),
+    ("long", long),
+    ("chinese", chinese),
+    ("next-client", next_client),
+    ("at-once", at_once),
+    ("not-utf8", not_utf8),
+    ("reset", reset),
 ];
 
 /// How long a connection may take: a LAN answers in milliseconds.
@@ -58,26 +61,15 @@ pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
         connected: Cell::new(0),
         unreachable: Cell::new(false),
     };
-    let checks: [fn(&Server) -> Outcome; 9] = [
-        reply,
-        time,
-        several,
-        long,
-        chinese,
-        next_client,
-        at_once,
-        not_utf8,
-        reset,
-    ];
     let mut results = Vec::new();
-    for (&name, check) in NAMES.iter().zip(checks) {
+    for (name, check) in CHECKS {
         let result = check(&server);
         // Nothing listening at all: every check would say the same, so say it at once.
         let nobody =
             matches!(&result, Err(failure) if failure.mistake == Some(Mistake::NotListening));
         results.push(outcome(name, result.clone()));
         if nobody && server.answered.get() == 0 {
-            for &rest in &NAMES[results.len()..] {
+            for (rest, _) in &CHECKS[results.len()..] {
                 results.push(outcome(rest, result.clone()));
             }
             break;
@@ -87,7 +79,7 @@ pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
 }
 
 /// The server under test, and what the checks so far learnt about it.
-struct Server {
+pub struct Server {
     /// Where it listens.
     address: SocketAddr,
     /// The local time a right stamp shows.

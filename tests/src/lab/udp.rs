@@ -16,9 +16,19 @@ use super::reply::{self, Mistake};
 use super::show::bytes as shown;
 use super::{Check, Failure, LocalNow, Outcome, outcome};
 
-/// The checks, in the order they run.
-pub const NAMES: &[&str] = &[
-    "reply", "time", "several", "senders", "source", "chinese", "not-utf8", "vanished",
+/// One check: what it finds about the server.
+type Judge = fn(&Server) -> Outcome;
+
+/// The checks, each with its name, in the order they run.
+pub const CHECKS: [(&str, Judge); 8] = [
+    ("reply", reply),
+    ("time", time),
+    ("several", several),
+    ("senders", senders),
+    ("source", source),
+    ("chinese", chinese),
+    ("not-utf8", not_utf8),
+    ("vanished", vanished),
 ];
 
 /// How long a reply may take.
@@ -35,18 +45,15 @@ pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
         now,
         answered: Cell::new(0),
     };
-    let checks: [fn(&Server) -> Outcome; 8] = [
-        reply, time, several, senders, source, chinese, not_utf8, vanished,
-    ];
     let mut results = Vec::new();
-    for (&name, check) in NAMES.iter().zip(checks) {
+    for (name, check) in CHECKS {
         let result = check(&server);
         // Nobody listens: every check would say so; say it at once.
         let nobody =
             matches!(&result, Err(failure) if failure.mistake == Some(Mistake::NotListening));
         results.push(outcome(name, result.clone()));
         if nobody {
-            for &rest in &NAMES[results.len()..] {
+            for (rest, _) in &CHECKS[results.len()..] {
                 results.push(outcome(rest, result.clone()));
             }
             break;
@@ -56,7 +63,7 @@ pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
 }
 
 /// The server under test.
-struct Server {
+pub struct Server {
     /// Where it listens.
     address: SocketAddr,
     /// The local time a right stamp shows.
