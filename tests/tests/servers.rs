@@ -2,17 +2,17 @@
 //! class connecting at once, clients turned away or closed, and a machine with two addresses.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{KilledOnDrop, MODES, PATIENCE, ServerProcess, connect, data_of, exchange};
+use tests::{MODES, PATIENCE, ServerProcess, connect, data_of, exchange};
 
 /// Starts a TCP server with `args` whose stdout and stderr are pipes that nobody reads once
 /// its first line is read; returns it, its port, and the pipes (to be closed only at the end).
 #[cfg(unix)]
-fn start_unread(args: &[&str]) -> (KilledOnDrop, u16, Vec<Box<dyn Read>>) {
-    let mut child = KilledOnDrop::spawn(
+fn start_unread(args: &[&str]) -> (tests::KilledOnDrop, u16, Vec<Box<dyn Read>>) {
+    let mut child = tests::KilledOnDrop::spawn(
         tests::command("tcp-server")
             .args(args)
             .args(["--port", "0"])
@@ -50,7 +50,7 @@ fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
                 args.push("--trace");
             }
             let (mut child, port, unread) = start_unread(&args);
-            let mut stream = connect(SocketAddr::from(([127, 0, 0, 1], port)));
+            let mut stream = connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
             for i in 0..3000 {
                 exchange(
                     &mut stream,
@@ -80,7 +80,7 @@ fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
 fn trace_and_log_lines_never_run_into_each_other() {
     let path = std::env::temp_dir().join(format!("trace-{}.log", std::process::id()));
     let file = std::fs::File::create(&path).expect("a file for 2>&1");
-    let child = KilledOnDrop::spawn(
+    let child = tests::KilledOnDrop::spawn(
         tests::command("tcp-server")
             .args(["--trace", "--port", "0"])
             .stdin(std::process::Stdio::null())
@@ -261,7 +261,7 @@ fn udp_replies_leave_from_the_address_the_datagram_was_sent_to() {
     let server = ServerProcess::start("udp-server", &["--host", "0.0.0.0"]);
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    let second: SocketAddr = format!("127.0.0.2:{}", server.port())
+    let second: std::net::SocketAddr = format!("127.0.0.2:{}", server.port())
         .parse()
         .expect("address");
     socket.connect(second).expect("connect"); // a connected socket takes replies from there only
@@ -339,7 +339,7 @@ fn the_threaded_server_gives_back_its_memory_after_3000_clients() {
     exchange(&mut connect(server.address), b"warm-up\n");
     thread::sleep(Duration::from_millis(200));
     let before = rss(server.pid());
-    let mut clients: Vec<TcpStream> = Vec::new();
+    let mut clients: Vec<std::net::TcpStream> = Vec::new();
     for i in 0..3000 {
         let mut stream = connect(server.address);
         exchange(&mut stream, format!("{i}\n").as_bytes());
