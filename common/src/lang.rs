@@ -2,7 +2,9 @@
 //!
 //! The first of `LC_ALL`, `LC_MESSAGES` and `LANG` that is set decides, as in C: a value
 //! starting with `zh` means Chinese. Where none is set (as usual on Windows, and for programs
-//! started from a macOS Finder) the system's own language decides.
+//! started from a macOS Finder) the system's own language decides. `LANGUAGE` (`zh_CN:en`),
+//! a list of languages in order of preference, comes first, as GNU gettext reads it: unless
+//! the locale is C or POSIX, which ask for the program's own (English) messages.
 //!
 //! Every sentence a program prints stands where it prints it, in both languages, through
 //! [`tr!`](crate::tr):
@@ -39,20 +41,39 @@ pub fn chinese() -> bool {
     *CHINESE.get_or_init(|| {
         let var = |name| std::env::var(name).ok();
         let set = [var("LC_ALL"), var("LC_MESSAGES"), var("LANG")];
-        is_chinese(set, sys_locale::get_locale)
+        is_chinese(set, var("LANGUAGE"), sys_locale::get_locale)
     })
 }
 
-/// The language rule: the first variable set (and not empty) decides; with none set, the
-/// system's language (`zh-CN`, `zh-Hans-CN`, ...), asked only then.
-pub fn is_chinese(variables: [Option<String>; 3], system: impl FnOnce() -> Option<String>) -> bool {
+/// The language rule: the first locale variable set (and not empty) decides, or with none
+/// set the system's language (`zh-CN`, `zh-Hans-CN`, ...), asked only then. `language`, the
+/// `LANGUAGE` list, comes first unless the locale is C or POSIX: its first entry that names
+/// one of our two languages decides (`fr:zh_CN:en` is Chinese: there are no French messages).
+pub fn is_chinese(
+    variables: [Option<String>; 3],
+    language: Option<String>,
+    system: impl FnOnce() -> Option<String>,
+) -> bool {
     let first_set = variables
         .into_iter()
         .flatten()
         .find(|value| !value.is_empty());
-    first_set
-        .or_else(system)
-        .is_some_and(|locale| locale.to_ascii_lowercase().starts_with("zh"))
+    let Some(locale) = first_set.or_else(system) else {
+        return false; // no locale at all is C: the program's own messages
+    };
+    let preferred = language.filter(|_| !is_c_locale(&locale)).and_then(|list| {
+        list.split(':')
+            .map(str::to_ascii_lowercase)
+            .find(|entry| entry.starts_with("zh") || entry.starts_with("en"))
+    });
+    preferred
+        .unwrap_or(locale.to_ascii_lowercase())
+        .starts_with("zh")
+}
+
+/// True for the C locale (`C`, `C.UTF-8`, `POSIX`), where gettext ignores `LANGUAGE`.
+fn is_c_locale(locale: &str) -> bool {
+    locale == "C" || locale == "POSIX" || locale.starts_with("C.")
 }
 
 /// `count(2, "client")` is `2 clients`: English counts agree in number. (Chinese has no
@@ -65,23 +86,117 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
 }
 
 /// An error from the system, as the reader reads it: the system's own words in English; in
-/// Chinese, Chinese words for the common kinds, with the English term as a gloss.
+/// Chinese, Chinese words for every error the programs can meet, with the system's short term
+/// after them (what a search engine finds), and for any other the system's text behind
+/// a Chinese gloss.
 pub fn os_error(error: &io::Error) -> String {
     if !chinese() {
         return error.to_string();
     }
-    use io::ErrorKind::*;
-    let words = match error.kind() {
-        ConnectionRefused => "连接被拒绝（connection refused）",
-        AddrInUse => "地址已被占用（address in use）",
-        ConnectionReset | ConnectionAborted => "连接被重置（connection reset）",
-        TimedOut | WouldBlock => "超时（timed out）",
-        HostUnreachable | NetworkUnreachable | NetworkDown => "无法到达（unreachable）",
-        PermissionDenied => "不允许（not permitted）",
-        AddrNotAvailable => "该地址不属于本机（address not available）",
-        BrokenPipe => "对方已关闭连接（broken pipe）",
-        StorageFull => "磁盘已满（no space left）",
-        _ => return error.to_string(),
+    match chinese_words(error) {
+        Some(words) => words.to_string(),
+        None => format!("系统报告了一个错误（{error}）"),
+    }
+}
+
+/// Chinese words for the errors the programs can meet, by their number where Rust gives them
+/// no kind of their own (running out of descriptors, buffers, a datagram too long).
+fn chinese_words(error: &io::Error) -> Option<&'static str> {
+    let by_number = match error.raw_os_error() {
+        Some(code) if code == EMFILE => {
+            Some("本进程打开的文件太多，已到上限（too many open files）")
+        }
+        Some(code) if code == ENFILE => {
+            Some("整个系统打开的文件太多，已到上限（file table overflow）")
+        }
+        Some(code) if code == ENOBUFS => Some("系统的网络缓冲区不够用了（no buffer space）"),
+        Some(code) if code == EMSGSIZE => Some("消息太长，一个数据报装不下（message too long）"),
+        Some(code) if code == EAFNOSUPPORT => {
+            Some("系统不支持这种地址（例如 IPv6 被关闭了）（address family not supported）")
+        }
+        _ => None,
     };
-    words.to_string()
+    use io::ErrorKind::*;
+    by_number.or(match error.kind() {
+        ConnectionRefused => Some("连接被拒绝（connection refused）"),
+        AddrInUse => Some("地址已被占用（address in use）"),
+        ConnectionReset => Some("连接被对方重置（connection reset）"),
+        ConnectionAborted => Some("连接被中止（connection aborted）"),
+        NotConnected => Some("连接已断开（not connected）"),
+        TimedOut => Some("超时（timed out）"),
+        WouldBlock => Some("资源暂时不可用（resource temporarily unavailable）"),
+        HostUnreachable => Some("无法到达该主机（host unreachable）"),
+        NetworkUnreachable => Some("无法到达该网络（network unreachable）"),
+        NetworkDown => Some("网络已断开（network down）"),
+        PermissionDenied => Some("权限不足（permission denied）"),
+        AddrNotAvailable => Some("该地址不属于本机（address not available）"),
+        BrokenPipe => Some("对方已关闭连接（broken pipe）"),
+        StorageFull => Some("磁盘已满（no space left）"),
+        OutOfMemory => Some("内存不足（out of memory）"),
+        Interrupted => Some("被信号中断（interrupted）"),
+        InvalidInput => Some("参数无效（invalid argument）"),
+        Unsupported => Some("系统不支持这个操作（not supported）"),
+        _ => None,
+    })
+}
+
+// The numbers of the errors Rust gives no kind of their own, as each system numbers them.
+#[cfg(unix)]
+use libc::{EAFNOSUPPORT, EMFILE, EMSGSIZE, ENFILE, ENOBUFS};
+// Windows sockets' numbers (WSAEMFILE, ...); Windows has no system-wide file table.
+#[cfg(windows)]
+const EMFILE: i32 = 10024;
+#[cfg(windows)]
+const ENFILE: i32 = -1;
+#[cfg(windows)]
+const ENOBUFS: i32 = 10055;
+#[cfg(windows)]
+const EMSGSIZE: i32 = 10040;
+#[cfg(windows)]
+const EAFNOSUPPORT: i32 = 10047;
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::chinese_words;
+    use std::io;
+
+    #[test]
+    fn every_os_error_the_programs_can_meet_has_chinese_words() {
+        for code in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::EMSGSIZE,
+            libc::EADDRNOTAVAIL,
+            libc::EADDRINUSE,
+            libc::ENETUNREACH,
+            libc::EHOSTUNREACH,
+            libc::ENETDOWN,
+            libc::EACCES,
+            libc::EPERM,
+            libc::EPIPE,
+            libc::ECONNABORTED,
+            libc::ECONNRESET,
+            libc::ECONNREFUSED,
+            libc::ETIMEDOUT,
+            libc::EAGAIN,
+            libc::ENOMEM,
+            libc::ENOSPC,
+            libc::EAFNOSUPPORT,
+            libc::EINVAL,
+            libc::ENOTCONN,
+        ] {
+            let error = io::Error::from_raw_os_error(code);
+            let words = chinese_words(&error).unwrap_or_else(|| panic!("no words for {error}"));
+            assert!(
+                words.ends_with('）'),
+                "{words}: the system's term closes it"
+            );
+        }
+        let denied = io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(
+            chinese_words(&denied),
+            Some("权限不足（permission denied）")
+        );
+    }
 }

@@ -17,7 +17,8 @@
 //!   language;
 //! - [`net`]: finding the other side, and errors that say what to do;
 //! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
-//! - [`run`]: a program's start and end: one-line panics and errors, the exit status.
+//! - [`run`]: a program's start and end: one-line panics and errors, the exit status;
+//! - [`screen`]: what a client shows on a terminal: replies that cannot drive it.
 //!
 //! What only one program needs lives in that program.
 
@@ -27,6 +28,7 @@ pub mod lang;
 pub mod net;
 pub mod out;
 pub mod run;
+pub mod screen;
 mod writer;
 
 pub use ctime::{ctime, reply};

@@ -1,7 +1,7 @@
 //! Finding the other side, and network errors that say what to do.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 
 use anyhow::anyhow;
 use socket2::Socket;
@@ -19,18 +19,31 @@ pub const MAX_DATAGRAM_V6: usize = 65_527;
 /// Turns `host` and `port` into the addresses to try, in the order to try them.
 ///
 /// `host` may be a name (`localhost`), an IPv4 address, or an IPv6 address with or without
-/// brackets (`::1`, `[::1]`). IPv4 addresses come first: a server started with its defaults
-/// listens on 127.0.0.1, while many systems resolve `localhost` to `::1` first.
+/// brackets (`::1`, `[::1]`), with a port of its own (`127.0.0.1:21567`, `[::1]:21567`, the
+/// form a server prints), which then wins over `port`. IPv4 addresses come first: a server
+/// started with its defaults listens on 127.0.0.1, while many systems resolve `localhost` to
+/// `::1` first.
+///
+/// An empty `host` is the book's `HOST = ''`: every interface. The book's socket is `AF_INET`,
+/// so that is IPv4's `0.0.0.0`, as in the book (`--host ::` takes both families).
 pub fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let mut found: Vec<SocketAddr> = match (bare, port).to_socket_addrs() {
+    if let Some(why) = crate::cli::full_width(host) {
+        return Err(anyhow!(why));
+    }
+    let (host, its_port) = crate::cli::listen_address(host, None).map_err(|why| anyhow!(why))?;
+    let port = its_port.unwrap_or(port);
+    if host.is_empty() {
+        // HOST = ''
+        return Ok(vec![SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))]);
+    }
+    let mut found: Vec<SocketAddr> = match (host.as_str(), port).to_socket_addrs() {
         Ok(addresses) => addresses.collect(),
         Err(_) => Vec::new(),
     };
     if found.is_empty() {
         return Err(anyhow!(tr!(
             "unknown host '{host}': no such host; check the spelling, or give an IP address such as 127.0.0.1",
-            "未知主机 '{host}'：找不到该主机（no such host）；请检查拼写，或直接给出 IP 地址，例如 127.0.0.1"
+            "未知主机 '{host}'：无法解析这个名字；请检查拼写，或直接给出 IP 地址，例如 127.0.0.1"
         )));
     }
     found.sort_by_key(SocketAddr::is_ipv6);
@@ -68,8 +81,8 @@ pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
     ips
 }
 
-/// The command a student types to reach a server at `ip` and `port`:
-/// `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
+/// The command a student types to reach a server at `ip` and `port`, as the lab handout
+/// shows it: `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
 pub fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
     match port == crate::PORT {
         true => format!("{client} --host {ip}"),
@@ -128,9 +141,11 @@ pub fn is_timeout(error: &io::Error) -> bool {
 
 /// The largest `--bufsize` a UDP program takes at `address`: a reply, the stamp and the data,
 /// must fit in one datagram to every client the socket can hear. A socket on `::` hears IPv4
-/// clients too, so IPv4's smaller limit holds there.
+/// clients too, and an IPv4-mapped address (`::ffff:127.0.0.1`) is IPv4 on the wire, so
+/// IPv4's smaller limit holds there.
 pub fn max_udp_bufsize(address: SocketAddr) -> usize {
-    let hears_ipv4 = address.is_ipv4() || address.ip().is_unspecified();
+    let ip = address.ip();
+    let hears_ipv4 = ip.to_canonical().is_ipv4() || ip.is_unspecified();
     match hears_ipv4 {
         true => MAX_DATAGRAM_V4 - STAMP_LEN,
         false => MAX_DATAGRAM_V6 - STAMP_LEN,
@@ -148,7 +163,7 @@ pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), Stri
     match bufsize > max {
         true => Err(tr!(
             "invalid value '{bufsize}' for '--bufsize': a reply ({stamp} bytes of stamp + {bufsize}) would not fit in one {family} datagram; the largest --bufsize for {address} is {max}",
-            "'--bufsize' 的值 '{bufsize}' 无效：回复（{stamp} 字节的时间戳 + {bufsize}）放不进一个 {family} 数据报；{address} 上 --bufsize 最大为 {max}"
+            "--bufsize 的值 {bufsize} 无效：回复（{stamp} 字节的时间戳加 {bufsize} 字节的数据）放不进一个 {family} 数据报；在 {address} 上 --bufsize 最大为 {max}"
         )),
         false => Ok(()),
     }

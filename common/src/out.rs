@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::thread::{self, ThreadId};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::writer;
 
@@ -148,7 +148,7 @@ pub fn trace_waiting(call: String) {
 /// at once.
 fn send(to: Stream, line: String) {
     let Some(out) = OUT.get() else {
-        writer::write_line(to, &line);
+        let _ = writer::write_line(to, &line);
         return;
     };
     let from = out.trace.then(|| thread::current().id());
@@ -195,4 +195,88 @@ impl Display for Printable<'_> {
         let start: String = text.chars().take(SHOWN).collect();
         write!(f, "{start:?}... ({} bytes)", self.0.len())
     }
+}
+
+/// How many lines about one client's messages the log shows in a second; the rest are
+/// counted and summarised in one line. A person reads a few lines a second; a student's
+/// program that floods the server must not fill the teacher's disk (as journald and syslog
+/// limit each sender).
+pub const LINES_PER_SECOND: u32 = 5;
+
+/// One client's share of the log: at most [`LINES_PER_SECOND`] lines about its messages in
+/// each second, and a count of the lines it would have had beyond that.
+#[derive(Debug)]
+pub struct LogShare {
+    /// When the current second of this client's share began.
+    second: Instant,
+    /// Lines logged in the current second.
+    logged: u32,
+    /// Lines not logged since the last summary.
+    skipped: u64,
+}
+
+/// Whether a line may be logged now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Turn {
+    /// Log it; first say that `skipped` lines before it were not shown (when not 0).
+    Log {
+        /// Lines not shown since the last summary.
+        skipped: u64,
+    },
+    /// Over this second's share: counted, not shown.
+    Skip,
+}
+
+impl LogShare {
+    /// A new client's share, starting now.
+    pub fn new(now: Instant) -> LogShare {
+        LogShare {
+            second: now,
+            logged: 0,
+            skipped: 0,
+        }
+    }
+
+    /// A line about this client is about to be logged at `now`: may it be?
+    pub fn take(&mut self, now: Instant) -> Turn {
+        if now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
+            self.second = now;
+            self.logged = 0;
+        }
+        if self.logged < LINES_PER_SECOND {
+            self.logged += 1;
+            return Turn::Log {
+                skipped: std::mem::take(&mut self.skipped),
+            };
+        }
+        self.skipped += 1;
+        Turn::Skip
+    }
+
+    /// Lines not shown and not summarised yet, once the second they fell in is over (for a
+    /// server that summarises on a timer, or when the client leaves: pass a `now` a second
+    /// on). Counted as summarised.
+    pub fn skipped_by(&mut self, now: Instant) -> u64 {
+        match now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
+            true => std::mem::take(&mut self.skipped),
+            false => 0,
+        }
+    }
+
+    /// The client has gone: lines not shown and not summarised yet.
+    pub fn finish(mut self) -> u64 {
+        std::mem::take(&mut self.skipped)
+    }
+}
+
+/// Logs the summary of lines a client's [`LogShare`] did not show.
+pub fn log_skipped(peer: std::net::SocketAddr, skipped: u64) {
+    if skipped == 0 {
+        return;
+    }
+    let lines = crate::lang::count(skipped, "more message");
+    log!(
+        "  ({lines} from {peer} not logged: it sends faster than a person reads; the counts at the stop include them)",
+        "  （{peer} 发来的另外 {skipped} 条消息未记入日志：发送速度远超人的阅读速度；停止时的统计包含它们）"
+    );
 }

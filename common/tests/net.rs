@@ -23,6 +23,30 @@ fn ipv4_comes_first_and_brackets_are_optional() {
 }
 
 #[test]
+fn the_books_empty_host_is_every_interface_and_a_host_may_carry_its_port() {
+    assert_eq!(resolve("", 7).unwrap(), vec!["0.0.0.0:7".parse().unwrap()]);
+    assert_eq!(
+        resolve("127.0.0.1:21567", 7).unwrap(),
+        vec!["127.0.0.1:21567".parse().unwrap()]
+    );
+    assert_eq!(
+        resolve("[::1]:9", 7).unwrap(),
+        vec!["[::1]:9".parse().unwrap()]
+    );
+}
+
+#[test]
+fn full_width_and_urls_are_told_as_such() {
+    let error = resolve("１２７.０.０.１", 7).unwrap_err().to_string();
+    assert!(
+        error.contains("full-width") && error.contains("127.0.0.1"),
+        "{error}"
+    );
+    let error = resolve("http://example.com/", 7).unwrap_err().to_string();
+    assert!(error.contains("URL"), "{error}");
+}
+
+#[test]
 fn an_unknown_host_is_named() {
     let error = resolve("no-such-host.invalid", 7).unwrap_err();
     assert!(
@@ -53,4 +77,8 @@ fn udp_bufsize_limits_follow_every_client_the_socket_hears() {
     );
     assert!(check_udp_bufsize(65_481, "[::]:1".parse().unwrap()).is_err());
     assert!(check_udp_bufsize(65_500, "[::1]:1".parse().unwrap()).is_ok());
+    // An IPv4-mapped address is IPv4 on the wire.
+    assert_eq!(limit("[::ffff:127.0.0.1]:1"), 65_480);
+    let refused = check_udp_bufsize(65_500, "[::ffff:127.0.0.1]:1".parse().unwrap());
+    assert!(refused.is_err_and(|message| message.contains("65480")));
 }

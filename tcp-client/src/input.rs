@@ -13,7 +13,8 @@ pub enum Piece {
     Part,
     /// The rest of a line, with its `\n`.
     LineEnd,
-    /// An empty line, or the end of input: the book's client stops here.
+    /// An empty line (the piece is its `\n`), or the end of input (the piece is empty): the
+    /// book's client stops here.
     Stop,
 }
 
@@ -58,6 +59,7 @@ impl<R: Read> Input<R> {
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 self.start = (self.start + at + 1).min(self.end);
                 if first && line.is_empty() {
+                    out.extend_from_slice(&pending[at..(at + 1).min(pending.len())]);
                     return Ok(Piece::Stop);
                 }
                 out.extend_from_slice(line);
@@ -111,14 +113,14 @@ mod tests {
         let got = pieces(b"one\r\ntwo\n\nthree");
         assert_eq!(got[0], (b"one\n".to_vec(), Piece::LineEnd));
         assert_eq!(got[1], (b"two\n".to_vec(), Piece::LineEnd));
-        assert_eq!(got[2].1, Piece::Stop);
+        assert_eq!(got[2], (b"\n".to_vec(), Piece::Stop));
     }
 
     #[test]
     fn the_last_line_without_a_newline_is_sent_and_then_input_ends() {
         let got = pieces(b"last");
         assert_eq!(got[0], (b"last\n".to_vec(), Piece::LineEnd));
-        assert_eq!(got[1].1, Piece::Stop);
+        assert_eq!(got[1], (Vec::new(), Piece::Stop));
     }
 
     #[test]

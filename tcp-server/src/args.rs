@@ -59,7 +59,7 @@ pub struct Args {
     pub bufsize: usize,
 
     /// `--backlog`: the queue of connections not yet accepted.
-    #[arg(long, value_parser = clap::value_parser!(i32).range(0..=65535), help = tr!(
+    #[arg(long, value_parser = common::cli::whole_number(0, 65535), help = tr!(
         "Length of the queue of connections not yet accepted: the book's listen(5) in the iterative mode, 128 in the others, so a class connecting at once is neither delayed nor refused",
         "尚未 accept 的连接队列长度：iterative 模式为书中的 listen(5)，其他模式为 128，全班同时连接时不会被延迟或拒绝"
     ))]

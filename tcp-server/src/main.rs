@@ -60,7 +60,10 @@ const CLIENT_STACK: usize = 128 * 1024;
 
 fn main() -> ExitCode {
     common::run::one_line_panics("tcp-server");
-    let args: Args = common::cli::parse();
+    let args: Args = match common::cli::parse() {
+        Ok(args) => args,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     if args.mode == Mode::Threaded {
         memory::fewer_malloc_arenas();
     }

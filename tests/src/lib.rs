@@ -11,6 +11,9 @@ pub mod lab;
 pub mod talk;
 pub mod usage;
 
+pub mod tcp_proxy;
+pub mod udp_proxy;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::ops::{Deref, DerefMut};
@@ -494,16 +497,28 @@ impl Interactive {
         self.stdout.all()
     }
 
-    /// Closes stdin (end of input) and waits for the exit status, and for every line it
-    /// wrote to stderr (the reader has reached the pipe's end).
+    /// Waits for the exit status with stdin still open: the program ends on its own (a
+    /// client whose server closed the connection while it waits for the keyboard).
+    pub fn wait_for_exit(mut self) -> (ExitStatus, Vec<String>) {
+        let status = wait_or_kill(&mut self.child, PATIENCE);
+        (status, self.all_of_stderr())
+    }
+
+    /// Closes stdin (end of input) and waits for the exit status.
     pub fn finish(mut self) -> (ExitStatus, Vec<String>) {
         drop(self.stdin.take());
         let status = wait_or_kill(&mut self.child, PATIENCE);
+        (status, self.all_of_stderr())
+    }
+
+    /// Every line it wrote to stderr, once the reader has reached the pipe's end (it has
+    /// exited): waited for, not guessed with a sleep.
+    fn all_of_stderr(&self) -> Vec<String> {
         assert!(
             self.stderr.wait_ended(PATIENCE),
             "its stderr stayed open after it exited (a child process holding it?)"
         );
-        (status, self.stderr.all())
+        self.stderr.all()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The programs speak the reader's language: English by default, Chinese when the locale
-//! says `zh` (LC_ALL, then LC_MESSAGES, then LANG). And a server stopped with Ctrl+C says
-//! what it served.
+//! says `zh` (LC_ALL, then LC_MESSAGES, then LANG; LANGUAGE first, as gettext reads it). A
+//! Chinese message is whole Chinese: no English sentence inside. And a server stopped with
+//! Ctrl+C says what it served.
 
 use std::process::Command;
 
@@ -9,7 +10,7 @@ use tests::{PATIENCE, ServerProcess, data_of, run_command};
 /// A command for `program` under the given locale variables (and no others).
 fn localized(program: &str, vars: &[(&str, &str)]) -> Command {
     let mut command = tests::command(program);
-    for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+    for name in ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"] {
         command.env_remove(name);
     }
     command.envs(vars.iter().copied());
@@ -63,7 +64,11 @@ fn the_udp_pair_speaks_chinese_under_a_chinese_locale() {
     );
     assert_eq!(done.code(), 1, "the long line was not sent");
     assert!(done.stderr.contains("没有发送"), "{}", done.stderr);
-    for line in ["等待消息（数据报）的到来...", "...接收自并返回到："] {
+    // The book's Chinese edition keeps this line in English.
+    for line in [
+        "等待消息（数据报）的到来...",
+        "...received from and returned to: ",
+    ] {
         assert!(
             server.wait_for_log(line).is_some(),
             "{line}: {:?}",
@@ -173,4 +178,413 @@ fn help_and_usage_errors_speak_chinese_under_a_chinese_locale() {
         );
         assert!(bad.stderr.contains("无效"), "{}", bad.stderr);
     }
+}
+
+#[test]
+fn language_comes_first_as_gettext_reads_it() {
+    let server = ServerProcess::start_with(
+        localized(
+            "udp-server",
+            &[("LANGUAGE", "zh_CN:en"), ("LANG", "en_US.UTF-8")],
+        ),
+        &[],
+    );
+    assert!(
+        server.wait_for_log("等待消息").is_some(),
+        "{:?}",
+        server.log()
+    );
+    // The C locale asks for the program's own messages, whatever LANGUAGE says.
+    let server = ServerProcess::start_with(
+        localized("udp-server", &[("LANGUAGE", "zh_CN"), ("LC_ALL", "C")]),
+        &[],
+    );
+    assert!(
+        server.wait_for_log("waiting for message...").is_some(),
+        "{:?}",
+        server.log()
+    );
+}
+
+/// What may stand in Chinese text in Latin letters: the book's own words (its log lines,
+/// `BUFSIZ`), names a reader types or reads as names (programs, options, systems, protocols,
+/// socket calls, the `--mode` values), and units. Anything else of three letters or more is
+/// English left in a Chinese message.
+const ALLOWED: &[&str] = &[
+    // the book's own words and names
+    "connected from",
+    "received from and returned to",
+    "waiting for connection",
+    "waiting for message",
+    "BUFSIZ",
+    "HOST",
+    "PORT",
+    "ADDR",
+    "ctime",
+    "SocketServer",
+    "ThreadingMixIn",
+    "Twisted",
+    // the book's socket calls, named as the book names them
+    "accept",
+    "bind",
+    "listen",
+    "connect",
+    "recvfrom",
+    "sendto",
+    "recv",
+    "send",
+    "socket",
+    "close",
+    // the programs and what runs them
+    "tcp-server",
+    "tcp-client",
+    "udp-server",
+    "udp-client",
+    "cargo run",
+    "localhost",
+    "telnet",
+    "threaded",
+    "iterative",
+    "event",
+    // systems, protocols, keys, the terminal's streams
+    "TCP",
+    "UDP",
+    "IPv4",
+    "IPv6",
+    "UTF-8",
+    "Linux",
+    "macOS",
+    "Windows",
+    "Ctrl",
+    "Enter",
+    "stderr",
+    "stdout",
+    "http",
+    "URL",
+    // value names in the usage line and help (`<SECS>`, `[SERVER]`)
+    "SERVER",
+    "SECS",
+    "BUFSIZE",
+    "MODE",
+    "BACKLOG",
+    "MAX_CLIENTS",
+    "RETRIES",
+];
+
+/// The runs of three or more ASCII letters in `text` that are English left in Chinese:
+/// outside code (`...`), flag names, what the user typed (quoted back in '...'), the OS's
+/// own term after its Chinese words (`权限不足（permission denied）`), socket calls
+/// (`recv(1024)`) and [`ALLOWED`].
+fn english_in(text: &str) -> Vec<String> {
+    let mut text = text.to_string();
+    for allowed in ALLOWED {
+        text = text.replace(allowed, " ");
+    }
+    let text = strip_between(&text, '`', '`');
+    let text = strip_between(&text, '\'', '\'');
+    let mut found = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut at = 0;
+    while at < chars.len() {
+        if !chars[at].is_ascii_alphabetic() {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < chars.len() && (chars[at].is_ascii_alphanumeric() || chars[at] == '_') {
+            at += 1;
+        }
+        let word: String = chars[start..at].iter().collect();
+        let before = if start > 0 { chars[start - 1] } else { ' ' };
+        let after = chars.get(at).copied().unwrap_or(' ');
+        let flag = before == '-';
+        let call = after == '(';
+        let gloss = before == '（' || (before == ' ' && in_gloss(&chars, start));
+        let letters = word.chars().filter(char::is_ascii_alphabetic).count();
+        if letters >= 3 && !flag && !call && !gloss {
+            found.push(word);
+        }
+    }
+    found
+}
+
+/// True when the word at `at` is inside a bracketed gloss of Latin words (`（no such host）`).
+fn in_gloss(chars: &[char], at: usize) -> bool {
+    let opening = chars[..at]
+        .iter()
+        .rposition(|&c| c == '（' || !(c.is_ascii_alphabetic() || c == ' '));
+    opening.is_some_and(|open| chars[open] == '（')
+}
+
+/// `text` without what stands between `open` and `close` (code, or the user's own words).
+fn strip_between(text: &str, open: char, close: char) -> String {
+    let mut kept = String::new();
+    let mut inside = false;
+    for c in text.chars() {
+        match (inside, c) {
+            (false, c) if c == open => inside = true,
+            (true, c) if c == close => inside = false,
+            (false, c) => kept.push(c),
+            (true, _) => {}
+        }
+    }
+    kept
+}
+
+#[test]
+fn the_english_finder_finds_english_and_lets_the_rest_be() {
+    assert_eq!(
+        english_in("错误：invalid digit found in string"),
+        ["invalid", "digit", "found", "string"]
+    );
+    assert_eq!(english_in("…\"中中…\"... (301 bytes)"), ["bytes"]);
+    assert!(english_in("用 --port 选择；`cargo run -p tcp-server`；recv(1024)；IPv4").is_empty());
+    assert!(english_in("未知的选项 '--prot'；你是不是想用 '--port'？").is_empty());
+    assert!(english_in("权限不足（permission denied）").is_empty());
+    assert_eq!(
+        english_in("系统错误：Too many open files"),
+        ["Too", "many", "open", "files"]
+    );
+}
+
+/// Runs `program` with `args` under a Chinese locale in an 80-column terminal and returns
+/// what it printed, stdout and stderr.
+fn chinese_output(program: &str, args: &[&str]) -> (i32, String) {
+    chinese_output_in(program, args, "80")
+}
+
+/// Like [`chinese_output`], in a terminal `columns` wide.
+fn chinese_output_in(program: &str, args: &[&str], columns: &str) -> (i32, String) {
+    let done = run_command(
+        localized(program, &[("LANG", "zh_CN.UTF-8"), ("COLUMNS", columns)]).args(args),
+        b"hello\n",
+        PATIENCE,
+    );
+    let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
+    (done.code(), stdout + &done.stderr)
+}
+
+#[test]
+fn help_usage_and_runtime_errors_are_whole_chinese() {
+    let unused = std::net::UdpSocket::bind("127.0.0.1:0").expect("a free UDP port");
+    let silent = unused.local_addr().expect("address").port().to_string();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free TCP port");
+        listener.local_addr().expect("address").port().to_string()
+    };
+    let busy = ServerProcess::start("tcp-server", &[]);
+    let busy_port = busy.port();
+    let mut runs: Vec<(&str, Vec<&str>, i32)> = Vec::new();
+    for program in ["tcp-server", "tcp-client", "udp-server", "udp-client"] {
+        runs.push((program, vec!["--help"], 0));
+        for bad in [
+            vec!["--port", "99999"],
+            vec!["--port", "-1"],
+            vec!["--port", "３２０６６"],
+            vec!["——port", "1"],
+            vec!["--prot", "1"],
+            vec!["--trace", "--trace"],
+            vec!["--host", "１２７.０.０.１"],
+            vec!["--host", "127.0.0.1：21567"],
+            vec!["--host", "http://127.0.0.1:21567/"],
+            vec!["--bufsize", "x"],
+        ] {
+            if program == "tcp-client" && bad[0] == "--bufsize" {
+                continue;
+            }
+            runs.push((program, bad, 2));
+        }
+    }
+    runs.extend([
+        ("tcp-client", vec!["a", "b"], 2),
+        ("tcp-client", vec!["--host", "a", "b"], 2),
+        ("tcp-client", vec!["127.0.0.1:5", "--port", "6"], 2),
+        ("udp-client", vec!["--retries", "x"], 2),
+        ("udp-client", vec!["--retries", "99999999999"], 2),
+        ("udp-client", vec!["--timeout", "-1"], 2),
+        ("tcp-server", vec!["--mode", "thread"], 2),
+        ("tcp-server", vec!["--backlog", "x"], 2),
+        (
+            "tcp-server",
+            vec!["--host", "127.0.0.1:5", "--port", "6"],
+            2,
+        ),
+        ("tcp-server", vec!["extra"], 2),
+        (
+            "udp-server",
+            vec!["--host", "::", "--bufsize", "65500", "--port", "0"],
+            2,
+        ),
+        ("tcp-client", vec!["--port", &closed], 1),
+        ("tcp-client", vec!["no-such-host.invalid"], 1),
+        ("tcp-server", vec!["--port", &busy_port], 1),
+        (
+            "udp-client",
+            vec!["--port", &silent, "--timeout", "0.1", "--retries", "0"],
+            1,
+        ),
+    ]);
+    let mut english = Vec::new();
+    for (program, args, code) in &runs {
+        let (status, output) = chinese_output(program, args);
+        assert_eq!(status, *code, "{program} {args:?}: {output}");
+        // What the user typed may be echoed back: it is theirs, not English of ours.
+        let theirs = args
+            .iter()
+            .fold(output.clone(), |left, arg| left.replace(arg, " "));
+        let found = english_in(&theirs);
+        if !found.is_empty() {
+            english.push(format!("{program} {args:?}: {found:?} in\n{output}"));
+        }
+        // Help and usage errors are wrapped; a runtime error stays one line, for grep.
+        let widest = output.lines().map(columns).max().unwrap_or_default();
+        assert!(
+            *code == 1 || widest <= 80,
+            "{program} {args:?}: a line of {widest} columns:\n{output}"
+        );
+    }
+    assert!(
+        english.is_empty(),
+        "English in Chinese output:\n{}",
+        english.join("\n")
+    );
+    drop(unused);
+}
+
+/// The columns `line` takes on a terminal: two for a Chinese character.
+fn columns(line: &str) -> usize {
+    line.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+#[test]
+fn usage_errors_keep_what_the_english_tells() {
+    for (program, args, english, chinese) in [
+        (
+            "tcp-client",
+            vec!["--prot", "1"],
+            "'--port'",
+            "你是不是想用 '--port'？",
+        ),
+        (
+            "tcp-client",
+            vec!["--trace", "--trace"],
+            "cannot be used multiple times",
+            "只能给一次",
+        ),
+        (
+            "tcp-client",
+            vec!["a", "b"],
+            "'b'",
+            "多余的参数 'b'：只能指定一个服务器",
+        ),
+        (
+            "tcp-client",
+            vec!["--host", "a", "b"],
+            "as a and as b",
+            "先是 a，后是 b",
+        ),
+        (
+            "tcp-server",
+            vec!["--port", "99999"],
+            "from 0 to 65535",
+            "0 到 65535",
+        ),
+        (
+            "tcp-client",
+            vec!["--port", "-1"],
+            "from 1 to 65535",
+            "1 到 65535",
+        ),
+        (
+            "udp-client",
+            vec!["--retries", "x"],
+            "from 0 to 4294967295",
+            "0 到 4294967295 之间的整数",
+        ),
+        (
+            "tcp-client",
+            vec!["127.0.0.1：21567"],
+            "type it as 127.0.0.1:21567",
+            "应输入半角的 127.0.0.1:21567",
+        ),
+        (
+            "tcp-client",
+            vec!["--port", "３２０６６"],
+            "type it as 32066",
+            "半角的 32066",
+        ),
+        (
+            "udp-client",
+            vec!["——port", "1"],
+            "type it as --port",
+            "半角的 --port",
+        ),
+        (
+            "tcp-client",
+            vec!["http://127.0.0.1:21567"],
+            "URL, not a host",
+            "网址，不是主机",
+        ),
+    ] {
+        let in_english = run_command(
+            localized(program, ENGLISH)
+                .env("COLUMNS", "300")
+                .args(&args),
+            b"",
+            PATIENCE,
+        );
+        assert_eq!(in_english.code(), 2, "{program} {args:?}");
+        assert!(
+            in_english.stderr.contains(english),
+            "{program} {args:?}: {}",
+            in_english.stderr
+        );
+        // Wide enough that no message is wrapped in the middle of what is looked for.
+        let (code, in_chinese) = chinese_output_in(program, &args, "300");
+        assert_eq!(code, 2, "{program} {args:?}");
+        assert!(
+            in_chinese.contains(chinese),
+            "{program} {args:?}: {in_chinese}"
+        );
+        assert!(
+            in_chinese.contains(&format!("运行 {program} --help 查看全部选项")),
+            "{in_chinese}"
+        );
+    }
+    let help = chinese_output("tcp-client", &["--help"]).1;
+    assert!(help.contains("用法：tcp-client [选项] [SERVER]"), "{help}");
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_arguments_are_told_in_the_readers_language() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"\xff\xfe");
+    let done = run_command(localized("tcp-client", CHINESE).arg(bad), b"", PATIENCE);
+    assert_eq!(done.code(), 2);
+    assert!(
+        done.stderr.contains("不是 UTF-8 编码的文字"),
+        "{}",
+        done.stderr
+    );
+    assert!(english_in(&done.stderr).is_empty(), "{}", done.stderr);
+}
+
+#[test]
+fn a_server_takes_the_books_empty_host_and_the_ip_port_it_prints() {
+    // HOST = '' in the book: every interface, IPv4 as the book's AF_INET socket.
+    let every = ServerProcess::start("tcp-server", &["--host", ""]);
+    assert!(every.log()[0].contains("0.0.0.0:"), "{:?}", every.log());
+    let done = tests::run("tcp-client", &["--port", &every.port()], b"hi\n", PATIENCE);
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    // The IP:PORT form the server prints, given back to it.
+    let printed = ServerProcess::start("udp-server", &["--host", "127.0.0.1:0", "--port", "0"]);
+    assert_eq!(printed.address.ip().to_string(), "127.0.0.1");
+    let done = tests::run(
+        "udp-client",
+        &[&printed.address.to_string()],
+        b"hi\n",
+        PATIENCE,
+    );
+    assert_eq!(done.code(), 0, "{}", done.stderr);
 }

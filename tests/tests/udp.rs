@@ -178,7 +178,8 @@ fn a_late_reply_to_a_resend_does_not_put_the_client_out_of_step() {
         .expect("reply");
     typing.wait_for("] first").expect("the first reply printed");
     typing.send_line("second");
-    fake.recv_from(&mut buffer).expect("second");
+    // Each line has a socket of its own: answer "second" where it came from.
+    let (_, client) = fake.recv_from(&mut buffer).expect("second");
     fake.send_to(reply("first").as_bytes(), client)
         .expect("late reply");
     fake.send_to(reply("second").as_bytes(), client)
@@ -301,7 +302,15 @@ fn trace_shows_the_books_steps() {
         assert!(server.wait_for_stderr(step).is_some(), "{step}");
     }
     let done = client(&server, &["--trace"], "hello\n");
-    for step in ["socket()", "sendto(5 bytes", "recvfrom(", "close()"] {
+    // The client's socket is connected to the server: its send() is the sendto(2) system call
+    // with no address, traced as strace shows it, under the book's name.
+    for step in [
+        "socket()",
+        "connect(",
+        "sendto(5 bytes)",
+        "recvfrom(",
+        "close()",
+    ] {
         assert!(
             done.stderr.contains(step),
             "client trace lacks {step}: {}",

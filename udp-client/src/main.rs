@@ -8,28 +8,40 @@
 //! cargo run -p udp-client          # terminal 2: type lines; an empty line ends it
 //! ```
 //!
-//! `main` follows the book's pseudo-code: `cs = socket()`, then a loop of `cs.sendto()` and
-//! `cs.recvfrom()`. Where the book's client would wait forever for a reply that never comes
-//! (UDP is connectionless, book 16.2.3: nothing tells the sender that its datagram was lost,
-//! or that no server is there), this one waits `--timeout` seconds, sends again up to
-//! `--retries` times, and then says so.
+//! [`run`] follows the book's pseudo-code, each step under the book's name:
+//!
+//! ```text
+//! cs = socket()                       # create the client socket
+//! comm_loop():                        # the conversation loop
+//!     cs.sendto()/cs.recvfrom()       # talk (send/receive)
+//! cs.close()                          # close the client socket
+//! ```
+//!
+//! Where the book's client would wait forever for a reply that never comes (UDP is
+//! connectionless, book 16.2.3: nothing tells the sender that its datagram was lost, or that
+//! no server is there), this one waits `--timeout` seconds, sends again up to `--retries`
+//! times, says so if no reply came, and goes on with the next line. And it makes a socket for
+//! each line rather than one for all of them, so that a late reply is never taken for the
+//! answer to a later line (see [`server::Server::socket`]).
 
-mod remote;
+mod server;
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::anyhow;
+use anyhow::Context;
 use clap::Parser;
 
 use common::cli::{Shared, Target, bytes_up_to, positive_seconds, usage_error};
-use common::lang::os_error;
 use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
-use common::run::print_now;
-use common::{out, problem, tr, trace};
-use remote::Remote;
+use common::run::{nobody_reads, print_now};
+use common::{out, problem, tr};
+use server::{Heard, OsError, Server};
+
+/// How many lines in a row may go unanswered before the client gives up on the server.
+const UNANSWERED_IN_A_ROW: u32 = 3;
 
 /// How many earlier lines the client remembers, to know a late answer to one of them.
 const REMEMBERED: usize = 1000;
@@ -60,108 +72,217 @@ struct Args {
     #[command(flatten)]
     shared: Shared,
 
-    /// `--bufsize`: the book's BUFSIZ, the longest line worth sending.
+    /// `--bufsize`: the book's BUFSIZ, the longest line worth sending (the server reads no
+    /// more of a datagram).
     #[arg(long, default_value_t = common::BUFSIZ,
           value_parser = bytes_up_to(MAX_DATAGRAM_V6 - common::ctime::STAMP_LEN), help = tr!(
-        "Longest line sent (the book's BUFSIZ): a longer one would be cut by the server, so it is not sent. At most 65480 over IPv4 and 65500 over IPv6",
-        "发送的最长一行（书中的 BUFSIZ）：更长的会被服务器截断，所以不发送。IPv4 上最大 65480，IPv6 上最大 65500"
+        "The most bytes a line can have and still be sent (a Chinese character takes 3): the book's BUFSIZ, all the server reads of a datagram. At most 65480 over IPv4 and 65500 over IPv6",
+        "一行最多发送的字节数（一个汉字占 3 字节），即书中的 BUFSIZ：服务器每次最多读取这么多字节，更长的行不会发送；IPv4 上最大 65480，IPv6 上最大 65500"
     ))]
     bufsize: usize,
 
     /// `--timeout`: how long to wait for each reply.
     #[arg(long, value_name = "SECS", default_value = "2", value_parser = positive_seconds, help = tr!(
-        "Seconds to wait for each reply before sending again (at most a year)",
-        "每次等待回复的秒数，超过就重发（最多一年）"
+        "Seconds to wait for each reply before sending the line again; at most a year",
+        "每次等待回复的秒数，超时就重发这一行；最多一年"
     ))]
     timeout: Duration,
 
-    /// `--retries`: how many times to send again.
-    #[arg(long, default_value_t = 2, help = tr!(
-        "How many times to send again when no reply comes",
-        "没有回复时重发的次数"
+    /// `--retries`: how many times to send a line again.
+    #[arg(long, default_value_t = 2, value_parser = common::cli::whole_number(0, u32::MAX), help = tr!(
+        "How many times to send a line again when no reply comes within --timeout",
+        "在 --timeout 秒内没有收到回复时，这一行最多重发几次"
     ))]
     retries: u32,
 }
 
 fn main() -> ExitCode {
     common::run::one_line_panics("udp-client");
-    let args: Args = common::cli::parse();
+    let args: Args = match common::cli::parse() {
+        Ok(args) => args,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     out::start(false, args.shared.trace);
     common::run::exit_status("udp-client", run(&args))
 }
 
+/// The book's client, step by step.
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // ADDR = (HOST, PORT)
     let (host, port) = args.target.host_and_port::<Args>();
     let addresses = common::net::resolve(&host, port)?;
     check_udp_bufsize(args.bufsize, addresses[0])
         .unwrap_or_else(|message| usage_error::<Args>(message));
-    // cs = socket(AF_INET, SOCK_DGRAM)
-    let mut server = Remote::new(addresses, args.timeout, args.retries)?;
-
-    let on_terminal = io::stdin().is_terminal();
+    let mut server = Server::new(addresses, args.timeout, args.retries);
+    let screen = Screen::new();
     let mut input = io::stdin().lock();
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
-    let mut some_line_not_sent = false;
+    let mut unanswered_in_a_row = 0;
+    let mut some_line_failed = false;
+
+    // comm_loop():
     loop {
-        // data = input('> ')
-        if on_terminal && print_now(b"> ").is_err() {
-            break;
-        }
-        let Some(line) = read_line(&mut input)? else {
-            if on_terminal {
-                let _ = print_now(b"\n"); // after Ctrl+D, the shell's prompt starts on a line of its own
-            }
+        // data = raw_input('> '); if not data: break
+        screen.prompt()?;
+        let Some(data) = read_line(&mut input, &screen)? else {
             break;
         };
-        if line.len() > args.bufsize {
-            let (len, bufsize) = (line.len(), args.bufsize);
-            problem!(
-                "udp-client: line of {len} bytes not sent: it is longer than --bufsize {bufsize}, and a datagram is all or nothing (the server would cut it); split the line, or raise --bufsize on both programs",
-                "udp-client：这一行有 {len} 字节，没有发送：它超过了 --bufsize {bufsize}，而数据报要么整个送达、要么完全不送（服务器会截断它）；请拆分这一行，或在两个程序上都调大 --bufsize"
-            );
-            some_line_not_sent = true;
+        if data.len() > args.bufsize {
+            say_too_long(data.len(), args.bufsize);
+            some_line_failed = true;
             continue;
         }
-        // cs.sendto(data, ADDR); data, ADDR = cs.recvfrom(BUFSIZ)
-        let mut reply = server.exchange(&line, &earlier)?;
-        reply.push(b'\n');
-        match print_now(&reply) {
-            Ok(()) => {}
-            Err(error) if common::run::nobody_reads(&error) => break, // nobody reads: stop quietly
-            Err(error) => {
-                let reason = os_error(&error);
-                return Err(anyhow!(tr!(
-                    "cannot write the reply to standard output: {reason}",
-                    "无法把回复写到标准输出：{reason}"
-                )));
+        // cs = socket(), then connect(ADDR): a new socket for each line (why: Server::socket)
+        let mut cs = server.socket()?;
+        let reply = loop {
+            // cs.sendto(data, ADDR): cs is connected to ADDR, so the call is cs.send(data)
+            cs.send(&data)?;
+            // data, ADDR = cs.recvfrom(BUFSIZ), for at most --timeout
+            match cs.recv_from(&data, &earlier)? {
+                Heard::Reply(reply) => break Some(reply),
+                // no reply: send again (--retries), or to the server's next address
+                heard => {
+                    if !cs.try_again(&heard)? {
+                        break None;
+                    }
+                }
+            }
+        };
+        let refused_everywhere = cs.refused_everywhere();
+        // cs.close()
+        cs.close();
+
+        match reply {
+            // print data
+            Some(reply) => {
+                unanswered_in_a_row = 0;
+                if screen.print_reply(&reply)? == Printed::NobodyReads {
+                    break;
+                }
+            }
+            None if refused_everywhere => return Err(server.down()),
+            None => {
+                unanswered_in_a_row += 1;
+                some_line_failed = true;
+                if unanswered_in_a_row == UNANSWERED_IN_A_ROW {
+                    return Err(server.likely_down(unanswered_in_a_row));
+                }
+                server.say_unanswered(&data);
             }
         }
-        if earlier.len() == REMEMBERED {
-            earlier.pop_front();
-        }
-        earlier.push_back(line);
+        remember(&mut earlier, data);
     }
-    // cs.close()
-    trace!("close()");
-    Ok(match some_line_not_sent {
-        true => ExitCode::FAILURE,
-        false => ExitCode::SUCCESS,
-    })
+    if some_line_failed {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Remembers a line sent, forgetting the oldest beyond [`REMEMBERED`].
+fn remember(earlier: &mut VecDeque<Vec<u8>>, line: Vec<u8>) {
+    if earlier.len() == REMEMBERED {
+        earlier.pop_front();
+    }
+    earlier.push_back(line);
+}
+
+/// Says why a line longer than `--bufsize` is not sent.
+fn say_too_long(len: usize, bufsize: usize) {
+    problem!(
+        "udp-client: line of {len} bytes not sent: it is longer than --bufsize {bufsize}, and the server reads at most {bufsize} bytes of a datagram and drops the rest; split the line, or raise --bufsize on both programs",
+        "udp-client：这一行有 {len} 字节，没有发送：它超过了 --bufsize {bufsize}，而服务器每次最多读取 {bufsize} 字节，多出的部分会被丢弃；请把这一行拆短，或在两个程序上都调大 --bufsize"
+    );
+}
+
+/// Where the client's input comes from and its replies go: a person at a terminal, or pipes.
+struct Screen {
+    /// Standard input is a terminal: someone types, so the prompt is shown.
+    typing: bool,
+    /// Standard output is a terminal: a reply's control characters are shown, not obeyed.
+    showing: bool,
+}
+
+/// Whether a reply reached standard output.
+#[derive(PartialEq, Eq)]
+enum Printed {
+    /// It did.
+    Yes,
+    /// Nobody reads standard output any more (`udp-client | head -1`): stop quietly.
+    NobodyReads,
+}
+
+impl Screen {
+    /// Looks at what standard input and output are.
+    fn new() -> Screen {
+        Screen {
+            typing: io::stdin().is_terminal(),
+            showing: io::stdout().is_terminal(),
+        }
+    }
+
+    /// `> `, on a terminal, after every note and error so far: they start on a line of their
+    /// own, and the prompt comes after them, not before.
+    fn prompt(&self) -> anyhow::Result<()> {
+        out::flush(Duration::from_secs(1));
+        if self.typing {
+            print_now(b"> ").or_else(ignore_nobody_reads)?;
+        }
+        Ok(())
+    }
+
+    /// The reply on a line of its own, after the `--trace` lines of the calls that brought
+    /// it. On a terminal its control characters are shown visibly (a forged reply must not
+    /// retitle the window or rewrite the line); into a pipe or file it goes as it came.
+    fn print_reply(&self, reply: &[u8]) -> anyhow::Result<Printed> {
+        out::flush(Duration::from_secs(1));
+        let mut line = if self.showing {
+            common::screen::visible(reply).into_owned()
+        } else {
+            reply.to_vec()
+        };
+        line.push(b'\n');
+        match print_now(&line) {
+            Ok(()) => Ok(Printed::Yes),
+            Err(error) if nobody_reads(&error) => Ok(Printed::NobodyReads),
+            Err(error) => Err(OsError(error)).context(tr!(
+                "cannot write the reply to standard output",
+                "无法把回复写到标准输出"
+            )),
+        }
+    }
+
+    /// Ends the prompt's line when input ends without a newline (Ctrl+D), so whatever
+    /// follows, the shell's prompt too, starts on a line of its own.
+    fn end_line(&self) -> anyhow::Result<()> {
+        if self.typing {
+            print_now(b"\n").or_else(ignore_nobody_reads)?;
+        }
+        Ok(())
+    }
+}
+
+/// A prompt nobody reads is no error: the replies will find that out and stop the client.
+fn ignore_nobody_reads(error: io::Error) -> anyhow::Result<()> {
+    if nobody_reads(&error) {
+        return Ok(());
+    }
+    Err(OsError(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
 }
 
 /// Reads one line of input, without its `\n` (or `\r\n`, as Windows and `telnet` end lines).
 /// `None` ends the client: end of input, or an empty line, as in the book.
-fn read_line(input: &mut impl BufRead) -> anyhow::Result<Option<Vec<u8>>> {
+fn read_line(input: &mut impl BufRead, screen: &Screen) -> anyhow::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
-    input.read_until(b'\n', &mut line).map_err(|error| {
-        let reason = os_error(&error);
-        anyhow!(tr!(
-            "cannot read standard input: {reason}",
-            "无法读取标准输入：{reason}"
-        ))
-    })?;
-    if line.last() == Some(&b'\n') {
-        line.pop();
+    input
+        .read_until(b'\n', &mut line)
+        .map_err(OsError)
+        .context(tr!("cannot read standard input", "无法读取标准输入"))?;
+    match line.last() {
+        Some(b'\n') => {
+            line.pop();
+        }
+        // Ctrl+D, on the prompt's line or after some text typed
+        _ => screen.end_line()?,
     }
     if line.last() == Some(&b'\r') {
         line.pop();
@@ -176,10 +297,15 @@ mod tests {
     #[test]
     fn read_line_drops_the_newline_and_a_carriage_return() {
         let mut input = &b"one\r\ntwo\n\nthree"[..];
-        assert_eq!(read_line(&mut input).unwrap(), Some(b"one".to_vec()));
-        assert_eq!(read_line(&mut input).unwrap(), Some(b"two".to_vec()));
-        assert_eq!(read_line(&mut input).unwrap(), None);
-        assert_eq!(read_line(&mut input).unwrap(), Some(b"three".to_vec()));
-        assert_eq!(read_line(&mut input).unwrap(), None);
+        let pipes = Screen {
+            typing: false,
+            showing: false,
+        };
+        let mut next = || read_line(&mut input, &pipes).unwrap();
+        assert_eq!(next(), Some(b"one".to_vec()));
+        assert_eq!(next(), Some(b"two".to_vec()));
+        assert_eq!(next(), None);
+        assert_eq!(next(), Some(b"three".to_vec()));
+        assert_eq!(next(), None);
     }
 }

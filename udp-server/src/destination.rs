@@ -1,114 +1,137 @@
-//! The book's `ss.recvfrom()` and `ss.sendto()`, and one thing more: the reply leaves from the
-//! address the datagram was sent to.
+//! For a server bound to every interface only: the book's `ss.recvfrom()` and `ss.sendto()`,
+//! with one thing more: the reply leaves from the address the datagram was sent to.
 //!
 //! Why: a server bound to `0.0.0.0` (or `::`) hears every address of the machine, but a
 //! reply sent with a plain `sendto()` leaves from whichever address the routing table picks.
 //! On a teacher's laptop with two addresses (cable and Wi-Fi), a student who wrote to the
 //! other one gets a reply from an address he never wrote to, and his client rightly drops
 //! it. So the socket asks the system to say where each datagram was sent (`IP_PKTINFO`,
-//! `IPV6_PKTINFO`), and the reply names that address as its source. This needs `recvmsg()` and
-//! `sendmsg()`, which the `nix` crate offers safely on Linux and macOS; on Windows the plain
-//! calls serve, as they do for a server bound to one address.
+//! `IPV6_PKTINFO`), and the reply names that address as its source. A datagram sent to a
+//! broadcast address is answered from the server's own address on that network (a reply
+//! cannot leave from a broadcast address). This needs `recvmsg()` and `sendmsg()`, which the
+//! `nix` crate offers safely on Linux and macOS; on Windows the plain calls serve.
+//!
+//! A server bound to one address (the default, `127.0.0.1`) needs none of this: its replies
+//! leave from that address, and `main` calls the plain `recv_from` and `send_to`.
 
-use std::net::{IpAddr, SocketAddr};
-
-/// One datagram received.
-pub struct Received {
-    /// How many bytes it had.
-    pub len: usize,
-    /// Who sent it: where the reply goes.
-    pub from: SocketAddr,
-    /// The address it was sent to: where the reply leaves from (`None` where unknown).
-    pub to: Option<IpAddr>,
-}
-
-pub use system::{note_destinations, recvfrom, sendto};
+pub use system::{Destinations, send_to_from};
 
 #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
 mod system {
     use std::io::{self, IoSlice, IoSliceMut};
-    use std::net::{IpAddr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
     use std::os::fd::AsRawFd;
 
     use nix::libc;
     use nix::sys::socket::{
-        ControlMessage, ControlMessageOwned, MsgFlags, SockaddrLike, SockaddrStorage, recvmsg,
-        sendmsg, setsockopt, sockopt,
+        AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockaddrLike,
+        SockaddrStorage, recvmsg, sendmsg, setsockopt, sockopt,
     };
     use socket2::Socket;
 
-    use super::Received;
+    use common::trace;
 
-    /// Asks the system to tell each datagram's destination address; returns the option's
-    /// name for `--trace`.
-    pub fn note_destinations(ss: &Socket, address: SocketAddr) -> io::Result<&'static str> {
-        match address {
-            SocketAddr::V4(_) => {
-                setsockopt(ss, sockopt::Ipv4PacketInfo, &true).map(|()| "IP_PKTINFO")
-            }
-            SocketAddr::V6(_) => {
-                setsockopt(ss, sockopt::Ipv6RecvPacketInfo, &true).map(|()| "IPV6_RECVPKTINFO")
-            }
-        }
-        .map_err(io::Error::from)
+    /// Where each datagram was sent, as the system tells it.
+    pub struct Destinations {
+        /// Room for the system's note of the destination, kept from call to call.
+        control: Vec<u8>,
     }
 
-    /// `data, addr = ss.recvfrom(...)` into `buffer`, noting where the datagram was sent to.
-    /// `control` is room for that note, kept from call to call.
-    pub fn recvfrom(
-        ss: &UdpSocket,
-        buffer: &mut [u8],
-        control: &mut Vec<u8>,
-    ) -> io::Result<Received> {
-        if control.is_empty() {
-            *control = nix::cmsg_space!(libc::in6_pktinfo);
-        }
-        let mut data = [IoSliceMut::new(buffer)];
-        let message = recvmsg::<SockaddrStorage>(
-            ss.as_raw_fd(),
-            &mut data,
-            Some(control),
-            MsgFlags::empty(),
-        )?;
-        let to = message.cmsgs()?.find_map(|cmsg| match cmsg {
-            ControlMessageOwned::Ipv4PacketInfo(info) => {
-                Some(IpAddr::from(info.ipi_addr.s_addr.to_ne_bytes()))
+    impl Destinations {
+        /// For a server bound to every interface (`address` is `0.0.0.0` or `::`): asks the
+        /// system to tell each datagram's destination. `None` for a server bound to one
+        /// address, whose replies leave from it anyway.
+        pub fn asked_for(ss: &Socket, address: SocketAddr) -> io::Result<Option<Destinations>> {
+            if !address.ip().is_unspecified() {
+                return Ok(None);
             }
-            ControlMessageOwned::Ipv6PacketInfo(info) => Some(IpAddr::from(info.ipi6_addr.s6_addr)),
-            _ => None,
-        });
-        let from = message
-            .address
-            .as_ref()
-            .and_then(|address| match address.family() {
-                Some(nix::sys::socket::AddressFamily::Inet) => address
-                    .as_sockaddr_in()
-                    .map(|v4| SocketAddr::V4(SocketAddrV4::from(*v4))),
-                Some(nix::sys::socket::AddressFamily::Inet6) => address
-                    .as_sockaddr_in6()
-                    .map(|v6| SocketAddr::V6(SocketAddrV6::from(*v6))),
+            match address {
+                SocketAddr::V4(_) => {
+                    setsockopt(ss, sockopt::Ipv4PacketInfo, &true)?;
+                    trace!("setsockopt(IP_PKTINFO, 1)");
+                }
+                SocketAddr::V6(_) => {
+                    setsockopt(ss, sockopt::Ipv6RecvPacketInfo, &true)?;
+                    trace!("setsockopt(IPV6_RECVPKTINFO, 1)");
+                }
+            }
+            Ok(Some(Destinations {
+                control: nix::cmsg_space!(libc::in6_pktinfo),
+            }))
+        }
+
+        /// `data, addr = ss.recvfrom(...)` into `buffer`, with the address to answer from
+        /// (`None` where the system did not say, or no address of ours fits).
+        pub fn recv_from(
+            &mut self,
+            ss: &UdpSocket,
+            buffer: &mut [u8],
+        ) -> io::Result<(usize, SocketAddr, Option<IpAddr>)> {
+            let mut data = [IoSliceMut::new(buffer)];
+            let message = recvmsg::<SockaddrStorage>(
+                ss.as_raw_fd(),
+                &mut data,
+                Some(&mut self.control),
+                MsgFlags::empty(),
+            )?;
+            let answer_from = message.cmsgs()?.find_map(|cmsg| match cmsg {
+                ControlMessageOwned::Ipv4PacketInfo(info) => answer_from_v4(&info),
+                ControlMessageOwned::Ipv6PacketInfo(info) => answer_from_v6(&info),
                 _ => None,
             });
-        let from = from.ok_or_else(|| io::Error::other("a datagram without a sender's address"))?;
-        Ok(Received {
-            len: message.bytes,
-            from,
-            to,
-        })
+            let from = message.address.as_ref().and_then(socket_address);
+            let from =
+                from.ok_or_else(|| io::Error::other("a datagram without a sender's address"))?;
+            Ok((message.bytes, from, answer_from))
+        }
     }
 
-    /// `ss.sendto(reply, addr)`, leaving from the address `to` the datagram was sent to.
-    pub fn sendto(
+    /// The address to answer an IPv4 datagram from: the one it was sent to, or, for a
+    /// broadcast, this machine's address on that network (Linux names it `ipi_spec_dst`).
+    fn answer_from_v4(info: &libc::in_pktinfo) -> Option<IpAddr> {
+        let local = Ipv4Addr::from(info.ipi_spec_dst.s_addr.to_ne_bytes());
+        let sent_to = Ipv4Addr::from(info.ipi_addr.s_addr.to_ne_bytes());
+        let ip = if local.is_unspecified() {
+            sent_to
+        } else {
+            local
+        };
+        let usable = !ip.is_unspecified() && !ip.is_broadcast() && !ip.is_multicast();
+        usable.then_some(IpAddr::V4(ip))
+    }
+
+    /// The address to answer an IPv6 datagram from: the one it was sent to, unless that was a
+    /// multicast group (then the system picks).
+    fn answer_from_v6(info: &libc::in6_pktinfo) -> Option<IpAddr> {
+        let ip = Ipv6Addr::from(info.ipi6_addr.s6_addr);
+        (!ip.is_multicast() && !ip.is_unspecified()).then_some(IpAddr::V6(ip))
+    }
+
+    /// The sender's address as std writes it.
+    fn socket_address(address: &SockaddrStorage) -> Option<SocketAddr> {
+        match address.family() {
+            Some(AddressFamily::Inet) => address
+                .as_sockaddr_in()
+                .map(|v4| SocketAddr::V4(SocketAddrV4::from(*v4))),
+            Some(AddressFamily::Inet6) => address
+                .as_sockaddr_in6()
+                .map(|v6| SocketAddr::V6(SocketAddrV6::from(*v6))),
+            _ => None,
+        }
+    }
+
+    /// `ss.sendto(reply, addr)`, leaving from the address `from`.
+    pub fn send_to_from(
         ss: &UdpSocket,
         reply: &[u8],
         addr: SocketAddr,
-        to: Option<IpAddr>,
+        from: IpAddr,
     ) -> io::Result<usize> {
         let data = [IoSlice::new(reply)];
         let target = SockaddrStorage::from(addr);
-        let (v4, v6, note);
-        let source: &[ControlMessage] = match to {
-            Some(IpAddr::V4(ip)) => {
+        let (v4, v6);
+        let source = match from {
+            IpAddr::V4(ip) => {
                 let ip = libc::in_addr {
                     s_addr: u32::from_ne_bytes(ip.octets()),
                 };
@@ -117,25 +140,22 @@ mod system {
                     ipi_spec_dst: ip,
                     ipi_addr: ip,
                 };
-                note = [ControlMessage::Ipv4PacketInfo(&v4)];
-                &note
+                ControlMessage::Ipv4PacketInfo(&v4)
             }
-            Some(IpAddr::V6(ip)) => {
+            IpAddr::V6(ip) => {
                 v6 = libc::in6_pktinfo {
                     ipi6_addr: libc::in6_addr {
                         s6_addr: ip.octets(),
                     },
                     ipi6_ifindex: 0,
                 };
-                note = [ControlMessage::Ipv6PacketInfo(&v6)];
-                &note
+                ControlMessage::Ipv6PacketInfo(&v6)
             }
-            None => &[],
         };
         Ok(sendmsg(
             ss.as_raw_fd(),
             &data,
-            source,
+            &[source],
             MsgFlags::empty(),
             Some(&target),
         )?)
@@ -149,33 +169,32 @@ mod system {
 
     use socket2::Socket;
 
-    use super::Received;
+    /// Nothing to ask here: the plain calls serve, as for a server bound to one address.
+    pub struct Destinations;
 
-    /// Nothing to ask: the plain calls below know no destination; no option for `--trace`.
-    pub fn note_destinations(_ss: &Socket, _address: SocketAddr) -> io::Result<&'static str> {
-        Ok("")
+    impl Destinations {
+        /// Always `None`: `main` uses the plain calls.
+        pub fn asked_for(_ss: &Socket, _address: SocketAddr) -> io::Result<Option<Destinations>> {
+            Ok(None)
+        }
+
+        /// The plain `recvfrom()` (never called: there is no `Destinations` here).
+        pub fn recv_from(
+            &mut self,
+            ss: &UdpSocket,
+            buffer: &mut [u8],
+        ) -> io::Result<(usize, SocketAddr, Option<IpAddr>)> {
+            let (len, from) = ss.recv_from(buffer)?;
+            Ok((len, from, None))
+        }
     }
 
-    /// The plain `recvfrom()`.
-    pub fn recvfrom(
-        ss: &UdpSocket,
-        buffer: &mut [u8],
-        _control: &mut Vec<u8>,
-    ) -> io::Result<Received> {
-        let (len, from) = ss.recv_from(buffer)?;
-        Ok(Received {
-            len,
-            from,
-            to: None,
-        })
-    }
-
-    /// The plain `sendto()`.
-    pub fn sendto(
+    /// The plain `sendto()` (never called: no datagram here says where it was sent).
+    pub fn send_to_from(
         ss: &UdpSocket,
         reply: &[u8],
         addr: SocketAddr,
-        _to: Option<IpAddr>,
+        _from: IpAddr,
     ) -> io::Result<usize> {
         ss.send_to(reply, addr)
     }

@@ -8,28 +8,48 @@
 //! cargo run -p udp-client          # terminal 2: type a line, see it come back stamped
 //! ```
 //!
-//! `main` follows the book's pseudo-code: `ss = socket()`, `ss.bind()`, then an endless loop
-//! of `ss.recvfrom()` and `ss.sendto()`. There is no `listen()` and no `accept()`: UDP has no
-//! connections (book 16.2.3), so one socket hears every client, and each datagram says who
-//! sent it.
+//! This file is the book's server, step by step, each step under the book's name for it:
+//!
+//! ```python
+//! udpSerSock = socket(AF_INET, SOCK_DGRAM)
+//! udpSerSock.bind(ADDR)
+//! while True:
+//!     print '等待消息（数据报）的到来...'      # the English edition: 'waiting for message...'
+//!     data, addr = udpSerSock.recvfrom(BUFSIZ)
+//!     udpSerSock.sendto('[%s] %s' % (ctime(), data), addr)
+//!     print '...received from and returned to:', addr
+//! udpSerSock.close()
+//! ```
+//!
+//! There is no `listen()` and no `accept()`: UDP has no connections (book 16.2.3), so one
+//! socket hears every client, and each datagram says who sent it. What is not the book is one
+//! named call away: datagrams that would start a loop between servers are not answered
+//! (`loops.rs`), the log's volume is bounded per sender (`log_volume.rs`), and a server bound
+//! to every interface answers from the address each datagram was sent to (`destination.rs`).
 
 mod destination;
+mod log_volume;
+mod loops;
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::cli::{Shared, bytes_up_to, server_port, usage_error};
+use common::ctime::{STAMP_LEN, stamp_into};
 use common::lang::{count, os_error};
-use common::net::{MAX_DATAGRAM_V6, bind_error, cannot, check_udp_bufsize};
+use common::net::{MAX_DATAGRAM_V6, bind_error, cannot, cannot_set, check_udp_bufsize, is_timeout};
 use common::out::{self, Printable};
 use common::{log, problem, tr, trace, trace_wait};
+use destination::Destinations;
+use log_volume::LogShares;
+use loops::{Loop, Loops};
 
 /// Room for the largest datagram there is. Reading into less would cut a long datagram
 /// differently on each system (Windows even reports it as an error, with no sender to
@@ -42,20 +62,20 @@ const LARGEST_DATAGRAM: usize = 65_536;
     version,
     about = tr!(
         "The chapter's UDP timestamp server: answers each datagram with [ctime] data.",
-        "本章的 UDP 时间戳服务器：给每个数据报回复 [ctime] 数据。"
+        "本章的 UDP 时间戳服务器：对收到的每个数据报回复“[ctime] 数据”。"
     ),
     after_help = tr!(
         "Try it: `cargo run -p udp-server` here, then `cargo run -p udp-client` in another terminal.\n\
          A lab across machines: --host 0.0.0.0. The timestamp is local time (TZ on Linux and macOS).",
         "试一试：在这里运行 `cargo run -p udp-server`，再在另一个终端运行 `cargo run -p udp-client`。\n\
-         跨机器的实验课：--host 0.0.0.0。时间戳是本地时间（Linux 和 macOS 上遵从 TZ）。"
+         跨机器的实验课：--host 0.0.0.0。时间戳是本地时间（在 Linux 和 macOS 上由环境变量 TZ 决定时区）。"
     )
 )]
 struct Args {
     /// `--host`: where to listen.
     #[arg(long, default_value = common::SERVER_HOST, help = tr!(
         "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other machines send, as a lab needs",
-        "监听的地址：127.0.0.1 仅限本机；0.0.0.0（或 ::）允许其他机器发送，实验课需要这样"
+        "监听的地址：127.0.0.1 仅限本机；跨机器的实验课用 0.0.0.0（或 ::），接受其他机器发来的数据报"
     ))]
     host: String,
 
@@ -72,16 +92,16 @@ struct Args {
 
     /// `--bufsize`: the book's BUFSIZ.
     #[arg(long, default_value_t = common::BUFSIZ,
-          value_parser = bytes_up_to(MAX_DATAGRAM_V6 - common::ctime::STAMP_LEN), help = tr!(
+          value_parser = bytes_up_to(MAX_DATAGRAM_V6 - STAMP_LEN), help = tr!(
         "Most bytes of a datagram answered (the book's BUFSIZ); a longer one is cut to this. At most 65480 where IPv4 clients can send (65500 for IPv6 only), so that the reply fits in a datagram",
-        "一个数据报最多回复的字节数（书中的 BUFSIZ）；更长的会被截断。IPv4 客户端能发送时最大 65480（仅 IPv6 时 65500），这样回复才放得进一个数据报"
+        "一个数据报最多回复的字节数（书中的 BUFSIZ），更长的会被截断；监听 IPv4 地址（含 ::）时最大 65480，只监听 IPv6 时最大 65500，这样回复才放得进一个数据报"
     ))]
     bufsize: usize,
 
     /// `--quiet`: a quiet log for a busy lab.
     #[arg(long, help = tr!(
         "Log only the address line, problems with the server and what it prints when it stops",
-        "日志只保留地址那一行、服务器自身的问题和停止时打印的内容"
+        "只输出监听地址、服务器自身的错误和停止时的汇总"
     ))]
     quiet: bool,
 }
@@ -90,10 +110,15 @@ struct Args {
 static DATAGRAMS: AtomicU64 = AtomicU64::new(0);
 /// Bytes answered (of data, without the stamps).
 static BYTES: AtomicU64 = AtomicU64::new(0);
+/// Datagrams not answered because answering could start a loop.
+static NOT_ANSWERED: AtomicU64 = AtomicU64::new(0);
 
 fn main() -> ExitCode {
     common::run::one_line_panics("udp-server");
-    let args: Args = common::cli::parse();
+    let args: Args = match common::cli::parse() {
+        Ok(args) => args,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     out::start(args.quiet, args.shared.trace);
     common::run::exit_status("udp-server", run(&args))
 }
@@ -101,7 +126,9 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let address = common::net::resolve(&args.host, args.port)?[0];
     let bufsize = args.bufsize;
-    check_udp_bufsize(bufsize, address).unwrap_or_else(|message| usage_error::<Args>(message));
+    if let Err(message) = check_udp_bufsize(bufsize, address) {
+        usage_error::<Args>(message);
+    }
 
     // ss = socket(AF_INET, SOCK_DGRAM)
     let ss = Socket::new(
@@ -112,11 +139,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     .map_err(|error| cannot("socket()", &error))?;
     trace!("socket()");
     common::net::hear_ipv4_too(&ss, address)?;
-    let option = destination::note_destinations(&ss, address)
-        .map_err(|error| common::net::cannot_set("IP_PKTINFO", &error))?;
-    if !option.is_empty() {
-        trace!("setsockopt({option}, 1)");
-    }
+    let mut destinations =
+        Destinations::asked_for(&ss, address).map_err(|error| cannot_set("IP_PKTINFO", &error))?;
     // No SO_REUSEADDR here, unlike the TCP server: with it, a second UDP server could bind
     // the same port and silently share (or steal) the datagrams. Without it, the second one
     // fails with "address already in use", which is what a student needs to see.
@@ -127,97 +151,175 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     trace!("bind({address})");
     let ss: UdpSocket = ss.into();
 
-    announce(&ss, bufsize)?;
+    let bound = announce(&ss, bufsize)?;
     out::on_stop(summary);
-    let mut buffer = vec![0; LARGEST_DATAGRAM];
-    let mut control = Vec::new();
+    let mut loops = Loops::new(bound, common::net::board(bound));
+    let mut log = LogShares::new(out::logging(), Instant::now());
+    let mut data = vec![0; LARGEST_DATAGRAM];
+    let mut reply = Vec::with_capacity(STAMP_LEN + bufsize);
+    let (mut say_waiting, mut timed_out, mut ticking) = (true, false, false);
     loop {
-        log!("waiting for message...", "等待消息（数据报）的到来...");
+        ticking = wake_to_summarise(&ss, log.has_untold(), ticking)?;
+        if say_waiting {
+            // print 'waiting for message...'
+            log!("waiting for message...", "等待消息（数据报）的到来...");
+        }
+        if !timed_out {
+            trace_wait!("recvfrom({bufsize}) ...");
+        }
+
         // data, addr = ss.recvfrom(BUFSIZ)
-        trace_wait!("recvfrom({bufsize}) ...");
-        let Some(received) = receive(&ss, &mut buffer, &mut control) else {
-            continue;
+        let received = match destinations.as_mut() {
+            None => ss.recv_from(&mut data).map(|(len, addr)| (len, addr, None)),
+            Some(destinations) => destinations.recv_from(&ss, &mut data),
         };
-        let (len, addr) = (received.len, received.from);
-        let data = &buffer[..len.min(bufsize)];
-        let answered = data.len();
-        match len > bufsize {
-            false => trace!("recvfrom({bufsize}) -> {len} bytes from {addr}"),
-            true => trace!("recvfrom({bufsize}) -> {answered} bytes from {addr} (of {len}: cut)"),
+        let now = Instant::now();
+        let (len, addr, answer_from) = match received {
+            Ok(received) => received,
+            Err(error) => {
+                timed_out = is_timeout(&error);
+                say_waiting = if timed_out {
+                    log.tick(now)
+                } else {
+                    receive_failed(&error, &mut log, now)
+                };
+                continue;
+            }
+        };
+        timed_out = false;
+        let data = &data[..len.min(bufsize)];
+        trace_received(len, bufsize, addr);
+        say_waiting = log.tick(now);
+
+        // Not the book: no answer that could start a loop between two servers.
+        if let Some(why) = loops.check(data, addr, answer_from) {
+            NOT_ANSWERED.fetch_add(1, Ordering::Relaxed);
+            if loops.first_from(addr) && log.may_log(addr, now) {
+                not_answered(addr, why);
+                say_waiting = true;
+            }
+            continue;
         }
 
         // ss.sendto('[%s] %s' % (ctime(), data), addr)
-        let reply = common::reply(data);
-        match destination::sendto(&ss, &reply, addr, received.to) {
-            Ok(sent) => trace!("sendto({sent} bytes, {addr})"),
-            Err(error) => {
-                let reason = os_error(&error);
-                log!(
-                    "could not answer {addr}: {reason}",
-                    "无法回复 {addr}：{reason}"
-                );
-                continue;
-            }
+        reply.clear();
+        stamp_into(&mut reply);
+        reply.extend_from_slice(data);
+        let sent = match answer_from {
+            None => ss.send_to(&reply, addr),
+            Some(from) => destination::send_to_from(&ss, &reply, addr, from),
+        };
+        if let Err(error) = sent {
+            say_waiting |= log.may_log(addr, now) && could_not_answer(addr, &error);
+            continue;
         }
+        trace!("sendto({} bytes, {addr})", reply.len());
         DATAGRAMS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(answered as u64, Ordering::Relaxed);
+        BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
+
+        // print '...received from and returned to:', addr
+        // (not the book: a few lines a second from each sender, the rest counted)
+        if !log.may_log(addr, now) {
+            continue;
+        }
+        say_waiting = true;
         let (shown, bytes) = (Printable(data), count(len as u64, "byte"));
-        match len > bufsize {
-            false => log!(
+        if len <= bufsize {
+            log!(
                 "...received from and returned to: {addr}: {bytes}: {shown}",
-                "...接收自并返回到：{addr}，{len} 字节：{shown}"
-            ),
-            true => log!(
+                "...received from and returned to: {addr}，{len} 字节：{shown}"
+            );
+        } else {
+            log!(
                 "...received from and returned to: {addr}: a datagram of {len} bytes, longer than {bufsize}, cut: answered with its first {bufsize} bytes: {shown}",
-                "...接收自并返回到：{addr}，数据报有 {len} 字节，超过了 {bufsize} 字节，已截断：只回复了前 {bufsize} 字节：{shown}"
-            ),
+                "已收到并回复 {addr}：数据报有 {len} 字节，超过了 {bufsize} 字节，已截断，只回复了前 {bufsize} 字节：{shown}"
+            );
         }
     }
 }
 
-/// `ss.recvfrom()`: the next datagram, or `None` after an error that concerns one client only
-/// (logged), so the loop goes on.
-fn receive(
-    ss: &UdpSocket,
-    buffer: &mut [u8],
-    control: &mut Vec<u8>,
-) -> Option<destination::Received> {
-    match destination::recvfrom(ss, buffer, control) {
-        Ok(received) => Some(received),
+/// Not the book: while lines a flood did not show wait to be summarised (`needed`), the
+/// socket's reads give up after a second, so the summary comes on time even when nothing
+/// else arrives; otherwise they wait as the book's do. `set` says how they are now; returns
+/// how they are after.
+fn wake_to_summarise(ss: &UdpSocket, needed: bool, set: bool) -> anyhow::Result<bool> {
+    if needed != set {
+        ss.set_read_timeout(needed.then_some(log_volume::TICK))
+            .map_err(|error| cannot_set("SO_RCVTIMEO", &error))?;
+    }
+    Ok(needed)
+}
+
+/// `--trace` of what `recvfrom()` returned.
+fn trace_received(len: usize, bufsize: usize, addr: SocketAddr) {
+    if len > bufsize {
+        trace!("recvfrom({bufsize}) -> {bufsize} bytes from {addr} (of {len}: cut)");
+    } else {
+        trace!("recvfrom({bufsize}) -> {len} bytes from {addr}");
+    }
+}
+
+/// Logs, once per sender, why its datagram is not answered.
+fn not_answered(addr: SocketAddr, why: Loop) {
+    match why {
+        Loop::AReply => log!(
+            "not answered: {addr} sent a timestamp reply, not a message (answering it could start two servers answering each other forever); its next ones are not logged",
+            "未回复 {addr}：它发来的是时间戳回复，不是消息（回复它可能让两个服务器无休止地互相应答）；它之后发来的同类数据报不再记录"
+        ),
+        Loop::FromItself => log!(
+            "not answered: a datagram claims to come from this server's own address {addr} (forged: answering it would make the server answer itself forever); the next ones are not logged",
+            "未回复：有数据报自称来自本服务器自己的地址 {addr}（是伪造的：回复它会让服务器无休止地自问自答）；之后的同类数据报不再记录"
+        ),
+    }
+}
+
+/// Logs a reply that could not be sent; true (it logged).
+fn could_not_answer(addr: SocketAddr, error: &io::Error) -> bool {
+    let reason = os_error(error);
+    log!(
+        "could not answer {addr}: {reason}",
+        "无法回复 {addr}：{reason}"
+    );
+    true
+}
+
+/// After `ss.recvfrom()` failed: an error that concerns one client only is logged (within
+/// the log's share for it) and the loop goes on; true when it logged.
+fn receive_failed(error: &io::Error, log: &mut LogShares, now: Instant) -> bool {
+    match error.kind() {
         // An earlier reply bounced: its sender had gone, and the ICMP "port unreachable" that
         // came back surfaces here (on Windows even on this unconnected socket, as a reset).
         // That is one client's business, not the server's.
-        Err(error)
-            if matches!(
-                error.kind(),
-                io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
-            ) =>
-        {
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => {
             trace!("recvfrom() -> {error}");
-            let reason = os_error(&error);
+            if !log.may_log_bounce(now) {
+                return false;
+            }
+            let reason = os_error(error);
             log!(
                 "a reply could not be delivered (its sender has gone: {reason}); going on",
                 "有一个回复无法送达（发送方已经离开：{reason}）；继续运行"
             );
-            None
+            true
         }
-        Err(error) if error.kind() == io::ErrorKind::Interrupted => None,
-        Err(error) => {
-            let reason = os_error(&error);
+        io::ErrorKind::Interrupted => false,
+        _ => {
+            let reason = os_error(error);
             problem!(
                 "recvfrom() failed: {reason}; trying again",
                 "recvfrom() 失败：{reason}；重试"
             );
             // Never spin: a socket that keeps failing is retried ten times a second.
             thread::sleep(Duration::from_millis(100));
-            None
+            false
         }
     }
 }
 
 /// The first line names the address the server is bound to; bound to every interface, the
 /// lines after it give the command a student types for each of this machine's addresses.
-fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<()> {
+/// Returns that address.
+fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<SocketAddr> {
     let bound: SocketAddr = ss
         .local_addr()
         .map_err(|error| cannot("getsockname()", &error))?;
@@ -237,16 +339,26 @@ fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<()> {
         "buffer {buffer}; stop with Ctrl+C",
         "缓冲区 {bufsize} 字节；按 Ctrl+C 停止"
     );
-    Ok(())
+    Ok(bound)
 }
 
-/// The line the server prints when it stops.
+/// The line the server prints when it stops: it counts every datagram, logged or not.
 fn summary() -> String {
     let datagrams = DATAGRAMS.load(Ordering::Relaxed);
     let bytes = BYTES.load(Ordering::Relaxed);
+    let refused = NOT_ANSWERED.load(Ordering::Relaxed);
     let (datagrams_en, bytes_en) = (count(datagrams, "datagram"), count(bytes, "byte"));
-    tr!(
+    let answered = tr!(
         "udp-server stopped: answered {datagrams_en}, {bytes_en}",
         "udp-server 已停止：共回复 {datagrams} 个数据报、{bytes} 字节"
-    )
+    );
+    if refused == 0 {
+        return answered;
+    }
+    let refused_en = count(refused, "datagram");
+    answered
+        + &tr!(
+            "; not answered (they could have started a loop): {refused_en}",
+            "；另有 {refused} 个数据报未回复（回复它们可能引起循环）"
+        )
 }

@@ -82,7 +82,10 @@ fn protocol(text: &str) -> Result<Protocol, String> {
 
 fn main() -> ExitCode {
     common::run::one_line_panics("lab-check");
-    let cli: Cli = common::cli::parse();
+    let cli: Cli = match common::cli::parse() {
+        Ok(cli) => cli,
+        Err(usage) => return usage.report(), // --help, --version, or a usage error
+    };
     match (&cli.room, cli.protocol, &cli.address) {
         (Some(file), None, None) => check_room(file, cli.csv.as_ref(), cli.json),
         (None, _, _) if cli.csv.is_some() => common::cli::usage_error::<Cli>(tr!(
@@ -99,7 +102,7 @@ fn main() -> ExitCode {
 
 /// Checks one server and prints its report.
 fn check_one(protocol: Protocol, address: &str, json: bool) -> ExitCode {
-    if let Err(why) = common::cli::server_address(Some(address), None, None) {
+    if let Err(why) = common::cli::server_address(&[address], None) {
         common::cli::usage_error::<Cli>(why);
     }
     let report = match room::resolve(address) {

@@ -62,7 +62,7 @@ pub fn parse(text: &str) -> Result<Vec<Student>, String> {
 /// `HOST:PORT` (or `HOST`, for the book's port 21567; `[::1]:21567` for IPv6) as an address
 /// to check.
 pub fn resolve(address: &str) -> Result<SocketAddr, String> {
-    let (host, port) = common::cli::server_address(Some(address), None, None)?;
+    let (host, port) = common::cli::server_address(&[address], None)?;
     let found = common::net::resolve(&host, port).map_err(|error| error.to_string())?;
     found
         .first()

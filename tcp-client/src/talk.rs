@@ -1,0 +1,614 @@
+//! The conversation with the server: the loop of `main` sends each line and shows its reply,
+//! and three small threads do what would otherwise block it.
+//!
+//! This is the Rust Book's pattern (chapter 16, "message passing"): each thread owns one
+//! thing that waits, and sends what it sees over one `mpsc` channel to the loop that decides:
+//! - the *keyboard* thread reads standard input, a line (or a piece of a long line) at a time,
+//!   and reads the next only when the loop has taken the last (so memory stays small);
+//! - the *receiving* thread runs `data = cs.recv(BUFSIZ)` and passes on every byte that comes,
+//!   and when the connection ends;
+//! - the *sending* thread runs `cs.send(data)` for each piece the loop gives it. A line longer
+//!   than the sockets' buffers (10 MB) would otherwise deadlock the book's loop: it sends the
+//!   whole line before reading any reply, the replies fill the buffers, the server stops
+//!   reading, and both sides wait for each other forever. Here the loop shows the replies
+//!   while the line goes out.
+//!
+//! The loop counts replies by their `\n`: a reply is complete at its `\n`, never at a pause.
+//! One that pauses for a moment without it is shown (a server changed in an exercise may send
+//! no `\n`), and the client goes on, but the bytes that follow still belong to that reply.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+
+use crate::input::{Input, Piece};
+use crate::os_error::OsError;
+use crate::screen::{LONG_PAUSE, Screen};
+use common::{problem, tr, trace};
+
+/// How long a reply may pause without its `\n` before it is shown as it is and the client
+/// goes on (a student must see an answer that has no newline).
+const PAUSE: Duration = Duration::from_secs(1);
+
+/// How long the client waits for a reply before saying, on a terminal, that it still waits.
+const STILL_WAITING: Duration = Duration::from_secs(5);
+
+/// How long a closed connection waits for what the keyboard thread is reading (the end of
+/// input, or a line): a moment, so that a close still ends the client at once.
+const KEYBOARD_GRACE: Duration = Duration::from_millis(100);
+
+/// How many of a reply's first bytes are kept to tell the next reply's start by (12: a stamp's
+/// `[Mon Nov 30 `, or a changed server's own prefix).
+const REPLY_HEAD: usize = 12;
+
+/// How often the loop looks at the clock while it waits for an event.
+const TICK: Duration = Duration::from_millis(50);
+
+/// How many events may wait for the loop (each at most a piece of a line or `BUFSIZ` bytes).
+const EVENTS: usize = 64;
+
+/// What the threads tell the loop.
+pub enum Event {
+    /// The keyboard thread read a piece of a line, or the end of input.
+    Typed(Typed),
+    /// Reading standard input failed.
+    InputFailed(io::Error),
+    /// The sending thread has sent a piece, or failed to.
+    Sent(io::Result<()>),
+    /// `cs.recv()` returned these bytes, at this moment.
+    Received(Vec<u8>, Instant),
+    /// `cs.recv()` returned nothing: the server closed the connection.
+    Closed,
+    /// `cs.recv()` failed: the connection was reset.
+    RecvFailed(io::Error),
+}
+
+/// A piece of a line from standard input.
+pub struct Typed {
+    /// The bytes, with the line's `\n` when this piece ends it.
+    pub bytes: Vec<u8>,
+    /// Whether the piece ends a line, is part of one, or is the end of input.
+    pub piece: Piece,
+}
+
+/// How the connection ended, seen by the receiving thread.
+enum Ending {
+    /// The server closed it.
+    Closed,
+    /// It was reset (or `recv()` failed otherwise).
+    Reset(io::Error),
+}
+
+/// The loop's side of the conversation.
+pub struct Conversation {
+    /// The server's address, for messages.
+    server: SocketAddr,
+    /// What the threads tell.
+    events: Receiver<Event>,
+    /// Tells the keyboard thread to read the next piece.
+    more_input: Sender<()>,
+    /// Gives the sending thread a piece to send.
+    to_send: Sender<Vec<u8>>,
+    /// A piece the keyboard thread read before the loop asked for it (at most one).
+    typed_ahead: Option<Typed>,
+    /// How the last piece given to the sending thread went, once it has gone.
+    sent: Option<io::Result<()>>,
+    /// Where the replies are shown.
+    screen: Screen,
+    /// `--reply-timeout`: how long one wait for replies may last.
+    reply_timeout: Option<Duration>,
+    /// For each line sent and not answered yet, when it began to go out. A reply cannot
+    /// begin before its line went out: a line that did is the server's own (busy, idle).
+    awaiting: VecDeque<Instant>,
+    /// When the first byte of the reply under way came (`None` between replies).
+    reply_started: Option<Instant>,
+    /// When the last bytes came.
+    last_bytes: Instant,
+    /// The server has ended a reply with `\n` at least once on this connection.
+    newline_seen: bool,
+    /// The client went on after the reply under way paused without its `\n`.
+    went_on_after_pause: bool,
+    /// The first bytes of the reply under way, to tell the next reply's start from the rest
+    /// of this one (see `next_reply_begins`).
+    reply_head: Vec<u8>,
+    /// Stderr has said that the server's replies have no `\n`.
+    told_no_newline: bool,
+    /// How the connection ended, once it has.
+    ended: Option<Ending>,
+}
+
+impl Conversation {
+    /// Starts the keyboard, receiving and sending threads on the connected socket `cs`.
+    pub fn start(
+        cs: &TcpStream,
+        server: SocketAddr,
+        screen: Screen,
+        reply_timeout: Option<Duration>,
+    ) -> anyhow::Result<Conversation> {
+        let (tell, events) = mpsc::sync_channel(EVENTS);
+        let (more_input, more) = mpsc::channel();
+        let (to_send, pieces) = mpsc::channel();
+        let receiving = cs.try_clone().map_err(OsError).context(cannot_start())?;
+        let sending = cs.try_clone().map_err(OsError).context(cannot_start())?;
+        // The first `recv()` starts waiting now, before the first prompt.
+        trace!("recv({}) ...", common::BUFSIZ);
+        let receiver_tells = tell.clone();
+        let sender_tells = tell.clone();
+        spawn("recv", move || receive(receiving, &receiver_tells))?;
+        spawn("send", move || send_pieces(sending, &pieces, &sender_tells))?;
+        spawn("keyboard", move || keyboard(&more, &tell))?;
+        Ok(Conversation {
+            server,
+            events,
+            more_input,
+            to_send,
+            typed_ahead: None,
+            sent: None,
+            screen,
+            reply_timeout,
+            awaiting: VecDeque::new(),
+            reply_started: None,
+            last_bytes: Instant::now(),
+            newline_seen: false,
+            went_on_after_pause: false,
+            reply_head: Vec::new(),
+            told_no_newline: false,
+            ended: None,
+        })
+    }
+
+    /// `data = input('> ')`: the first piece of the next line, or `None` at an empty line or
+    /// the end of input. While the student has not typed, replies and the server's own lines
+    /// are shown, and a server that closes the connection ends the client at once.
+    pub fn input(&mut self) -> anyhow::Result<Option<Typed>> {
+        loop {
+            self.take_waiting_events()?;
+            if let Some(typed) = self.typed_ahead.take() {
+                if typed.piece == Piece::Stop && typed.bytes.is_empty() {
+                    // After Ctrl+D, the shell's prompt starts on a line of its own.
+                    self.screen.end_prompt()?;
+                    return Ok(None);
+                }
+                if typed.piece == Piece::Stop {
+                    self.screen.typed(); // an empty line: Enter has ended the prompt's line
+                    return Ok(None);
+                }
+                self.screen.typed();
+                let _ = self.more_input.send(());
+                return Ok(Some(typed));
+            }
+            if self.ended.is_some() {
+                // The server has closed: fine if the input ends here too, an error if a line is
+                // left to send. The keyboard thread may have read which it is a moment ago.
+                self.wait_for_typing(KEYBOARD_GRACE)?;
+                if self
+                    .typed_ahead
+                    .as_ref()
+                    .is_some_and(|typed| typed.piece == Piece::Stop)
+                {
+                    continue;
+                }
+                return Err(self.cut_off());
+            }
+            if self.has_paused() {
+                self.screen.end_paused_line()?;
+            }
+            if !self.screen.mid_line() {
+                self.screen.prompt()?; // and again after whatever was shown since
+            }
+            self.wait_for_event()?;
+        }
+    }
+
+    /// `cs.send(data)`: the line, piece by piece, each whole; replies are shown meanwhile.
+    pub fn send(&mut self, first: Typed) -> anyhow::Result<()> {
+        self.awaiting.push_back(Instant::now());
+        let mut typed = first;
+        loop {
+            let line_ends = typed.piece == Piece::LineEnd;
+            self.send_piece(typed.bytes)?;
+            if line_ends {
+                return Ok(());
+            }
+            typed = self.next_piece()?;
+        }
+    }
+
+    /// `data = cs.recv(BUFSIZ)`, until the reply to every line sent has come, each up to its
+    /// `\n`. A reply that pauses for [`PAUSE`] without its `\n` is shown, and the client goes
+    /// on to the next line; the rest of it, when it comes, is still counted as that reply.
+    pub fn recv_replies(&mut self) -> anyhow::Result<()> {
+        let since = Instant::now();
+        let mut told = false;
+        loop {
+            if self.awaiting.is_empty() {
+                return Ok(());
+            }
+            if self.ended.is_some() {
+                return Err(self.cut_off());
+            }
+            if self.has_paused() {
+                self.went_on_after_pause = true;
+                return self.screen.end_paused_line();
+            }
+            self.check_the_wait(since, &mut told)?;
+            self.wait_for_event()?;
+        }
+    }
+
+    /// After `cs.shutdown(SHUT_WR)`: shows every reply still on its way to the lines sent.
+    /// Done when they have all come, or the server has closed the connection after them.
+    pub fn recv_the_rest(&mut self) -> anyhow::Result<()> {
+        let since = Instant::now();
+        let mut told = false;
+        loop {
+            if self.awaiting.is_empty() {
+                self.screen.release()?;
+                return self.screen.end_line();
+            }
+            if self.ended.is_some() {
+                return self.after_the_close();
+            }
+            self.check_the_wait(since, &mut told)?;
+            self.wait_for_event()?;
+        }
+    }
+
+    /// True when the reply under way got bytes after the last line went out, and then nothing
+    /// for [`PAUSE`].
+    fn has_paused(&self) -> bool {
+        let last_sent = self.awaiting.back().copied();
+        self.reply_started.is_some()
+            && last_sent.is_none_or(|sent| self.last_bytes >= sent)
+            && self.last_bytes.elapsed() >= PAUSE
+    }
+
+    /// The clock, while replies are awaited: `--reply-timeout`, and the still-waiting notice.
+    fn check_the_wait(&mut self, since: Instant, told: &mut bool) -> anyhow::Result<()> {
+        let waited = since.elapsed();
+        if let Some(limit) = self.reply_timeout.filter(|&limit| waited >= limit) {
+            return Err(self.timed_out(limit));
+        }
+        let nothing_came = self.last_bytes < since;
+        if self.screen.is_interactive() && !*told && waited >= STILL_WAITING && nothing_came {
+            *told = true;
+            let server = self.server;
+            let secs = waited.as_secs();
+            self.screen.end_line()?;
+            problem!(
+                "(still waiting for the reply from {server} after {secs} s: an iterative server serves one client at a time and may be busy with another, or the server may be stuck; Ctrl+C gives up)",
+                "（已等待 {server} 的回复 {secs} 秒：iterative 模式的服务器一次只服务一个客户端，可能正在服务别的客户端；也可能服务器卡住了。按 Ctrl+C 放弃）"
+            );
+        }
+        Ok(())
+    }
+
+    /// The next piece of a long line, taken from the keyboard thread.
+    fn next_piece(&mut self) -> anyhow::Result<Typed> {
+        loop {
+            if let Some(typed) = self.typed_ahead.take() {
+                let _ = self.more_input.send(());
+                return Ok(typed);
+            }
+            self.wait_for_event()?;
+        }
+    }
+
+    /// Waits for the keyboard thread's next piece for at most `limit`.
+    fn wait_for_typing(&mut self, limit: Duration) -> anyhow::Result<()> {
+        let until = Instant::now() + limit;
+        while self.typed_ahead.is_none() && Instant::now() < until {
+            self.wait_for_event()?;
+        }
+        Ok(())
+    }
+
+    /// Gives one piece to the sending thread and waits until it has gone, showing replies.
+    fn send_piece(&mut self, bytes: Vec<u8>) -> anyhow::Result<()> {
+        if self.to_send.send(bytes).is_err() {
+            return Err(anyhow!(cannot_start()));
+        }
+        loop {
+            match self.sent.take() {
+                Some(Ok(())) => return Ok(()),
+                Some(Err(error)) => return Err(self.send_failed(error)),
+                None => self.wait_for_event()?,
+            }
+        }
+    }
+
+    /// A send failed: the server has gone. The receiving thread usually knows how, a moment
+    /// later, and what the server said before (a busy line) is shown first.
+    fn send_failed(&mut self, error: io::Error) -> anyhow::Error {
+        let until = Instant::now() + Duration::from_millis(500);
+        while self.ended.is_none() && Instant::now() < until {
+            if let Err(error) = self.wait_for_event() {
+                return error;
+            }
+        }
+        if self.ended.is_some() {
+            return self.cut_off();
+        }
+        let server = self.server;
+        anyhow::Error::new(OsError(error)).context(tr!(
+            "cannot send to the server at {server}",
+            "无法发送到服务器 {server}"
+        ))
+    }
+
+    /// Handles every event already waiting, without waiting for more.
+    fn take_waiting_events(&mut self) -> anyhow::Result<()> {
+        loop {
+            match self.events.try_recv() {
+                Ok(event) => self.handle(event)?,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(()),
+            }
+        }
+    }
+
+    /// Waits for the next event, for at most a [`TICK`], and handles it.
+    fn wait_for_event(&mut self) -> anyhow::Result<()> {
+        match self.events.recv_timeout(TICK) {
+            Ok(event) => self.handle(event)?,
+            Err(RecvTimeoutError::Timeout) => {}
+            // Every thread has ended; wait as the others do, so the caller's clock runs.
+            Err(RecvTimeoutError::Disconnected) => thread::sleep(TICK),
+        }
+        if self.screen.holds_back() && self.last_bytes.elapsed() >= LONG_PAUSE {
+            self.screen.release()?; // the rest of that character is not coming
+        }
+        Ok(())
+    }
+
+    /// What one event changes.
+    fn handle(&mut self, event: Event) -> anyhow::Result<()> {
+        match event {
+            Event::Typed(typed) => self.typed_ahead = Some(typed),
+            Event::InputFailed(error) => {
+                return Err(anyhow::Error::new(OsError(error))
+                    .context(tr!("cannot read standard input", "无法读取标准输入")));
+            }
+            Event::Sent(result) => self.sent = Some(result),
+            Event::Received(bytes, at) => self.received(&bytes, at)?,
+            Event::Closed => self.ended = Some(Ending::Closed),
+            Event::RecvFailed(error) => self.ended = Some(Ending::Reset(error)),
+        }
+        Ok(())
+    }
+
+    /// Bytes from the server: shown at once, and each `\n` completes a reply.
+    fn received(&mut self, bytes: &[u8], at: Instant) -> anyhow::Result<()> {
+        if self.next_reply_begins(bytes) {
+            self.end_reply_without_newline()?;
+        }
+        for line in bytes.split_inclusive(|&byte| byte == b'\n') {
+            if self.reply_started.is_none() {
+                self.reply_head.clear();
+            }
+            let started = *self.reply_started.get_or_insert(at);
+            let room = REPLY_HEAD.saturating_sub(self.reply_head.len());
+            self.reply_head
+                .extend_from_slice(&line[..room.min(line.len())]);
+            if !line.ends_with(b"\n") {
+                continue;
+            }
+            self.reply_started = None;
+            self.newline_seen = true;
+            self.went_on_after_pause = false;
+            // A line that began before the oldest unanswered line went out is no reply to it:
+            // the server said it on its own (busy, idle).
+            if self.awaiting.front().is_some_and(|&sent| started >= sent) {
+                self.awaiting.pop_front();
+            }
+        }
+        self.last_bytes = at;
+        self.screen.reply(bytes)
+    }
+
+    /// True when `bytes` begin the reply to a later line while the reply under way has paused
+    /// without its `\n` and the client went on: they begin with a new timestamp, or as that
+    /// reply began. A server that sends no `\n` (a port of the book's) answers every line that
+    /// way; the rest of a reply that only paused on a slow link goes on where it stopped.
+    fn next_reply_begins(&self, bytes: &[u8]) -> bool {
+        let shared = self.reply_head.len().min(bytes.len());
+        let begins_as_the_last_did = shared >= 4 && bytes[..shared] == self.reply_head[..shared];
+        self.went_on_after_pause
+            && self.reply_started.is_some()
+            && self.awaiting.len() > 1
+            && (common::ctime::begins_with_stamp(bytes) || begins_as_the_last_did)
+    }
+
+    /// The reply under way had no `\n` after all: it is complete, on a line of its own, and
+    /// stderr says so, once.
+    fn end_reply_without_newline(&mut self) -> anyhow::Result<()> {
+        self.reply_started = None;
+        self.went_on_after_pause = false;
+        self.awaiting.pop_front();
+        self.screen.release()?;
+        self.screen.end_line()?;
+        if !self.told_no_newline {
+            self.told_no_newline = true;
+            problem!(
+                "(the server's replies have no newline at their end: each is shown on a line of its own once the next one begins)",
+                "（服务器的回复末尾没有换行符：每个回复在下一个回复开始时单独成行显示）"
+            );
+        }
+        Ok(())
+    }
+
+    /// The connection ended after the input did, with replies still missing.
+    fn after_the_close(&mut self) -> anyhow::Result<()> {
+        let no_newline = matches!(self.ended, Some(Ending::Closed))
+            && self.reply_started.is_some()
+            && !self.newline_seen
+            && self.went_on_after_pause;
+        if !no_newline {
+            return Err(self.cut_off());
+        }
+        // A server whose replies never end with '\n': each was shown after its pause.
+        self.screen.release()?;
+        self.screen.end_line()?;
+        if !self.told_no_newline {
+            problem!(
+                "(the server's replies had no newline at their end: each was shown after a pause of 1 s)",
+                "（服务器的回复末尾没有换行符：每个回复都在停顿 1 秒后显示）"
+            );
+        }
+        Ok(())
+    }
+
+    /// The error for a connection that ended while a reply was missing or a line was left to
+    /// send. The part of a reply that came is shown first, on a line of its own.
+    fn cut_off(&mut self) -> anyhow::Error {
+        let server = self.server;
+        let shown = self.screen.release().and_then(|()| self.screen.end_line());
+        if let Err(error) = shown {
+            return error;
+        }
+        let part_came = self.reply_started.is_some();
+        match (self.ended.take(), part_came) {
+            (Some(Ending::Reset(error)), true) => anyhow::Error::new(OsError(error)).context(tr!(
+                "the reply from {server} was cut short (the part that came is shown above)",
+                "{server} 的回复被截断了（已收到的部分显示在上面）"
+            )),
+            (_, true) => anyhow!(tr!(
+                "the reply from {server} was cut short: the server closed the connection before the reply's end (the part that came is shown above)",
+                "{server} 的回复被截断了：回复还没结束，服务器就关闭了连接（已收到的部分显示在上面）"
+            )),
+            (Some(Ending::Reset(error)), false) if !self.awaiting.is_empty() => {
+                anyhow::Error::new(OsError(error)).context(tr!(
+                    "no reply from the server at {server}",
+                    "服务器 {server} 没有回复"
+                ))
+            }
+            (Some(Ending::Reset(error)), false) => anyhow::Error::new(OsError(error)).context(tr!(
+                "the server at {server} closed the connection",
+                "服务器 {server} 关闭了连接"
+            )),
+            (_, false) => anyhow!(tr!(
+                "the server at {server} closed the connection",
+                "服务器 {server} 关闭了连接"
+            )),
+        }
+    }
+
+    /// `--reply-timeout` has passed: what came stays shown, and the error says which.
+    fn timed_out(&mut self, limit: Duration) -> anyhow::Error {
+        let server = self.server;
+        let secs = limit.as_secs_f64();
+        let part_came = self.reply_started.is_some();
+        let shown = self.screen.release().and_then(|()| self.screen.end_line());
+        if let Err(error) = shown {
+            return error;
+        }
+        match part_came {
+            true => anyhow!(tr!(
+                "no complete reply from {server} within {secs} s (--reply-timeout); the part that came is shown above",
+                "{secs} 秒内没有收到 {server} 的完整回复（--reply-timeout）；已收到的部分显示在上面"
+            )),
+            false => anyhow!(tr!(
+                "no reply from {server} within {secs} s (--reply-timeout)",
+                "{secs} 秒内没有收到 {server} 的回复（--reply-timeout）"
+            )),
+        }
+    }
+}
+
+/// The error when a thread of the client cannot start.
+fn cannot_start() -> String {
+    tr!("cannot start the client's threads", "无法启动客户端的线程")
+}
+
+/// Starts a named thread.
+fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(work)
+        .map_err(OsError)
+        .context(cannot_start())?;
+    Ok(())
+}
+
+/// The keyboard thread: reads standard input a piece at a time, and the next piece only once
+/// the loop has taken this one.
+fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
+    let stdin = io::stdin();
+    let mut input = Input::new(stdin.lock());
+    let mut line_start = true;
+    loop {
+        let mut bytes = Vec::new();
+        let event = match input.next_piece(&mut bytes, line_start) {
+            Ok(piece) => {
+                line_start = piece == Piece::LineEnd;
+                Event::Typed(Typed { bytes, piece })
+            }
+            Err(error) => Event::InputFailed(error),
+        };
+        let more_to_read = matches!(
+            event,
+            Event::Typed(Typed {
+                piece: Piece::Part | Piece::LineEnd,
+                ..
+            })
+        );
+        if tell.send(event).is_err() || !more_to_read || more.recv().is_err() {
+            return;
+        }
+    }
+}
+
+/// The receiving thread: `data = cs.recv(BUFSIZ)`, passed on, until the connection ends.
+///
+/// With `--trace`, each `recv()` is shown as it starts waiting, `recv(1024) ...`, before the
+/// bytes of the last one are passed on: so on a terminal that line comes before the reply and
+/// the prompt after it, never in the middle of the student's typing.
+fn receive(mut cs: TcpStream, tell: &SyncSender<Event>) {
+    let mut buffer = [0; common::BUFSIZ];
+    let bufsize = buffer.len();
+    loop {
+        // data = cs.recv(BUFSIZ)
+        let event = match cs.read(&mut buffer) {
+            Ok(0) => {
+                trace!("recv({bufsize}) -> 0 bytes");
+                Event::Closed
+            }
+            Ok(n) => {
+                let at = Instant::now();
+                trace!("recv({bufsize}) -> {n} bytes");
+                Event::Received(buffer[..n].to_vec(), at)
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                trace!("recv({bufsize}) -> {error}");
+                Event::RecvFailed(error)
+            }
+        };
+        let goes_on = matches!(event, Event::Received(..));
+        if goes_on {
+            trace!("recv({bufsize}) ...");
+        }
+        if tell.send(event).is_err() || !goes_on {
+            return;
+        }
+    }
+}
+
+/// The sending thread: `cs.send(data)` for each piece, whole, and tells how it went.
+fn send_pieces(mut cs: TcpStream, pieces: &Receiver<Vec<u8>>, tell: &SyncSender<Event>) {
+    for piece in pieces {
+        let len = piece.len();
+        trace!("send({len} bytes)");
+        let sent = cs.write_all(&piece);
+        if let Err(error) = &sent {
+            trace!("send({len} bytes) -> {error}");
+        }
+        if tell.send(Event::Sent(sent)).is_err() {
+            return;
+        }
+    }
+}
