@@ -21,6 +21,7 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use chrono::NaiveDateTime;
+use common::tr;
 
 pub use reply::Mistake;
 
@@ -182,6 +183,42 @@ impl Failure {
     fn plain(why: String) -> Failure {
         Failure { why, mistake: None }
     }
+}
+
+/// A check with its name: what it finds about a server `S` (the TCP or UDP one).
+type Named<S> = (&'static str, fn(&S) -> Outcome);
+
+/// Runs `checks` one after another against `server`, each on its own; `answered` says how
+/// many replies the server gave so far. Two cases end the run early, every check left
+/// failing at once for the same reason, since each would only wait as long again to find
+/// it: nothing listens, or the server has answered nothing to the first two checks.
+fn run_in_turn<S>(checks: &[Named<S>], server: &S, answered: impl Fn(&S) -> usize) -> Vec<Check> {
+    let mut results = Vec::new();
+    for (i, &(name, check)) in checks.iter().enumerate() {
+        let result = check(server);
+        let mistake = result.as_ref().err().and_then(|failure| failure.mistake);
+        results.push(outcome(name, result.clone()));
+        let silent_so_far = i == 1
+            && results
+                .iter()
+                .all(|check| check.mistake == Some(Mistake::Silent));
+        let rest = match (mistake, answered(server)) {
+            (Some(Mistake::NotListening), 0) => result,
+            (_, 0) if silent_so_far => Err(Failure::named(
+                Mistake::Silent,
+                tr!(
+                    "not checked: the server answered none of the first checks' messages",
+                    "未检查：服务器没有回复前面几项检查发送的任何消息"
+                ),
+            )),
+            _ => continue,
+        };
+        for &(name, _) in &checks[results.len()..] {
+            results.push(outcome(name, rest.clone()));
+        }
+        break;
+    }
+    results
 }
 
 /// Turns a check's outcome into its line of the report.

@@ -15,13 +15,10 @@ use common::tr;
 use super::judge::{self, exact_data, got, mistaken};
 use super::reply::{self, Mistake};
 use super::show::bytes as shown;
-use super::{Check, Failure, LocalNow, Outcome, outcome};
-
-/// One check: what it finds about the server.
-type Judge = fn(&Server) -> Outcome;
+use super::{Check, Failure, LocalNow, Named, Outcome, run_in_turn};
 
 /// The checks, each with its name, in the order they run.
-pub const CHECKS: [(&str, Judge); 9] = [
+pub const CHECKS: [Named<Server>; 9] = [
     ("reply", reply),
     ("time", time),
     ("several", several),
@@ -61,21 +58,7 @@ pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
         connected: Cell::new(0),
         unreachable: Cell::new(false),
     };
-    let mut results = Vec::new();
-    for (name, check) in CHECKS {
-        let result = check(&server);
-        // Nothing listening at all: every check would say the same, so say it at once.
-        let nobody =
-            matches!(&result, Err(failure) if failure.mistake == Some(Mistake::NotListening));
-        results.push(outcome(name, result.clone()));
-        if nobody && server.answered.get() == 0 {
-            for (rest, _) in &CHECKS[results.len()..] {
-                results.push(outcome(rest, result.clone()));
-            }
-            break;
-        }
-    }
-    results
+    run_in_turn(&CHECKS, &server, |server| server.answered.get())
 }
 
 /// The server under test, and what the checks so far learnt about it.

@@ -14,13 +14,10 @@ use common::tr;
 use super::judge::{self, exact_data, got, mistaken};
 use super::reply::{self, Mistake};
 use super::show::bytes as shown;
-use super::{Check, Failure, LocalNow, Outcome, outcome};
-
-/// One check: what it finds about the server.
-type Judge = fn(&Server) -> Outcome;
+use super::{Check, Failure, LocalNow, Named, Outcome, run_in_turn};
 
 /// The checks, each with its name, in the order they run.
-pub const CHECKS: [(&str, Judge); 8] = [
+pub const CHECKS: [Named<Server>; 8] = [
     ("reply", reply),
     ("time", time),
     ("several", several),
@@ -45,21 +42,7 @@ pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
         now,
         answered: Cell::new(0),
     };
-    let mut results = Vec::new();
-    for (name, check) in CHECKS {
-        let result = check(&server);
-        // Nobody listens: every check would say so; say it at once.
-        let nobody =
-            matches!(&result, Err(failure) if failure.mistake == Some(Mistake::NotListening));
-        results.push(outcome(name, result.clone()));
-        if nobody {
-            for (rest, _) in &CHECKS[results.len()..] {
-                results.push(outcome(rest, result.clone()));
-            }
-            break;
-        }
-    }
-    results
+    run_in_turn(&CHECKS, &server, |server| server.answered.get())
 }
 
 /// The server under test.
