@@ -142,10 +142,14 @@ fn replaced(data: &[u8]) -> Vec<u8> {
     right(String::from_utf8_lossy(data).as_bytes())
 }
 
-/// `ctime()` taken once, when the server started.
+/// `ctime()` taken once, when the server started, ten minutes ago.
 fn frozen(data: &[u8]) -> Vec<u8> {
     static ONCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    stamped(ONCE.get_or_init(ctime_in_zone), data)
+    let started = || {
+        let then = now_in_zone() - chrono::Duration::minutes(10);
+        then.format("%a %b %e %H:%M:%S %Y").to_string()
+    };
+    stamped(ONCE.get_or_init(started), data)
 }
 
 /// How a deliberately wrong TCP server talks with one client.
