@@ -514,15 +514,10 @@ fn idle_memory(subject: &Subject, count: usize, pinned: bool) -> Result<f64, Str
     let running = subject.start(pinned).map_err(|e| e.to_string())?;
     let pid = running.child.id();
     let read_rss = || -> Result<f64, String> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .map_err(|e| format!("no /proc: {e}"))?;
         // taskset execs the server, so the pid is the server's own.
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kib| kib.parse().ok())
-            .ok_or_else(|| "no VmRSS".to_string())
+        tests::usage::rss_kib(pid)
+            .map(|kib| kib as f64)
+            .ok_or_else(|| "no VmRSS in /proc".to_string())
     };
     // Warm up the paths once, so the figure is per connection, not first-use costs.
     let mut warm = TcpStream::connect(running.address).map_err(|e| e.to_string())?;

@@ -1,19 +1,29 @@
 //! Helpers for the end-to-end tests: build the four programs, start them as real processes,
 //! and talk to them over loopback.
 //!
-//! Every process started here is ended by the test that started it (on drop, by its own
-//! id), and every wait is bounded by a deadline.
+//! Every process started here is ended by the test that started it, failing or not (on
+//! drop, by its own id: see [`KilledOnDrop`]), and every wait is bounded by a deadline.
+//!
+//! The programs run in a time zone far from UTC ([`ZONE`]), so a stamp in UTC, or in the
+//! zone of the machine the tests run on, is caught.
+
+pub mod lab;
+pub mod talk;
+pub mod usage;
 
 pub mod tcp_proxy;
 pub mod udp_proxy;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
+
+pub use talk::{connect, exchange, read_exactly, read_to_close};
 
 /// The programs under test, as their packages are named.
 pub const PROGRAMS: [&str; 4] = ["tcp-server", "tcp-client", "udp-server", "udp-client"];
@@ -137,7 +147,32 @@ impl Finished {
     }
 }
 
-/// A command for one of the programs, with `TZ=UTC` and English messages.
+/// The time zone the programs run in: nine and a half hours east of UTC, as a POSIX `TZ`
+/// string that needs no zone database (chrono reads it on Unix). Far from UTC and not a whole
+/// number of hours, so a server that stamps UTC, or the test machine's own zone, shows.
+pub const ZONE: &str = "<+0930>-9:30";
+
+/// [`ZONE`]'s offset east of UTC, in seconds.
+const ZONE_EAST_SECS: i32 = 9 * 3600 + 30 * 60;
+
+/// The offset of the zone the programs run in: [`ZONE`]'s; UTC for a Windows build under a
+/// launcher, which takes its zone from the launcher's settings, not from `TZ`.
+pub fn zone() -> chrono::FixedOffset {
+    let east = if launched() { 0 } else { ZONE_EAST_SECS };
+    chrono::FixedOffset::east_opt(east).expect("a zone within a day of UTC")
+}
+
+/// The time now in the zone the programs run in: what their stamps must show.
+pub fn now_in_zone() -> chrono::NaiveDateTime {
+    chrono::Utc::now().with_timezone(&zone()).naive_local()
+}
+
+/// The ctime of now in the zone the programs run in, for a fake server's replies.
+pub fn ctime_in_zone() -> String {
+    now_in_zone().format("%a %b %e %H:%M:%S %Y").to_string()
+}
+
+/// A command for one of the programs, in [`ZONE`] and with English messages.
 pub fn command(program: &str) -> Command {
     let mut command = match std::env::var_os(LAUNCHER).filter(|launcher| !launcher.is_empty()) {
         Some(launcher) => {
@@ -147,11 +182,44 @@ pub fn command(program: &str) -> Command {
         }
         None => Command::new(binary(program)),
     };
+    let zone = if launched() { "UTC" } else { ZONE };
     command
-        .env("TZ", "UTC")
+        .env("TZ", zone)
         .env("LC_ALL", "C")
         .env_remove("RUST_BACKTRACE");
     command
+}
+
+/// A process a test started, killed and waited for when dropped: a test that fails (panics)
+/// anywhere after starting it still ends it. A bare [`Child`] is not ended on drop, which
+/// left servers of failing tests running, orphaned, holding their ports.
+pub struct KilledOnDrop(pub Child);
+
+impl KilledOnDrop {
+    /// Starts `command`, owned from its first moment.
+    pub fn spawn(command: &mut Command) -> KilledOnDrop {
+        KilledOnDrop(command.spawn().expect("the program starts"))
+    }
+}
+
+impl Deref for KilledOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for KilledOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Runs a program to the end with `input` on stdin; kills it if it takes longer than `limit`.
@@ -161,12 +229,12 @@ pub fn run(program: &str, args: &[&str], input: &[u8], limit: Duration) -> Finis
 
 /// Runs `command` to the end with `input` on stdin; kills it after `limit`.
 pub fn run_command(command: &mut Command, input: &[u8], limit: Duration) -> Finished {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the program starts");
+    let mut child = KilledOnDrop::spawn(
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut stdin = child.stdin.take().expect("piped stdin");
     let input = input.to_vec();
     let writer = thread::spawn(move || {
@@ -212,10 +280,19 @@ pub fn wait_or_kill(child: &mut Child, limit: Duration) -> ExitStatus {
 /// Lines a running program printed, shared with the thread that reads them.
 #[derive(Default)]
 struct Lines {
-    /// Every line so far.
-    lines: Mutex<Vec<String>>,
-    /// Signalled at each new line.
+    /// Every line so far, and whether the pipe has ended.
+    state: Mutex<Printed>,
+    /// Signalled at each new line and at the end.
     arrived: Condvar,
+}
+
+/// What a pipe has brought so far.
+#[derive(Default)]
+struct Printed {
+    /// Every line so far.
+    lines: Vec<String>,
+    /// True once the pipe ended (the program exited or closed it).
+    ended: bool,
 }
 
 impl Lines {
@@ -225,35 +302,59 @@ impl Lines {
         thread::spawn(move || {
             for line in BufReader::new(pipe).lines() {
                 let Ok(line) = line else { break };
-                shared.lines.lock().expect("lines").push(line);
+                shared.state.lock().expect("lines").lines.push(line);
                 shared.arrived.notify_all();
             }
+            shared.state.lock().expect("lines").ended = true;
+            shared.arrived.notify_all();
         });
         lines
     }
 
-    /// Waits until a line contains `needle`; returns it.
-    fn wait_for(&self, needle: &str, limit: Duration) -> Option<String> {
+    /// Waits (at most `limit`) until `done` holds of what came; returns what it returned.
+    fn wait_until<T>(&self, limit: Duration, done: impl Fn(&Printed) -> Option<T>) -> Option<T> {
         let deadline = Instant::now() + limit;
-        let mut lines = self.lines.lock().expect("lines");
+        let mut state = self.state.lock().expect("lines");
         loop {
-            if let Some(line) = lines.iter().find(|line| line.contains(needle)) {
-                return Some(line.clone());
+            if let Some(found) = done(&state) {
+                return Some(found);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
-            lines = self.arrived.wait_timeout(lines, left).expect("lines").0;
+            state = self.arrived.wait_timeout(state, left).expect("lines").0;
         }
     }
 
+    /// Waits until a line contains `needle`; returns it.
+    fn wait_for(&self, needle: &str, limit: Duration) -> Option<String> {
+        self.wait_until(limit, |printed| {
+            printed
+                .lines
+                .iter()
+                .find(|line| line.contains(needle))
+                .cloned()
+        })
+    }
+
+    /// Waits until the first line; returns it.
+    fn first(&self, limit: Duration) -> Option<String> {
+        self.wait_until(limit, |printed| printed.lines.first().cloned())
+    }
+
+    /// Waits until the pipe has ended, so that every line is in; true if it did in time.
+    fn wait_ended(&self, limit: Duration) -> bool {
+        self.wait_until(limit, |printed| printed.ended.then_some(()))
+            .is_some()
+    }
+
     fn all(&self) -> Vec<String> {
-        self.lines.lock().expect("lines").clone()
+        self.state.lock().expect("lines").lines.clone()
     }
 }
 
 /// A server running as a process, killed when dropped.
 pub struct ServerProcess {
     /// The process.
-    child: Child,
+    child: KilledOnDrop,
     /// Where it said it listens.
     pub address: SocketAddr,
     /// What it printed on stdout.
@@ -275,28 +376,20 @@ impl ServerProcess {
         if !args.contains(&"--port") {
             command.args(["--port", "0"]);
         }
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
+        // Owned from here on: every panic below ends it too.
+        let mut child = KilledOnDrop::spawn(
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         let stdout = Lines::follow(child.stdout.take().expect("piped stdout"));
         let stderr = Lines::follow(child.stderr.take().expect("piped stderr"));
-        let deadline = Instant::now() + PATIENCE;
-        let first = loop {
-            if let Some(first) = stdout.all().first() {
-                break first.clone();
+        let Some(first) = stdout.first(PATIENCE) else {
+            match child.try_wait() {
+                Ok(Some(status)) => panic!("the server exited ({status}): {:?}", stderr.all()),
+                _ => panic!("the server printed no address within {PATIENCE:?}"),
             }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("the server exited ({status}): {:?}", stderr.all());
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("the server printed no address within {PATIENCE:?}");
-            }
-            thread::sleep(Duration::from_millis(5));
         };
         let address = address_in(&first).unwrap_or_else(|| panic!("no IP:PORT in {first:?}"));
         ServerProcess {
@@ -343,19 +436,8 @@ impl ServerProcess {
     }
 
     /// Ends the process and waits for it.
-    pub fn stop(mut self) {
-        self.kill();
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.kill();
+    pub fn stop(self) {
+        drop(self);
     }
 }
 
@@ -369,7 +451,7 @@ pub fn address_in(line: &str) -> Option<SocketAddr> {
 /// A client program running with its stdin open, so a test can feed it line by line.
 pub struct Interactive {
     /// The process.
-    child: Child,
+    child: KilledOnDrop,
     /// Its stdin, `None` once closed.
     stdin: Option<ChildStdin>,
     /// Its stdout, line by line.
@@ -381,13 +463,13 @@ pub struct Interactive {
 impl Interactive {
     /// Starts `program` with `args`.
     pub fn start(program: &str, args: &[&str]) -> Interactive {
-        let mut child = command(program)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the client starts");
+        let mut child = KilledOnDrop::spawn(
+            command(program)
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         Interactive {
             stdin: child.stdin.take(),
             stdout: Lines::follow(child.stdout.take().expect("piped stdout")),
@@ -419,22 +501,24 @@ impl Interactive {
     /// client whose server closed the connection while it waits for the keyboard).
     pub fn wait_for_exit(mut self) -> (ExitStatus, Vec<String>) {
         let status = wait_or_kill(&mut self.child, PATIENCE);
-        (status, self.stderr.all())
+        (status, self.all_of_stderr())
     }
 
     /// Closes stdin (end of input) and waits for the exit status.
     pub fn finish(mut self) -> (ExitStatus, Vec<String>) {
         drop(self.stdin.take());
         let status = wait_or_kill(&mut self.child, PATIENCE);
-        thread::sleep(Duration::from_millis(50));
-        (status, self.stderr.all())
+        (status, self.all_of_stderr())
     }
-}
 
-impl Drop for Interactive {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Every line it wrote to stderr, once the reader has reached the pipe's end (it has
+    /// exited): waited for, not guessed with a sleep.
+    fn all_of_stderr(&self) -> Vec<String> {
+        assert!(
+            self.stderr.wait_ended(PATIENCE),
+            "its stderr stayed open after it exited (a child process holding it?)"
+        );
+        self.stderr.all()
     }
 }
 
@@ -442,20 +526,29 @@ impl Drop for Interactive {
 /// `client < lines | head -1`, with more lines still to come; returns its exit status and
 /// everything it wrote to stderr.
 pub fn run_with_stdout_closed_early(program: &str, args: &[&str]) -> (ExitStatus, String) {
-    let mut child = command(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the client starts");
+    let mut child = KilledOnDrop::spawn(
+        command(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut stdin = child.stdin.take().expect("piped stdin");
     let mut stdout = child.stdout.take().expect("piped stdout");
     let stderr = collect(child.stderr.take().expect("piped stderr"));
     stdin.write_all(b"one\n").expect("type a line");
-    let mut first = [0; 10];
-    stdout.read_exact(&mut first).expect("a reply begins");
-    drop(stdout); // what `head -1` does once it has its line
+    // Read on a thread of its own, so that a reply that never comes ends in the deadline.
+    let (began, beginning) = mpsc::channel();
+    thread::spawn(move || {
+        let mut first = [0; 10];
+        let read = stdout.read_exact(&mut first);
+        drop(stdout); // what `head -1` does once it has its line
+        let _ = began.send(read);
+    });
+    match beginning.recv_timeout(PATIENCE) {
+        Ok(read) => read.expect("a reply begins"),
+        Err(_) => panic!("no reply began within {PATIENCE:?}"),
+    }
     let _ = stdin.write_all(b"two\nthree\nfour\n");
     drop(stdin);
     let status = wait_or_kill(&mut child, PATIENCE);
@@ -463,8 +556,8 @@ pub fn run_with_stdout_closed_early(program: &str, args: &[&str]) -> (ExitStatus
     (status, stderr)
 }
 
-/// Checks that `reply` is `[ctime] data` with a ctime close to now (in UTC), and returns the
-/// data.
+/// Checks that `reply` is `[ctime] data` with a ctime close to now (in [`ZONE`]), and
+/// returns the data.
 pub fn data_of(reply: &[u8]) -> &[u8] {
     assert!(reply.len() >= 27, "too short for a reply: {reply:?}");
     assert_eq!(reply[0], b'[', "{:?}", String::from_utf8_lossy(reply));
@@ -479,7 +572,7 @@ pub fn data_of(reply: &[u8]) -> &[u8] {
     &reply[27..]
 }
 
-/// Checks that `stamp` is in C's ctime form and within a minute of now, in UTC.
+/// Checks that `stamp` is in C's ctime form and within a minute of now, in [`ZONE`].
 pub fn assert_stamp_is_now(stamp: &str) {
     let time = chrono::NaiveDateTime::parse_from_str(stamp, "%a %b %e %H:%M:%S %Y")
         .unwrap_or_else(|error| panic!("{stamp:?} is not ctime: {error}"));
@@ -489,8 +582,8 @@ pub fn assert_stamp_is_now(stamp: &str) {
         stamp,
         "the day of week must match the date"
     );
-    let off = (chrono::Utc::now().naive_utc() - time).num_seconds().abs();
-    assert!(off < 60, "{stamp:?} is {off} s from now (UTC)");
+    let off = (now_in_zone() - time).num_seconds().abs();
+    assert!(off < 60, "{stamp:?} is {off} s from now in {ZONE}");
 }
 
 /// Splits a printed line of the TCP client into the data of its replies: a line longer than

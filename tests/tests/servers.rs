@@ -2,38 +2,24 @@
 //! class connecting at once, clients turned away or closed, and a machine with two addresses.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{MODES, PATIENCE, ServerProcess, data_of};
-
-fn connect(address: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    stream
-}
-
-/// Sends `message` and checks its reply.
-fn exchange(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).expect("send");
-    let mut reply = vec![0; 27 + message.len()];
-    stream.read_exact(&mut reply).expect("reply");
-    assert_eq!(data_of(&reply), message);
-}
+use tests::{MODES, PATIENCE, ServerProcess, connect, data_of, exchange};
 
 /// Starts a TCP server with `args` whose stdout and stderr are pipes that nobody reads once
 /// its first line is read; returns it, its port, and the pipes (to be closed only at the end).
 #[cfg(unix)]
-fn start_unread(args: &[&str]) -> (std::process::Child, u16, Vec<Box<dyn Read>>) {
-    let mut child = tests::command("tcp-server")
-        .args(args)
-        .args(["--port", "0"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the server starts");
+fn start_unread(args: &[&str]) -> (tests::KilledOnDrop, u16, Vec<Box<dyn Read>>) {
+    let mut child = tests::KilledOnDrop::spawn(
+        tests::command("tcp-server")
+            .args(args)
+            .args(["--port", "0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped()),
+    );
     let mut stdout = child.stdout.take().expect("stdout");
     let mut first = Vec::new();
     let mut byte = [0; 1];
@@ -64,7 +50,7 @@ fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
                 args.push("--trace");
             }
             let (mut child, port, unread) = start_unread(&args);
-            let mut stream = connect(SocketAddr::from(([127, 0, 0, 1], port)));
+            let mut stream = connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
             for i in 0..3000 {
                 exchange(
                     &mut stream,
@@ -94,13 +80,13 @@ fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
 fn trace_and_log_lines_never_run_into_each_other() {
     let path = std::env::temp_dir().join(format!("trace-{}.log", std::process::id()));
     let file = std::fs::File::create(&path).expect("a file for 2>&1");
-    let mut child = tests::command("tcp-server")
-        .args(["--trace", "--port", "0"])
-        .stdin(std::process::Stdio::null())
-        .stdout(file.try_clone().expect("dup"))
-        .stderr(file)
-        .spawn()
-        .expect("the server starts");
+    let child = tests::KilledOnDrop::spawn(
+        tests::command("tcp-server")
+            .args(["--trace", "--port", "0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(file.try_clone().expect("dup"))
+            .stderr(file),
+    );
     let deadline = Instant::now() + PATIENCE;
     let address = loop {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
@@ -131,8 +117,7 @@ fn trace_and_log_lines_never_run_into_each_other() {
         client.join().expect("served");
     }
     thread::sleep(Duration::from_millis(500));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child); // killed and waited for
     let text = std::fs::read_to_string(&path).expect("the output");
     let _ = std::fs::remove_file(&path);
     let starts = [
@@ -200,12 +185,16 @@ fn a_class_connecting_at_once_is_answered_at_once() {
                     let started = Instant::now();
                     let mut stream = connect(address);
                     exchange(&mut stream, format!("student {i}\n").as_bytes());
-                    started.elapsed()
+                    // Handed back still connected: no student leaves before all were
+                    // answered, so a server that serves one at a time cannot pass.
+                    (started.elapsed(), stream)
                 })
             })
             .collect();
+        let mut connected = Vec::new();
         for client in clients {
-            let took = client.join().expect("answered");
+            let (took, stream) = client.join().expect("answered");
+            connected.push(stream);
             // A full backlog makes the system retry the SYN after a whole second.
             assert!(took < Duration::from_millis(900), "{mode}: {took:?}");
         }
@@ -272,7 +261,7 @@ fn udp_replies_leave_from_the_address_the_datagram_was_sent_to() {
     let server = ServerProcess::start("udp-server", &["--host", "0.0.0.0"]);
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    let second: SocketAddr = format!("127.0.0.2:{}", server.port())
+    let second: std::net::SocketAddr = format!("127.0.0.2:{}", server.port())
         .parse()
         .expect("address");
     socket.connect(second).expect("connect"); // a connected socket takes replies from there only
@@ -346,21 +335,11 @@ fn a_lab_server_lists_the_commands_for_the_board() {
 fn the_threaded_server_gives_back_its_memory_after_3000_clients() {
     tests::allow_open_files(8192);
     let server = ServerProcess::start("tcp-server", &["--quiet"]);
-    let rss = |pid: u32| -> usize {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-        let line = status
-            .lines()
-            .find(|line| line.starts_with("VmRSS:"))
-            .expect("VmRSS");
-        line.split_whitespace()
-            .nth(1)
-            .and_then(|kib| kib.parse().ok())
-            .expect("a number")
-    };
+    let rss = |pid: u32| tests::usage::rss_kib(pid).expect("VmRSS in /proc");
     exchange(&mut connect(server.address), b"warm-up\n");
     thread::sleep(Duration::from_millis(200));
     let before = rss(server.pid());
-    let mut clients: Vec<TcpStream> = Vec::new();
+    let mut clients: Vec<std::net::TcpStream> = Vec::new();
     for i in 0..3000 {
         let mut stream = connect(server.address);
         exchange(&mut stream, format!("{i}\n").as_bytes());

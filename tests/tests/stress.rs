@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{PATIENCE, ServerProcess, data_of};
+use tests::usage::{Usage, usage};
+use tests::{PATIENCE, ServerProcess, connect, data_of, exchange};
 
 /// Connections churned per TCP mode: 10,000, or 500 for a Windows build under wine, whose
 /// single wineserver process serialises every socket call of every program it runs.
@@ -23,21 +24,6 @@ fn churn() -> usize {
 const WORKERS: usize = 8;
 /// Enough to need several full reads and to fill socket buffers.
 const MIB: usize = 1024 * 1024;
-
-fn connect(address: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
-    stream
-}
-
-/// Sends `message` (short enough for one read) and checks the reply.
-fn exchange(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).expect("send");
-    let mut reply = vec![0; 27 + message.len()];
-    stream.read_exact(&mut reply).expect("reply");
-    assert_eq!(data_of(&reply), message);
-}
 
 /// A deterministic jumble of bytes, different for each `seed`.
 fn jumble(seed: usize, len: usize) -> Vec<u8> {
@@ -88,37 +74,6 @@ fn churn_one(address: SocketAddr, i: usize) {
         }
         _ => exchange(&mut stream, format!("hello {i}\n").as_bytes()),
     }
-}
-
-/// Threads, open files and memory of a running process, from `/proc` (Linux).
-#[derive(Debug, Clone, Copy)]
-struct Usage {
-    threads: usize,
-    files: usize,
-    rss_kib: usize,
-}
-
-#[cfg(target_os = "linux")]
-fn usage(pid: u32) -> Option<Usage> {
-    let count = |dir: &str| std::fs::read_dir(format!("/proc/{pid}/{dir}")).map(|d| d.count());
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kib = status
-        .lines()
-        .find(|line| line.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(Usage {
-        threads: count("task").ok()?,
-        files: count("fd").ok()?,
-        rss_kib,
-    })
-}
-
-#[cfg(not(target_os = "linux"))]
-fn usage(_pid: u32) -> Option<Usage> {
-    None // no /proc: those checks are skipped
 }
 
 /// Waits (bounded) until the server's threads and open files are back within `margin` of

@@ -1,42 +1,14 @@
 //! End-to-end tests of tcp-server and tcp-client: real processes, real sockets, loopback.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tests::{Interactive, MODES, PATIENCE, ServerProcess, data_of, run, stamped_parts};
-
-/// A raw client, as `nc` or the book's own client would be: no newline framing.
-fn raw(address: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    stream.set_nodelay(true).expect("nodelay");
-    stream
-}
-
-/// Reads exactly `len` bytes.
-fn read_exactly(stream: &mut TcpStream, len: usize) -> Vec<u8> {
-    let mut bytes = vec![0; len];
-    stream.read_exact(&mut bytes).expect("the whole reply");
-    bytes
-}
-
-/// Sends `message` and reads back its reply, which must be `[ctime] message`.
-fn exchange(stream: &mut TcpStream, message: &[u8]) {
-    stream.write_all(message).expect("send");
-    let reply = read_exactly(stream, 27 + message.len());
-    assert_eq!(data_of(&reply), message);
-}
-
-/// Reads until the server closes, for at most `PATIENCE`.
-fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
-    let mut all = Vec::new();
-    stream
-        .read_to_end(&mut all)
-        .expect("read until the server closes");
-    all
-}
+use tests::{
+    Interactive, MODES, PATIENCE, ServerProcess, connect, data_of, exchange, read_exactly,
+    read_to_close, run, stamped_parts,
+};
 
 fn server(mode: &str, extra: &[&str]) -> ServerProcess {
     let mut args = vec!["--mode", mode];
@@ -65,7 +37,7 @@ fn the_stamp_is_local_time_and_honours_tz() {
     let mut east = tests::command("tcp-server");
     east.env("TZ", "CST-8");
     let server = ServerProcess::start_with(east, &[]);
-    let mut stream = raw(server.address);
+    let mut stream = connect(server.address);
     stream.write_all(b"what time is it?").expect("send");
     let reply = read_exactly(&mut stream, 27 + 16);
     let stamp = std::str::from_utf8(&reply[1..25]).expect("text");
@@ -90,7 +62,7 @@ fn first_line_names_the_bound_address() {
 fn replies_are_the_exact_bytes_stamped_in_every_mode() {
     for mode in MODES {
         let server = server(mode, &[]);
-        let mut stream = raw(server.address);
+        let mut stream = connect(server.address);
         exchange(&mut stream, b"hello\n");
         // No newline, as the book's client sends it; spaces and \r kept as they are.
         exchange(&mut stream, b"  no newline \r");
@@ -175,7 +147,7 @@ fn chinese_text_longer_than_the_buffer_is_never_cut_inside_a_character() {
 fn held_back_bytes_go_out_when_the_client_half_closes() {
     for mode in MODES {
         let server = server(mode, &["--bufsize", "4"]);
-        let mut stream = raw(server.address);
+        let mut stream = connect(server.address);
         // "ab" and the first two bytes of 中 fill the 4-byte buffer.
         stream.write_all(b"ab\xe4\xb8").expect("send");
         let first = read_exactly(&mut stream, 27 + 2);
@@ -190,7 +162,7 @@ fn held_back_bytes_go_out_when_the_client_half_closes() {
 fn binary_and_invalid_utf8_come_back_unchanged_and_the_server_goes_on() {
     for mode in MODES {
         let server = server(mode, &[]);
-        let mut stream = raw(server.address);
+        let mut stream = connect(server.address);
         let all_bytes: Vec<u8> = (0..=255).collect();
         exchange(&mut stream, &all_bytes);
         exchange(&mut stream, b"\xff\xfe\xc3\x28 \xed\xa0\x80");
@@ -205,17 +177,17 @@ fn reset_and_vanished_clients_do_not_stop_the_server() {
     for mode in MODES {
         let server = server(mode, &[]);
         // A reset: SO_LINGER 0 makes close() send RST.
-        let stream = raw(server.address);
+        let stream = connect(server.address);
         let socket = socket2::SockRef::from(&stream);
         socket.set_linger(Some(Duration::ZERO)).expect("linger");
         (&stream).write_all(b"about to reset\n").expect("send");
         drop(stream);
         // Vanished mid-reply: sends a lot and leaves without reading.
-        let mut stream = raw(server.address);
+        let mut stream = connect(server.address);
         stream.write_all(&vec![b'v'; 200_000]).expect("send");
         drop(stream);
         // Connected and gone without a word.
-        drop(raw(server.address));
+        drop(connect(server.address));
         thread::sleep(Duration::from_millis(200));
         let done = client(&server, "after the trouble\n");
         assert_eq!(done.code(), 0, "{mode}: {}", done.stderr);
@@ -227,8 +199,10 @@ fn reset_and_vanished_clients_do_not_stop_the_server() {
 fn fifty_clients_are_served_at_once() {
     for mode in ["threaded", "event"] {
         let server = server(mode, &[]);
-        // All 50 connect first, then all talk: none may wait for another to leave.
-        let streams: Vec<TcpStream> = (0..50).map(|_| raw(server.address)).collect();
+        // All 50 connect first, then all talk, and every one stays connected until all were
+        // served: none may wait for another to leave (a server that serves one client at a
+        // time answers the first and no other).
+        let streams: Vec<TcpStream> = (0..50).map(|_| connect(server.address)).collect();
         let workers: Vec<_> = streams
             .into_iter()
             .enumerate()
@@ -240,21 +214,24 @@ fn fifty_clients_are_served_at_once() {
                             format!("client {i} round {round}\n").as_bytes(),
                         );
                     }
+                    stream // handed back, still connected
                 })
             })
             .collect();
-        for worker in workers {
-            worker.join().expect("every client served");
-        }
+        let served: Vec<TcpStream> = workers
+            .into_iter()
+            .map(|worker| worker.join().expect("every client served"))
+            .collect();
+        assert_eq!(served.len(), 50, "{mode}");
     }
 }
 
 #[test]
 fn iterative_mode_serves_one_client_at_a_time() {
     let server = server("iterative", &[]);
-    let mut first = raw(server.address);
+    let mut first = connect(server.address);
     exchange(&mut first, b"first\n");
-    let mut second = raw(server.address);
+    let mut second = connect(server.address);
     second.write_all(b"second\n").expect("send");
     second
         .set_read_timeout(Some(Duration::from_millis(500)))
@@ -273,7 +250,7 @@ fn iterative_mode_serves_one_client_at_a_time() {
 fn a_client_over_max_clients_is_told_the_server_is_busy() {
     for mode in ["threaded", "event"] {
         let server = server(mode, &["--max-clients", "1"]);
-        let mut holder = raw(server.address);
+        let mut holder = connect(server.address);
         exchange(&mut holder, b"I was here first\n");
 
         let done = client(&server, "let me in\n");
@@ -288,7 +265,7 @@ fn a_client_over_max_clients_is_told_the_server_is_busy() {
         );
 
         // A raw client gets the same single line, then the end.
-        let mut turned = raw(server.address);
+        let mut turned = connect(server.address);
         let busy = read_to_close(&mut turned);
         assert!(String::from_utf8_lossy(&busy).contains("busy"));
         assert_eq!(busy.iter().filter(|&&b| b == b'\n').count(), 1);
@@ -308,7 +285,7 @@ fn a_client_over_max_clients_is_told_the_server_is_busy() {
 fn idle_timeout_closes_a_silent_client_only() {
     for mode in MODES {
         let server = server(mode, &["--idle-timeout", "1"]);
-        let mut silent = raw(server.address);
+        let mut silent = connect(server.address);
         let started = Instant::now();
         let why = String::from_utf8(read_to_close(&mut silent)).expect("text");
         assert!(
@@ -372,7 +349,7 @@ fn a_server_restarts_on_the_same_port_at_once() {
     let first = ServerProcess::start("tcp-server", &[]);
     let port = first.port();
     // A connection the server closes first leaves the port in TIME_WAIT.
-    let mut stream = raw(first.address);
+    let mut stream = connect(first.address);
     exchange(&mut stream, b"before the restart\n");
     first.stop();
     drop(stream);
@@ -579,7 +556,7 @@ fn an_interactive_client_keeps_its_connection_between_lines() {
 fn a_reader_that_falls_behind_still_gets_every_byte() {
     for mode in MODES {
         let server = server(mode, &[]);
-        let stream = raw(server.address);
+        let stream = connect(server.address);
         let mut reader = stream.try_clone().expect("clone");
         // 8 MiB of letters (no `[`), sent while nobody reads the replies: the server's
         // writes fill up, and what it could not send yet must wait, not vanish.

@@ -145,9 +145,7 @@ fn the_client_ignores_datagrams_from_anyone_but_the_server() {
         .send_to(b"[Thu Jan  1 00:00:00 1970] hello", client)
         .expect("stray");
     thread::sleep(Duration::from_millis(100));
-    let now = chrono::Utc::now()
-        .format("%a %b %e %H:%M:%S %Y")
-        .to_string();
+    let now = tests::ctime_in_zone();
     fake.send_to(format!("[{now}] hello").as_bytes(), client)
         .expect("reply");
     let printed = typing.wait_for("hello").expect("a reply printed");
@@ -164,9 +162,7 @@ fn a_late_reply_to_a_resend_does_not_put_the_client_out_of_step() {
     let fake = socket();
     let port = fake.local_addr().expect("address").port().to_string();
     let mut typing = Interactive::start("udp-client", &["--port", &port, "--timeout", "0.3"]);
-    let stamp = chrono::Utc::now()
-        .format("%a %b %e %H:%M:%S %Y")
-        .to_string();
+    let stamp = tests::ctime_in_zone();
     let reply = |data: &str| format!("[{stamp}] {data}");
     let mut buffer = [0; 64];
 

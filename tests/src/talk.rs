@@ -1,0 +1,40 @@
+//! Talking to a TCP server as a raw client would (`nc`, the book's own client): no newline
+//! framing, every wait bounded by [`PATIENCE`](crate::PATIENCE).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use crate::{PATIENCE, data_of};
+
+/// Connects to `address`, with read and write deadlines and no Nagle delay.
+pub fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
+    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
+    stream.set_nodelay(true).expect("nodelay");
+    stream
+}
+
+/// Reads exactly `len` bytes.
+pub fn read_exactly(stream: &mut TcpStream, len: usize) -> Vec<u8> {
+    let mut bytes = vec![0; len];
+    stream.read_exact(&mut bytes).expect("the whole reply");
+    bytes
+}
+
+/// Sends `message` (short enough for one read) and reads back its reply, which must be
+/// `[ctime] message` with the time now.
+pub fn exchange(stream: &mut TcpStream, message: &[u8]) {
+    stream.write_all(message).expect("send");
+    let reply = read_exactly(stream, 27 + message.len());
+    assert_eq!(data_of(&reply), message);
+}
+
+/// Reads until the server closes, for at most `PATIENCE` per read.
+pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+    let mut all = Vec::new();
+    stream
+        .read_to_end(&mut all)
+        .expect("read until the server closes");
+    all
+}
