@@ -15,6 +15,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use tests::lab;
 use tests::{Finished, PATIENCE, ServerProcess, run_command};
 
 /// The book's PORT: the examples have no `--port`.
@@ -22,13 +23,6 @@ const BOOK_PORT: u16 = 21567;
 
 /// Where the tests reach the book's servers, which listen on every interface.
 const BOOK_SERVER: (&str, u16) = ("127.0.0.1", BOOK_PORT);
-
-/// A zone far from UTC (UTC+9:30, as POSIX writes it), so a program that stamped UTC, or
-/// stamped nothing local at all, is caught.
-const ZONE: &str = "<+0930>-9:30";
-
-/// That zone's offset from UTC, in minutes.
-const ZONE_MINUTES: i64 = 9 * 60 + 30;
 
 /// How long a test waits to be sure that nothing came: the book's iterative server leaves a
 /// second client unanswered while the first is connected.
@@ -97,15 +91,13 @@ fn build_examples() -> PathBuf {
 /// A command for one of the book's examples, in the far zone.
 fn book(name: &str) -> Command {
     let mut command = Command::new(example(name));
-    command.env("TZ", ZONE).env_remove("RUST_BACKTRACE");
+    command.env("TZ", tests::ZONE).env_remove("RUST_BACKTRACE");
     command
 }
 
-/// A command for one of our programs, in the same zone, on the book's port.
+/// A command for one of our programs (in the same zone: [`tests::command`] sets it).
 fn ours(program: &str) -> Command {
-    let mut command = tests::command(program);
-    command.env("TZ", ZONE);
-    command
+    tests::command(program)
 }
 
 /// Runs a client to its end with `input` typed, for at most `PATIENCE`.
@@ -204,12 +196,7 @@ fn assert_stamped(reply: &[u8], data: &[u8]) {
     assert_eq!(&reply[25..27], b"] ", "{shown:?}");
     assert_eq!(&reply[27..], data, "{shown:?}");
     let stamp = std::str::from_utf8(&reply[1..25]).expect("the stamp is text");
-    let time = chrono::NaiveDateTime::parse_from_str(stamp, "%a %b %e %H:%M:%S %Y")
-        .unwrap_or_else(|error| panic!("{stamp:?} is not ctime: {error}"));
-    assert_eq!(time.format("%a %b %e %H:%M:%S %Y").to_string(), stamp);
-    let now_there = chrono::Utc::now().naive_utc() + chrono::Duration::minutes(ZONE_MINUTES);
-    let off = (now_there - time).num_seconds().abs();
-    assert!(off < 60, "{stamp:?} is {off} s from now in {ZONE}");
+    tests::assert_stamp_is_now(stamp);
 }
 
 /// Checks a book client's stdout: a prompt `> ` before each line typed, each reply after its
@@ -483,4 +470,27 @@ fn one_clients_reset_stops_the_book_server_as_it_stops_pythons() {
         .expect("linger 0: close with a reset");
     drop(client);
     assert_one_line_error(&server.ended(), "ConnectionReset");
+}
+
+#[test]
+fn the_books_servers_meet_the_labs_checks_as_the_books_python_servers_do() {
+    // The lab's own checks (lab-check), run against the book's programs: the TCP server
+    // serves one client at a time and dies on a reset, as the book's Python server does;
+    // the UDP server meets every check.
+    let _port = claim_the_books_port();
+    for (name, protocol, fails) in [
+        ("tsTserv", lab::Protocol::Tcp, &["at-once", "reset"][..]),
+        ("tsUserv", lab::Protocol::Udp, &[][..]),
+    ] {
+        let _server = BookServer::start(name);
+        let address = SocketAddr::from(([127, 0, 0, 1], BOOK_PORT));
+        let report = lab::check(name, protocol, address, tests::now_in_zone);
+        let failed: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|check| !check.passed)
+            .map(|check| format!("{}: {}", check.name, check.detail))
+            .collect();
+        assert_eq!(report.failed(), fails, "{name}: {failed:#?}");
+    }
 }
