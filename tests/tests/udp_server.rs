@@ -70,6 +70,10 @@ fn a_timestamp_reply_is_not_answered_and_the_log_says_so_once() {
         .filter(|line| line.contains("not answered"))
         .count();
     assert_eq!(times, 1, "{:?}", server.log());
+    // The answer is counted right after it leaves: wait for its log line before stopping.
+    server
+        .wait_for_log("returned to")
+        .expect("the answer is logged");
     let goodbye = stop(&server);
     assert!(goodbye.contains("answered 1 datagram,"), "{goodbye}");
     assert!(goodbye.contains("not answered"), "{goodbye}");

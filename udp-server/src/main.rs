@@ -205,17 +205,20 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         reply.clear();
         stamp_into(&mut reply);
         reply.extend_from_slice(data);
+        // Counted before it leaves: a stop (Ctrl+C) the moment the client has it counts it.
+        DATAGRAMS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
         let sent = match answer_from {
             None => ss.send_to(&reply, addr),
             Some(from) => destination::send_to_from(&ss, &reply, addr, from),
         };
         if let Err(error) = sent {
+            DATAGRAMS.fetch_sub(1, Ordering::Relaxed);
+            BYTES.fetch_sub(data.len() as u64, Ordering::Relaxed);
             say_waiting |= log.may_log(addr, now) && could_not_answer(addr, &error);
             continue;
         }
         trace!("sendto({} bytes, {addr})", reply.len());
-        DATAGRAMS.fetch_add(1, Ordering::Relaxed);
-        BYTES.fetch_add(data.len() as u64, Ordering::Relaxed);
 
         // print '...received from and returned to:', addr
         // (not the book: a few lines a second from each sender, the rest counted)
