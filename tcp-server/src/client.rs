@@ -9,10 +9,11 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use common::ctime::STAMP_LEN;
 use common::lang::{count, os_error};
-use common::out::Printable;
+use common::out::{self, LogShare, Printable, Turn};
 use common::{log, tr, trace};
 
 use crate::limits::Permit;
@@ -61,6 +62,9 @@ pub struct Conversation {
     bufsize: usize,
     /// The start of a character that the last full read cut off.
     held: Utf8HoldBack,
+    /// This client's share of the log: a client that floods the server gets a few lines a
+    /// second and a count of the rest, so it cannot fill the teacher's disk.
+    share: LogShare,
 }
 
 impl Conversation {
@@ -70,6 +74,7 @@ impl Conversation {
             peer,
             bufsize,
             held: Utf8HoldBack::default(),
+            share: LogShare::new(Instant::now()),
         }
     }
 
@@ -82,16 +87,37 @@ impl Conversation {
         trace!("recv({bufsize}) -> {n} bytes  [{peer}]");
         TALLY.messages.fetch_add(1, Ordering::Relaxed);
         TALLY.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        let (shown, bytes) = (Printable(data), count(n as u64, "byte"));
-        log!(
-            "received {bytes} from {peer}: {shown}",
-            "服务器接受TCP数据：来自 {peer}，{n} 字节：{shown}"
-        );
+        // '[%s] %s' % (ctime(), data): the stamp, then the data with whole characters only
         let start = replies.len();
         common::ctime::stamp_into(replies);
         if self.held.take_into(data, n == bufsize, replies) == 0 {
             replies.truncate(start); // every byte held back: no reply this time
         }
+        // print '服务器接受TCP数据：', data: the data as the reply carries it
+        let answered = replies.get(start + STAMP_LEN..).unwrap_or_default();
+        self.log_received(n, answered);
+    }
+
+    /// The log line for one read, within this client's share of the log.
+    fn log_received(&mut self, n: usize, answered: &[u8]) {
+        if !out::logging() {
+            return;
+        }
+        let Turn::Log { skipped } = self.share.take(Instant::now()) else {
+            return; // counted, and said with the next line shown
+        };
+        let peer = self.peer;
+        out::log_skipped(peer, skipped);
+        let (shown, bytes) = (Printable(answered), count(n as u64, "byte"));
+        log!(
+            "received {bytes} from {peer}: {shown}",
+            "服务器接受TCP数据：来自 {peer}，{n} 字节：{shown}"
+        );
+    }
+
+    /// The conversation is over: how many of its log lines were not shown and not yet said.
+    pub fn skipped_lines(self) -> u64 {
+        self.share.finish()
     }
 
     /// `recv()` returned nothing: the client has finished sending. Appends the last reply,
@@ -125,10 +151,12 @@ impl Conversation {
     }
 }
 
-/// `cs.close()` has happened: traces it, frees the client's place and logs why it left.
-pub fn closed(peer: SocketAddr, permit: Permit<'_>, ending: &Ending) {
+/// `cs.close()` has happened: traces it, frees the client's place and logs why it left,
+/// after the count of its lines the log did not show (`skipped`).
+pub fn closed(peer: SocketAddr, permit: Permit<'_>, ending: &Ending, skipped: u64) {
     trace!("close()  [{peer}]");
     let now = permit.release();
+    out::log_skipped(peer, skipped);
     log!(
         "{peer} {ending} ({now} connected)",
         "{peer} {ending}（当前 {now} 个客户端）"

@@ -266,13 +266,14 @@ fn accept_all<'a>(
             continue;
         };
         let token = clients.next_token();
-        // Replies go out at once, without Nagle's delay.
+        // Replies go out at once, without Nagle's delay; urgent bytes are ordinary data.
         let watched = cs
             .set_nodelay(true)
+            .and_then(|()| socket2::SockRef::from(&cs).set_out_of_band_inline(true))
             .and_then(|()| poll.registry().register(&mut cs, token, Interest::READABLE));
         if let Err(error) = watched {
             drop(cs);
-            client::closed(addr, permit, &Ending::from_error(error));
+            client::closed(addr, permit, &Ending::from_error(error), 0);
             continue;
         }
         let client = Client {
@@ -434,5 +435,6 @@ fn close(poll: &Poll, clients: &mut Clients<'_>, token: Token, ending: Ending) {
     let _ = poll.registry().deregister(&mut client.cs);
     let peer: SocketAddr = client.conversation.peer;
     drop(client.cs);
-    client::closed(peer, client.permit, &ending);
+    let skipped = client.conversation.skipped_lines();
+    client::closed(peer, client.permit, &ending, skipped);
 }

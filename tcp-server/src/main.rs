@@ -34,12 +34,12 @@
 
 mod args;
 mod client;
+mod connection;
 mod event;
 mod limits;
-mod memory;
 mod utf8;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread::{self, Scope};
@@ -61,9 +61,6 @@ const CLIENT_STACK: usize = 128 * 1024;
 fn main() -> ExitCode {
     common::run::one_line_panics("tcp-server");
     let args: Args = common::cli::parse();
-    if args.mode == Mode::Threaded {
-        memory::fewer_malloc_arenas();
-    }
     out::start(args.quiet, args.shared.trace);
     common::run::exit_status("tcp-server", run(&args))
 }
@@ -82,6 +79,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     trace!("socket()");
     allow_quick_restart(&ss)?;
     common::net::hear_ipv4_too(&ss, address)?;
+    connection::modest_kernel_buffers(&ss)
+        .map_err(|error| common::net::cannot_set("SO_SNDBUF", &error))?;
 
     // ss.bind(ADDR)
     ss.bind(&address.into())
@@ -149,40 +148,39 @@ fn accept(ss: &TcpListener, limit: &Limit, backoff: &mut Backoff) -> (TcpStream,
 
 /// One client: the book's inner loop, then `cs.close()`.
 fn talk(mut cs: TcpStream, addr: SocketAddr, permit: Permit<'_>, settings: Settings) {
-    let ending = recv_and_send(&mut cs, addr, settings);
+    let mut conversation = Conversation::new(addr, settings.bufsize);
+    let ending = recv_and_send(&mut cs, &mut conversation, settings);
     // cs.close()
     drop(cs);
-    client::closed(addr, permit, &ending);
+    client::closed(addr, permit, &ending, conversation.skipped_lines());
 }
 
 /// `data = cs.recv(BUFSIZ)` and `cs.send('[%s] %s' % (ctime(), data))` until the client
 /// leaves; returns why it ended.
-fn recv_and_send(cs: &mut TcpStream, addr: SocketAddr, settings: Settings) -> Ending {
-    // Each reply leaves at once, not held back by Nagle's algorithm; the timeouts free the
-    // place of a client that goes quiet or stops reading.
-    let prepared = cs
-        .set_nodelay(true)
-        .and_then(|()| cs.set_read_timeout(settings.idle_timeout))
-        .and_then(|()| cs.set_write_timeout(settings.write_timeout));
-    if let Err(error) = prepared {
+fn recv_and_send(
+    cs: &mut TcpStream,
+    conversation: &mut Conversation,
+    settings: Settings,
+) -> Ending {
+    if let Err(error) = connection::prepare(cs, &settings) {
         return Ending::from_error(error);
     }
-    let bufsize = settings.bufsize;
-    let mut conversation = Conversation::new(addr, bufsize);
-    let mut data = vec![0; bufsize];
+    let (addr, bufsize) = (conversation.peer, settings.bufsize);
+    let mut data = connection::ReadBuffer::new(bufsize);
     let mut replies = Vec::new();
     loop {
         replies.clear();
         // data = cs.recv(BUFSIZ)
         trace_wait!("recv({bufsize}) ...  [{addr}]");
-        let last = match cs.read(&mut data) {
+        let last = match cs.read(data.whole()) {
             // if not data: break
             Ok(0) => {
                 conversation.on_end(&mut replies);
                 Some(Ending::Left)
             }
             Ok(n) => {
-                conversation.on_recv(&data[..n], &mut replies);
+                conversation.on_recv(&data.whole()[..n], &mut replies);
+                data.after_read(n);
                 None
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -195,13 +193,11 @@ fn recv_and_send(cs: &mut TcpStream, addr: SocketAddr, settings: Settings) -> En
         };
         // cs.send('[%s] %s' % (ctime(), data)): the whole reply in one write
         if !replies.is_empty() {
-            if let Err(error) = cs.write_all(&replies) {
-                return match is_timeout(&error) {
-                    true => Ending::NotReading(settings.write_timeout.unwrap_or_default()),
-                    false => Ending::from_error(error),
-                };
+            if let Err(ending) = connection::send_all(cs, &replies, settings.write_timeout) {
+                return ending;
             }
             trace!("send({} bytes)  [{addr}]", replies.len());
+            connection::shrink_after_use(&mut replies);
         }
         if let Some(ending) = last {
             return ending;
