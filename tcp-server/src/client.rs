@@ -16,7 +16,7 @@ use common::lang::{count, os_error};
 use common::out::{self, LogShare, Printable, Turn};
 use common::{log, tr, trace};
 
-use crate::limits::Permit;
+use crate::admission::Permit;
 use crate::utf8::Utf8HoldBack;
 
 /// What the server has done since it started, for the line it prints when it stops.

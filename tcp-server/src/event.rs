@@ -23,9 +23,10 @@ use anyhow::anyhow;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 
+use crate::admission::{Limit, Permit};
 use crate::args::Settings;
+use crate::backoff::Backoff;
 use crate::client::{self, Conversation, Ending};
-use crate::limits::{Backoff, Limit, Permit};
 use common::lang::os_error;
 use common::{log, problem, tr, trace};
 
@@ -219,7 +220,7 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
                         Err(error) => {
                             let accept_one =
                                 || listener.accept().map(|(cs, addr)| (cs.into(), addr));
-                            let pause = backoff.failed(&error, ss, &limit.busy_line(), accept_one);
+                            let pause = backoff.failed(&error, ss, accept_one);
                             accept_again_at = Some(Instant::now() + pause);
                         }
                     }
@@ -261,10 +262,12 @@ fn accept_all<'a>(
             Err(error) => return Err(error),
         };
         trace!("accept() -> {addr}");
-        let Some(permit) = limit.admit(addr) else {
+        let Some(permit) = limit.admit() else {
             limit.turn_away(cs.into(), addr);
             continue;
         };
+        // print('...connected from:', addr)
+        crate::connected_from(addr, &permit);
         let token = clients.next_token();
         // Replies go out at once, without Nagle's delay; urgent bytes are ordinary data.
         let watched = cs

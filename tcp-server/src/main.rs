@@ -32,11 +32,13 @@
 //! event loop, as the chapter's Twisted server does. All three answer each read with the same
 //! [`client::Conversation`].
 
+mod admission;
 mod args;
+mod backoff;
 mod client;
 mod connection;
 mod event;
-mod limits;
+mod goodbye;
 mod utf8;
 
 use std::io::{self, Read};
@@ -47,12 +49,13 @@ use std::thread::{self, Scope};
 use clap::ValueEnum;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use admission::{Limit, Permit, Shortage};
 use args::{Args, Mode, Settings};
+use backoff::Backoff;
 use client::{Conversation, Ending, TALLY};
 use common::lang::os_error;
 use common::net::{bind_error, cannot, is_timeout};
 use common::{log, out, problem, tr, trace, trace_wait};
-use limits::{Backoff, Limit, Permit};
 
 /// How much stack a client's thread gets. Its buffer is on the heap, so a small stack is
 /// plenty, and thousands of connected clients cost little memory.
@@ -110,18 +113,18 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, mode: Mode) -> ! {
         loop {
             log!("waiting for connection...", "等待客户端连接...");
             // cs, addr = ss.accept()
-            let (cs, addr) = accept(ss, limit, &mut backoff);
-            let Some(permit) = limit.admit(addr) else {
+            let (cs, addr) = accept(ss, &mut backoff);
+            let Some(permit) = limit.admit() else {
                 limit.turn_away(cs, addr);
                 continue;
             };
+            // print('...connected from:', addr)
+            connected_from(addr, &permit);
             match mode {
                 // One client at a time, as in the book: the next waits in the backlog.
                 Mode::Iterative => talk(cs, addr, permit, settings),
                 // The same talk on a thread of its own: the loop goes straight back to accept.
-                Mode::Threaded | Mode::Event => {
-                    talk_on_a_thread(scope, cs, addr, permit, settings, limit)
-                }
+                Mode::Threaded | Mode::Event => talk_on_a_thread(scope, cs, addr, permit, settings),
             }
         }
     })
@@ -129,7 +132,7 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, mode: Mode) -> ! {
 
 /// `cs, addr = ss.accept()`: waits for the next client. A failed accept (out of file
 /// descriptors, say) is reported and tried again after a pause, instead of ending the server.
-fn accept(ss: &TcpListener, limit: &Limit, backoff: &mut Backoff) -> (TcpStream, SocketAddr) {
+fn accept(ss: &TcpListener, backoff: &mut Backoff) -> (TcpStream, SocketAddr) {
     loop {
         trace_wait!("accept() ...");
         match ss.accept() {
@@ -139,11 +142,21 @@ fn accept(ss: &TcpListener, limit: &Limit, backoff: &mut Backoff) -> (TcpStream,
                 return (cs, addr);
             }
             Err(error) => {
-                let pause = backoff.failed(&error, ss, &limit.busy_line(), || ss.accept());
+                let pause = backoff.failed(&error, ss, || ss.accept());
                 thread::sleep(pause);
             }
         }
     }
+}
+
+/// The book's `print('...connected from:', addr)`, in the book's words in every language (the
+/// Chinese edition prints this line in English too), and how many clients are connected.
+pub fn connected_from(addr: SocketAddr, permit: &Permit<'_>) {
+    let now = permit.connected;
+    log!(
+        "...connected from: {addr} ({now} connected)",
+        "...connected from: {addr}（当前 {now} 个客户端）"
+    );
 }
 
 /// One client: the book's inner loop, then `cs.close()`.
@@ -206,14 +219,13 @@ fn recv_and_send(
 }
 
 /// [`talk`] on a thread of its own. When no thread can start (the system's limit on threads,
-/// or memory), the client is told the server is busy, and the server goes on.
+/// or memory), the client is told the server is busy, and why, and the server goes on.
 fn talk_on_a_thread<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     cs: TcpStream,
     addr: SocketAddr,
     permit: Permit<'env>,
     settings: Settings,
-    limit: &'env Limit,
 ) {
     // A second handle on the socket, to say goodbye with if the thread cannot start.
     let spare = cs.try_clone();
@@ -228,7 +240,7 @@ fn talk_on_a_thread<'scope, 'env>(
             "无法为 {addr} 启动线程：{reason}；已告诉它服务器忙（调低 --max-clients？）"
         );
         if let Ok(cs) = spare {
-            limits::say_goodbye(&cs, addr, &limit.busy_line(), std::time::Duration::ZERO);
+            Shortage::of_thread(&error).turn_away(&cs, addr);
         }
     }
 }
