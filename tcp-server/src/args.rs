@@ -130,7 +130,7 @@ impl Args {
     pub fn settings(&self) -> Settings {
         let never_if_zero = |duration: Duration| (!duration.is_zero()).then_some(duration);
         Settings {
-            bufsize: self.bufsize,
+            bufsize: crate::connection::read_size(self.bufsize),
             idle_timeout: never_if_zero(self.idle_timeout),
             write_timeout: never_if_zero(self.write_timeout),
         }
@@ -140,7 +140,8 @@ impl Args {
 /// What serving one client needs to know, in every mode.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
-    /// `--bufsize`: the most bytes one `recv()` reads (the book's BUFSIZ).
+    /// `--bufsize`: the most bytes one `recv()` reads (the book's BUFSIZ), within what one
+    /// read can return ([`crate::connection::read_size`]).
     pub bufsize: usize,
     /// `--idle-timeout`: a client silent this long is closed; `None` waits forever.
     pub idle_timeout: Option<Duration>,

@@ -21,8 +21,8 @@ use common::trace;
 /// over loopback or a classroom's network.
 pub const KERNEL_BUFFER: usize = 64 * 1024;
 
-/// Up to this many bytes, a client's read buffer and replies are kept between reads; beyond
-/// it (a large `--bufsize` that a long line used), they are given back after the read.
+/// Up to this many bytes, a client's replies buffer is kept between reads; beyond it (a long
+/// line read with a large `--bufsize`), it is given back once the reply is sent.
 const KEPT: usize = 64 * 1024;
 
 /// Sets the kernel buffers of every connection `ss` will accept (see [`KERNEL_BUFFER`]).
@@ -79,39 +79,15 @@ pub fn send_all(cs: &mut TcpStream, reply: &[u8], limit: Option<Duration>) -> Re
     Ok(())
 }
 
-/// The buffer `recv(BUFSIZ)` reads into. A small `--bufsize` is kept for the whole
-/// conversation; a large one (up to 16 MiB) is given back after a read that used much of
-/// it, so a client that once sent a long line and then went quiet holds little memory.
-pub struct ReadBuffer {
-    /// `--bufsize`.
-    bufsize: usize,
-    /// The buffer; empty between a large read and the next read.
-    bytes: Vec<u8>,
-}
+/// The most one read can return: the kernel's receive buffer (64 KiB asked, 128 KiB granted)
+/// never holds more, so a larger read buffer would never fill, only cost memory.
+pub const MOST_A_READ_RETURNS: usize = 4 * KERNEL_BUFFER;
 
-impl ReadBuffer {
-    /// A buffer for reads of `bufsize` bytes.
-    pub fn new(bufsize: usize) -> ReadBuffer {
-        ReadBuffer {
-            bufsize,
-            bytes: Vec::new(),
-        }
-    }
-
-    /// All `--bufsize` bytes of it, for the next read.
-    pub fn whole(&mut self) -> &mut [u8] {
-        if self.bytes.is_empty() {
-            self.bytes = vec![0; self.bufsize];
-        }
-        &mut self.bytes
-    }
-
-    /// A read of `n` bytes has been answered: a large buffer that it used is given back.
-    pub fn after_read(&mut self, n: usize) {
-        if n > KEPT {
-            self.bytes = Vec::new();
-        }
-    }
+/// How many bytes `recv(BUFSIZ)` asks for: `--bufsize`, or, for a `--bufsize` above what one
+/// read can return, [`MOST_A_READ_RETURNS`]. A 16 MiB `--bufsize` then costs 256 KiB of
+/// buffer per client, touched only as far as reads fill it, instead of 16 MiB.
+pub fn read_size(bufsize: usize) -> usize {
+    bufsize.min(MOST_A_READ_RETURNS)
 }
 
 /// Gives back the memory of `replies` when a long reply made it large.

@@ -179,21 +179,20 @@ fn recv_and_send(
         return Ending::from_error(error);
     }
     let (addr, bufsize) = (conversation.peer, settings.bufsize);
-    let mut data = connection::ReadBuffer::new(bufsize);
+    let mut data = vec![0; bufsize];
     let mut replies = Vec::new();
     loop {
         replies.clear();
         // data = cs.recv(BUFSIZ)
         trace_wait!("recv({bufsize}) ...  [{addr}]");
-        let last = match cs.read(data.whole()) {
+        let last = match cs.read(&mut data) {
             // if not data: break
             Ok(0) => {
                 conversation.on_end(&mut replies);
                 Some(Ending::Left)
             }
             Ok(n) => {
-                conversation.on_recv(&data.whole()[..n], &mut replies);
-                data.after_read(n);
+                conversation.on_recv(&data[..n], &mut replies);
                 None
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
