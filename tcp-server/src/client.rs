@@ -103,7 +103,12 @@ impl Conversation {
         if !out::logging() {
             return;
         }
-        let Turn::Log { skipped } = self.share.take(Instant::now()) else {
+        // --trace asks for every call, and gets every line with it.
+        let turn = match out::tracing() {
+            true => Turn::Log { skipped: 0 },
+            false => self.share.take(Instant::now()),
+        };
+        let Turn::Log { skipped } = turn else {
             return; // counted, and said with the next line shown
         };
         let peer = self.peer;

@@ -31,7 +31,7 @@ fn the_tcp_pair_speaks_chinese_under_a_chinese_locale() {
     assert_eq!(data_of(done.lines()[0].as_bytes()), "你好".as_bytes());
     for line in [
         "等待客户端连接...",
-        "...连接来自：",
+        "...connected from:",
         "服务器接受TCP数据：",
         "已断开连接",
     ] {
