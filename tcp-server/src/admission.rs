@@ -53,7 +53,7 @@ impl Limit {
         let (max, clients) = (self.max, count(self.max as u64, "client"));
         log!(
             "{peer} turned away: the server is busy ({clients}, --max-clients {max})",
-            "{peer} 被拒绝：服务器忙（已有 {max} 个客户端，--max-clients {max}）"
+            "{peer} 被拒绝：同时服务的客户端已达上限（--max-clients {max}）"
         );
         let line = tr!(
             "server busy: it is already serving {clients} (its --max-clients); try again later\n",

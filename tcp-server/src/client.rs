@@ -49,7 +49,7 @@ impl Tally {
         );
         tr!(
             "tcp-server stopped: served {clients_en}, {messages_en}, {bytes_en}",
-            "tcp-server 已停止：共服务 {clients} 个客户端、{messages} 条消息、{bytes} 字节"
+            "tcp-server 已停止：共服务 {clients} 个客户端，收到 {messages} 条消息、{bytes} 字节"
         )
     }
 }
@@ -140,7 +140,7 @@ impl Conversation {
         let secs = after.as_secs_f64();
         let line = tr!(
             "the server closed the connection: you were idle, sending nothing for {secs} s (its --idle-timeout); connect again to go on",
-            "服务器关闭了连接：你已有 {secs} 秒没有发送任何内容（超过了它的 --idle-timeout 空闲时间）；请重新连接"
+            "服务器关闭了连接：你已有 {secs} 秒没有发送任何内容（超过了服务器的 --idle-timeout）；请重新连接"
         );
         replies.extend_from_slice(line.as_bytes());
         replies.push(b'\n');
@@ -164,7 +164,7 @@ pub fn closed(peer: SocketAddr, permit: Permit<'_>, ending: &Ending, skipped: u6
     out::log_skipped(peer, skipped);
     log!(
         "{peer} {ending} ({now} connected)",
-        "{peer} {ending}（当前 {now} 个客户端）"
+        "{peer} {ending}；当前 {now} 个客户端"
     );
 }
 

@@ -116,7 +116,7 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
         (
             "tcp-server",
             CHINESE,
-            ["已停止", "1 个客户端、2 条消息、8 字节"],
+            ["已停止", "1 个客户端，收到 2 条消息、8 字节"],
         ),
         ("udp-server", ENGLISH, ["stopped", "2 datagrams, 6 bytes"]),
     ] {
