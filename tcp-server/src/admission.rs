@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::lang::count;
 use common::{log, tr};
 
-use crate::client::TALLY;
 use crate::goodbye;
+use crate::tally::TALLY;
 
 /// `--max-clients`: how many clients may be connected at once.
 pub struct Limit {
@@ -167,5 +167,52 @@ impl Shortage {
             "{peer} 被拒绝：服务器的{what}已用尽"
         );
         goodbye::say_goodbye(cs, peer, &self.busy_line(), Duration::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_admits_up_to_max_and_a_place_frees_when_its_client_goes() {
+        let limit = Limit::new(2);
+        let first = limit.admit().expect("room for one");
+        let second = limit.admit().expect("room for two");
+        assert_eq!((first.connected, second.connected), (1, 2));
+        assert!(limit.admit().is_none(), "the cap is 2");
+        assert_eq!(first.release(), 1);
+        let third = limit.admit().expect("the first one's place");
+        assert_eq!(third.connected, 2);
+        // A permit dropped without release (a thread that could not start) frees it too.
+        drop(third);
+        assert!(limit.admit().is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn each_shortage_is_named_and_none_suggests_max_clients() {
+        let error = io::Error::from_raw_os_error;
+        assert_eq!(
+            Shortage::of(&error(libc::EMFILE)),
+            Some(Shortage::FileDescriptors)
+        );
+        assert_eq!(
+            Shortage::of(&error(libc::ENFILE)),
+            Some(Shortage::FileDescriptors)
+        );
+        assert_eq!(Shortage::of(&error(libc::ENOBUFS)), Some(Shortage::Memory));
+        assert_eq!(Shortage::of(&error(libc::ECONNABORTED)), None);
+        assert_eq!(Shortage::of_thread(&error(libc::EAGAIN)), Shortage::Threads);
+        assert_eq!(Shortage::of_thread(&error(libc::ENOMEM)), Shortage::Memory);
+        for shortage in [
+            Shortage::FileDescriptors,
+            Shortage::Threads,
+            Shortage::Memory,
+        ] {
+            let line = shortage.busy_line();
+            assert!(!line.contains("--max-clients"), "{line}");
+            assert!(line.ends_with('\n'), "{line}");
+        }
     }
 }

@@ -81,3 +81,59 @@ impl Backoff {
         pause
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listener() -> TcpListener {
+        TcpListener::bind("127.0.0.1:0").expect("a listener on loopback")
+    }
+
+    fn no_client() -> io::Result<(TcpStream, SocketAddr)> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    #[test]
+    fn pauses_double_up_to_a_second_and_start_again_after_a_success() {
+        let ss = listener();
+        let mut backoff = Backoff::new(&ss);
+        let failure = io::Error::other("something went wrong");
+        let pauses: Vec<u128> = (0..9)
+            .map(|_| backoff.failed(&failure, &ss, no_client).as_millis())
+            .collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.succeeded();
+        assert_eq!(backoff.failed(&failure, &ss, no_client), FIRST_PAUSE);
+    }
+
+    #[test]
+    fn a_connection_gone_before_accept_costs_no_pause() {
+        let ss = listener();
+        let mut backoff = Backoff::new(&ss);
+        for kind in [
+            io::ErrorKind::ConnectionAborted,
+            io::ErrorKind::ConnectionReset,
+            io::ErrorKind::Interrupted,
+        ] {
+            let pause = backoff.failed(&kind.into(), &ss, no_client);
+            assert_eq!(pause, Duration::ZERO);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn out_of_file_descriptors_the_spare_is_given_up_then_taken_again() {
+        let ss = listener();
+        let mut backoff = Backoff::new(&ss);
+        assert!(backoff.spare.is_some());
+        let mut tried = false;
+        let emfile = io::Error::from_raw_os_error(libc::EMFILE);
+        backoff.failed(&emfile, &ss, || {
+            tried = true;
+            no_client()
+        });
+        assert!(tried, "the waiting client is accepted, to be told");
+        assert!(backoff.spare.is_some(), "the spare is taken again");
+    }
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use socket2::{SockRef, Socket};
 
 use crate::args::Settings;
-use crate::client::Ending;
+use crate::ending::Ending;
 use common::trace;
 
 /// The kernel's send and receive buffers of each connection, asked for on the listening

@@ -30,15 +30,17 @@
 //! moved onto a thread of its own, as SocketServer's `ThreadingMixIn` does, so a whole class
 //! is served at once. `--mode event` (`event.rs`) serves every client from one thread with an
 //! event loop, as the chapter's Twisted server does. All three answer each read with the same
-//! [`client::Conversation`].
+//! [`conversation::Conversation`].
 
 mod admission;
 mod args;
 mod backoff;
-mod client;
 mod connection;
+mod conversation;
+mod ending;
 mod event;
 mod goodbye;
+mod tally;
 mod utf8;
 
 use std::io::{self, Read};
@@ -52,10 +54,12 @@ use socket2::{Domain, Protocol, Socket, Type};
 use admission::{Limit, Permit, Shortage};
 use args::{Args, Mode, Settings};
 use backoff::Backoff;
-use client::{Conversation, Ending, TALLY};
 use common::lang::os_error;
 use common::net::{bind_error, cannot, is_timeout};
 use common::{log, out, problem, tr, trace, trace_wait};
+use conversation::Conversation;
+use ending::Ending;
+use tally::TALLY;
 
 /// How much stack a client's thread gets. Its buffer is on the heap, so a small stack is
 /// plenty, and thousands of connected clients cost little memory.
@@ -165,7 +169,7 @@ fn talk(mut cs: TcpStream, addr: SocketAddr, permit: Permit<'_>, settings: Setti
     let ending = recv_and_send(&mut cs, &mut conversation, settings);
     // cs.close()
     drop(cs);
-    client::closed(addr, permit, &ending, conversation.skipped_lines());
+    ending::closed(addr, permit, &ending, conversation.skipped_lines());
 }
 
 /// `data = cs.recv(BUFSIZ)` and `cs.send('[%s] %s' % (ctime(), data))` until the client

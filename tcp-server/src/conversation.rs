@@ -1,58 +1,21 @@
-//! One client's conversation, the same in every mode: what to answer to each read, why the
-//! conversation ended, and what the server says when it does.
+//! One client's conversation, the same in every mode: what to answer to each read, and what
+//! the log says of it.
 //!
 //! Nothing here touches a socket. Each mode reads (`data = cs.recv(BUFSIZ)`), hands the bytes
 //! to [`Conversation::on_recv`], and sends what it appended (`cs.send(...)`): the threaded
 //! and iterative modes at once, the event mode when the socket can take it.
 
-use std::fmt;
-use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::ctime::STAMP_LEN;
-use common::lang::{count, os_error};
+use common::lang::count;
 use common::out::{self, LogShare, Printable, Turn};
 use common::{log, tr, trace};
 
-use crate::admission::Permit;
+use crate::tally::TALLY;
 use crate::utf8::Utf8HoldBack;
-
-/// What the server has done since it started, for the line it prints when it stops.
-pub static TALLY: Tally = Tally {
-    clients: AtomicU64::new(0),
-    messages: AtomicU64::new(0),
-    bytes: AtomicU64::new(0),
-};
-
-/// Counts of what the server did.
-pub struct Tally {
-    /// Clients accepted.
-    pub clients: AtomicU64,
-    /// Reads answered.
-    messages: AtomicU64,
-    /// Bytes received.
-    bytes: AtomicU64,
-}
-
-impl Tally {
-    /// The line the server prints when it stops.
-    pub fn summary(&self) -> String {
-        let clients = self.clients.load(Ordering::Relaxed);
-        let messages = self.messages.load(Ordering::Relaxed);
-        let bytes = self.bytes.load(Ordering::Relaxed);
-        let (clients_en, messages_en, bytes_en) = (
-            count(clients, "client"),
-            count(messages, "message"),
-            count(bytes, "byte"),
-        );
-        tr!(
-            "tcp-server stopped: served {clients_en}, {messages_en}, {bytes_en}",
-            "tcp-server 已停止：共服务 {clients} 个客户端，收到 {messages} 条消息、{bytes} 字节"
-        )
-    }
-}
 
 /// One connected client, as every mode sees it.
 pub struct Conversation {
@@ -156,77 +119,97 @@ impl Conversation {
     }
 }
 
-/// `cs.close()` has happened: traces it, frees the client's place and logs why it left,
-/// after the count of its lines the log did not show (`skipped`).
-pub fn closed(peer: SocketAddr, permit: Permit<'_>, ending: &Ending, skipped: u64) {
-    trace!("close()  [{peer}]");
-    let now = permit.release();
-    out::log_skipped(peer, skipped);
-    log!(
-        "{peer} {ending} ({now} connected)",
-        "{peer} {ending}；当前 {now} 个客户端"
-    );
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Why a client's connection ended, as the log says it.
-#[derive(Debug)]
-pub enum Ending {
-    /// The client closed its side: the normal end.
-    Left,
-    /// The client sent nothing for `--idle-timeout`.
-    Idle(Duration),
-    /// The client left its replies unread for `--write-timeout`.
-    NotReading(Duration),
-    /// The client reset the connection.
-    Reset,
-    /// The client went away before its reply could be sent.
-    Vanished,
-    /// Anything else the network reported.
-    Failed(io::Error),
-}
-
-impl Ending {
-    /// Names the end that a failed `recv()` or `send()` means.
-    pub fn from_error(error: io::Error) -> Ending {
-        match error.kind() {
-            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => Ending::Reset,
-            io::ErrorKind::BrokenPipe => Ending::Vanished,
-            _ => Ending::Failed(error),
-        }
+    fn peer() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 50000))
     }
-}
 
-impl fmt::Display for Ending {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self {
-            Ending::Left => tr!("disconnected", "已断开连接"),
-            Ending::Idle(after) => {
-                let secs = after.as_secs_f64();
-                tr!(
-                    "closed: sent nothing for {secs} s (--idle-timeout)",
-                    "已关闭：{secs} 秒内没有发来任何数据（--idle-timeout）"
-                )
-            }
-            Ending::NotReading(after) => {
-                let secs = after.as_secs_f64();
-                tr!(
-                    "closed: left its replies unread for {secs} s (--write-timeout)",
-                    "已关闭：{secs} 秒内没有读取回复（--write-timeout）"
-                )
-            }
-            Ending::Reset => tr!(
-                "disconnected: connection reset by the client",
-                "已断开：客户端重置了连接"
-            ),
-            Ending::Vanished => tr!(
-                "disconnected: gone before its reply was sent",
-                "已断开：回复发出之前客户端已经离开"
-            ),
-            Ending::Failed(error) => {
-                let error = os_error(error);
-                tr!("disconnected: {error}", "已断开：{error}")
-            }
-        };
-        f.write_str(&text)
+    /// The data of each `[ctime] data` reply in `replies`, which hold no `[` of their own.
+    fn data_of(replies: &[u8]) -> Vec<Vec<u8>> {
+        let mut parts = Vec::new();
+        let mut rest = replies;
+        while !rest.is_empty() {
+            assert_eq!(rest[0], b'[', "{:?}", String::from_utf8_lossy(rest));
+            assert_eq!(&rest[25..STAMP_LEN], b"] ");
+            let data = &rest[STAMP_LEN..];
+            let end = data.iter().position(|&b| b == b'[').unwrap_or(data.len());
+            parts.push(data[..end].to_vec());
+            rest = &data[end..];
+        }
+        parts
+    }
+
+    #[test]
+    fn each_read_is_answered_with_the_stamp_and_its_bytes() {
+        let mut conversation = Conversation::new(peer(), 1024);
+        let mut replies = Vec::new();
+        conversation.on_recv(b"hello\n", &mut replies);
+        conversation.on_recv(b"\xff\x00binary", &mut replies);
+        assert_eq!(
+            data_of(&replies),
+            [b"hello\n".to_vec(), b"\xff\x00binary".to_vec()]
+        );
+    }
+
+    #[test]
+    fn a_character_cut_by_a_full_read_leads_the_next_reply() {
+        let text = "ab中".as_bytes();
+        let mut conversation = Conversation::new(peer(), 4);
+        let mut replies = Vec::new();
+        conversation.on_recv(&text[..4], &mut replies);
+        assert_eq!(data_of(&replies), [b"ab".to_vec()]);
+        replies.clear();
+        conversation.on_recv(&text[4..], &mut replies);
+        assert_eq!(data_of(&replies), ["中".as_bytes().to_vec()]);
+    }
+
+    #[test]
+    fn bytes_held_back_go_out_at_the_end_or_before_the_idle_line() {
+        let mut conversation = Conversation::new(peer(), 3);
+        let mut replies = Vec::new();
+        conversation.on_recv(b"a\xe4\xb8", &mut replies);
+        assert_eq!(data_of(&replies), [b"a".to_vec()]);
+        let mut last = Vec::new();
+        conversation.on_end(&mut last);
+        assert_eq!(data_of(&last), [b"\xe4\xb8".to_vec()]);
+        // Nothing held: nothing more at the end.
+        let mut none = Vec::new();
+        conversation.on_end(&mut none);
+        assert!(none.is_empty());
+
+        let mut idle = Conversation::new(peer(), 2);
+        let mut replies = Vec::new();
+        idle.on_recv(&"中".as_bytes()[..2], &mut replies);
+        assert!(replies.is_empty(), "every byte held: no reply");
+        idle.on_idle(Duration::from_secs(5), &mut replies);
+        let text = String::from_utf8_lossy(&replies);
+        assert!(replies.starts_with(b"["), "{text}");
+        assert_eq!(&replies[STAMP_LEN..STAMP_LEN + 2], &"中".as_bytes()[..2]);
+        assert!(
+            text.ends_with("--idle-timeout); connect again to go on\n")
+                || text.ends_with("请重新连接\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_flood_is_counted_though_the_log_shows_a_few_lines() {
+        let before = TALLY.messages.load(Ordering::Relaxed);
+        let mut conversation = Conversation::new(peer(), 1024);
+        let mut replies = Vec::new();
+        for _ in 0..100 {
+            conversation.on_recv(b"x", &mut replies);
+        }
+        assert!(TALLY.messages.load(Ordering::Relaxed) >= before + 100);
+        let shown = common::out::LINES_PER_SECOND as u64;
+        let skipped = conversation.skipped_lines();
+        // Within one second (a slow machine may start a second one).
+        assert!(
+            (100 - 2 * shown..=100 - shown).contains(&skipped),
+            "{skipped}"
+        );
     }
 }
