@@ -1,15 +1,14 @@
 //! One client's conversation, the same in every mode: what to answer to each read, and what
 //! the log says of it.
 //!
-//! Nothing here touches a socket. Each mode reads (`data = cs.recv(BUFSIZ)`), hands the bytes
-//! to [`Conversation::on_recv`], and sends what it appended (`cs.send(...)`): the threaded
-//! and iterative modes at once, the event mode when the socket can take it.
+//! Nothing here touches a socket. Each mode reads (`data = cs.recv(BUFSIZ)`), builds the
+//! reply with `crate::answer` (the book's step, in `main.rs`), and sends it (`cs.send(...)`):
+//! the threaded and iterative modes at once, the event mode when the socket can take it.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::ctime::STAMP_LEN;
 use common::lang::count;
 use common::out::{self, LogShare, Printable, Turn};
 use common::{log, tr, trace};
@@ -41,28 +40,25 @@ impl Conversation {
         }
     }
 
-    /// `data = cs.recv(BUFSIZ)` returned `data`: logs it, and appends the reply to `replies`.
-    ///
-    /// This is the heart of the server, the same in every mode:
-    /// `cs.send('[%s] %s' % (ctime(), data))`.
-    pub fn on_recv(&mut self, data: &[u8], replies: &mut Vec<u8>) {
-        let (peer, bufsize, n) = (self.peer, self.bufsize, data.len());
+    /// `data = cs.recv(BUFSIZ)` returned `n` bytes: traced, and counted for the summary.
+    pub fn received(&mut self, n: usize) {
+        let (peer, bufsize) = (self.peer, self.bufsize);
         trace!("recv({bufsize}) -> {n} bytes  [{peer}]");
         TALLY.messages.fetch_add(1, Ordering::Relaxed);
         TALLY.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        // '[%s] %s' % (ctime(), data): the stamp, then the data with whole characters only
-        let start = replies.len();
-        common::ctime::stamp_into(replies);
-        if self.held.take_into(data, n == bufsize, replies) == 0 {
-            replies.truncate(start); // every byte held back: no reply this time
-        }
-        // print '服务器接受TCP数据：', data: the data as the reply carries it
-        let answered = replies.get(start + STAMP_LEN..).unwrap_or_default();
-        self.log_received(n, answered);
     }
 
-    /// The log line for one read, within this client's share of the log.
-    fn log_received(&mut self, n: usize, answered: &[u8]) {
+    /// Appends `data` to a reply with whole characters only: after the bytes held back from the
+    /// last read, all of `data` but the start of a character that a full read cut in two,
+    /// which is held back to lead the next reply. Returns how many bytes it appended.
+    pub fn whole_characters(&mut self, data: &[u8], reply: &mut Vec<u8>) -> usize {
+        let filled_buffer = data.len() == self.bufsize;
+        self.held.take_into(data, filled_buffer, reply)
+    }
+
+    /// The log line for one read (`n` bytes, of which the reply carries `answered`), within
+    /// this client's share of the log.
+    pub fn log_received(&mut self, n: usize, answered: &[u8]) {
         if !out::logging() {
             return;
         }
@@ -122,6 +118,7 @@ impl Conversation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::ctime::STAMP_LEN;
 
     fn peer() -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 50000))
@@ -146,8 +143,8 @@ mod tests {
     fn each_read_is_answered_with_the_stamp_and_its_bytes() {
         let mut conversation = Conversation::new(peer(), 1024);
         let mut replies = Vec::new();
-        conversation.on_recv(b"hello\n", &mut replies);
-        conversation.on_recv(b"\xff\x00binary", &mut replies);
+        crate::answer(&mut conversation, b"hello\n", &mut replies);
+        crate::answer(&mut conversation, b"\xff\x00binary", &mut replies);
         assert_eq!(
             data_of(&replies),
             [b"hello\n".to_vec(), b"\xff\x00binary".to_vec()]
@@ -159,10 +156,10 @@ mod tests {
         let text = "ab中".as_bytes();
         let mut conversation = Conversation::new(peer(), 4);
         let mut replies = Vec::new();
-        conversation.on_recv(&text[..4], &mut replies);
+        crate::answer(&mut conversation, &text[..4], &mut replies);
         assert_eq!(data_of(&replies), [b"ab".to_vec()]);
         replies.clear();
-        conversation.on_recv(&text[4..], &mut replies);
+        crate::answer(&mut conversation, &text[4..], &mut replies);
         assert_eq!(data_of(&replies), ["中".as_bytes().to_vec()]);
     }
 
@@ -170,7 +167,7 @@ mod tests {
     fn bytes_held_back_go_out_at_the_end_or_before_the_idle_line() {
         let mut conversation = Conversation::new(peer(), 3);
         let mut replies = Vec::new();
-        conversation.on_recv(b"a\xe4\xb8", &mut replies);
+        crate::answer(&mut conversation, b"a\xe4\xb8", &mut replies);
         assert_eq!(data_of(&replies), [b"a".to_vec()]);
         let mut last = Vec::new();
         conversation.on_end(&mut last);
@@ -182,7 +179,7 @@ mod tests {
 
         let mut idle = Conversation::new(peer(), 2);
         let mut replies = Vec::new();
-        idle.on_recv(&"中".as_bytes()[..2], &mut replies);
+        crate::answer(&mut idle, &"中".as_bytes()[..2], &mut replies);
         assert!(replies.is_empty(), "every byte held: no reply");
         idle.on_idle(Duration::from_secs(5), &mut replies);
         let text = String::from_utf8_lossy(&replies);
@@ -201,7 +198,7 @@ mod tests {
         let mut conversation = Conversation::new(peer(), 1024);
         let mut replies = Vec::new();
         for _ in 0..100 {
-            conversation.on_recv(b"x", &mut replies);
+            crate::answer(&mut conversation, b"x", &mut replies);
         }
         assert!(TALLY.messages.load(Ordering::Relaxed) >= before + 100);
         let shown = common::out::LINES_PER_SECOND as u64;

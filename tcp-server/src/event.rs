@@ -299,7 +299,7 @@ impl Client<'_> {
                 }
                 Ok(n) => {
                     self.last_heard = Instant::now();
-                    self.conversation.on_recv(&buffer[..n], &mut self.unsent);
+                    crate::answer(&mut self.conversation, &buffer[..n], &mut self.unsent);
                     if SHORT_READ_DRAINS && n < buffer.len() && !ready.read_closed {
                         break; // a read short of the buffer emptied the socket
                     }

@@ -54,6 +54,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use admission::{Limit, Permit, Shortage};
 use args::{Args, Mode, Settings};
 use backoff::Backoff;
+use common::ctime::STAMP_LEN;
 use common::lang::os_error;
 use common::net::{bind_error, cannot, is_timeout};
 use common::{log, out, problem, tr, trace, trace_wait};
@@ -196,7 +197,7 @@ fn recv_and_send(
                 Some(Ending::Left)
             }
             Ok(n) => {
-                conversation.on_recv(&data[..n], &mut replies);
+                answer(conversation, &data[..n], &mut replies);
                 None
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -219,6 +220,23 @@ fn recv_and_send(
             return ending;
         }
     }
+}
+
+/// The server's answer to one read, the same in every mode: the reply
+/// `'[%s] %s' % (ctime(), data)` appended to `replies`, then the book's
+/// `print('服务器接受TCP数据：', data)`.
+pub fn answer(conversation: &mut Conversation, data: &[u8], replies: &mut Vec<u8>) {
+    conversation.received(data.len());
+    let start = replies.len();
+    // '[%s] ' % ctime()
+    common::ctime::stamp_into(replies);
+    // ... + data, whole characters only (the start of one a full read cut waits for the rest)
+    if conversation.whole_characters(data, replies) == 0 {
+        replies.truncate(start); // every byte held back: no reply this time
+    }
+    // print('服务器接受TCP数据：', data), as the reply carries it
+    let answered = replies.get(start + STAMP_LEN..).unwrap_or_default();
+    conversation.log_received(data.len(), answered);
 }
 
 /// [`talk`] on a thread of its own. When no thread can start (the system's limit on threads,
