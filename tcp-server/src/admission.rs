@@ -103,10 +103,14 @@ pub enum Shortage {
     Memory,
 }
 
-/// EMFILE's number on Windows (WSAEMFILE), where libc's EMFILE is the C library's, not the
-/// sockets'.
+/// EMFILE's number for sockets on Windows (WSAEMFILE): libc's EMFILE there is the C
+/// library's, not the sockets'.
 #[cfg(windows)]
 const WSAEMFILE: i32 = 10024;
+
+/// ENOBUFS's number for sockets on Windows (WSAENOBUFS): no memory for another socket.
+#[cfg(windows)]
+const WSAENOBUFS: i32 = 10055;
 
 impl Shortage {
     /// The shortage an `accept()` error means, if it is one.
@@ -122,7 +126,11 @@ impl Shortage {
         }
         #[cfg(windows)]
         {
-            (code == WSAEMFILE).then_some(Shortage::FileDescriptors)
+            match code {
+                WSAEMFILE => Some(Shortage::FileDescriptors),
+                WSAENOBUFS => Some(Shortage::Memory),
+                _ => None,
+            }
         }
         #[cfg(not(any(unix, windows)))]
         {
