@@ -63,9 +63,10 @@ impl Conversation {
             return;
         }
         // --trace asks for every call, and gets every line with it.
-        let turn = match out::tracing() {
-            true => Turn::Log { skipped: 0 },
-            false => self.share.take(Instant::now()),
+        let turn = if out::tracing() {
+            Turn::Log { skipped: 0 }
+        } else {
+            self.share.take(Instant::now())
         };
         let Turn::Log { skipped } = turn else {
             return; // counted, and said with the next line shown

@@ -112,8 +112,10 @@ struct Readiness {
 }
 
 impl Readiness {
-    /// Read again: a client cut short, or the listener after a pause.
-    const READ_ON: Readiness = Readiness {
+    /// No event from `poll()`, but the loop reads on as if there were one: a client cut short
+    /// by `READS_PER_TURN`, or the listener after a pause. Marked read-closed so that a short
+    /// read is not taken to mean the socket is drained.
+    const AGAIN: Readiness = Readiness {
         readable: true,
         read_closed: true,
     };
@@ -179,10 +181,10 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
                 .iter()
                 .map(|event| (event.token(), Readiness::of(event))),
         );
-        ready.extend(cut_short.drain(..).map(|token| (token, Readiness::READ_ON)));
+        ready.extend(cut_short.drain(..).map(|token| (token, Readiness::AGAIN)));
         if accept_again_at.is_some_and(|at| Instant::now() >= at) {
             accept_again_at = None;
-            ready.push((LISTENER, Readiness::READ_ON));
+            ready.push((LISTENER, Readiness::AGAIN));
         }
 
         for &(token, readiness) in &ready {
@@ -338,9 +340,10 @@ impl Client<'_> {
             self.unsent.drain(..sent);
         }
         let was_stalled = self.stalled_since.is_some();
-        self.stalled_since = match self.unsent.is_empty() {
-            true => None,
-            false => self.stalled_since.or_else(|| Some(Instant::now())),
+        self.stalled_since = if self.unsent.is_empty() {
+            None
+        } else {
+            self.stalled_since.or_else(|| Some(Instant::now()))
         };
         if was_stalled != self.stalled_since.is_some() {
             let interest = match self.stalled_since {
