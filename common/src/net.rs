@@ -111,9 +111,12 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
     let next = port.wrapping_add(1).max(1024);
     let reason = os_error(&error);
     anyhow!(match error.kind() {
+        // Something holds the port: a server (perhaps another copy of this one, in another
+        // terminal), or a connection that used it and has just ended (TIME_WAIT keeps the port
+        // for up to a minute or two). Which one, the error does not say.
         io::ErrorKind::AddrInUse => tr!(
-            "address {address} is already in use: another server is running on port {port}; stop it, or choose another port with --port (for example --port {next})",
-            "地址 {address} 已被占用（address already in use）：端口 {port} 上已有服务器在运行；请停止它，或用 --port 换一个端口（例如 --port {next}）"
+            "address {address} is already in use: something on this machine holds port {port}, another server or a connection that has just ended there; choose another port with --port (for example --port {next}), or stop the other server",
+            "地址 {address} 已被占用：本机有程序占着端口 {port}，可能是另一个服务器，也可能是刚刚结束、尚未释放该端口的连接；请用 --port 换一个端口（例如 --port {next}），或停止另一个服务器"
         ),
         io::ErrorKind::AddrNotAvailable => tr!(
             "cannot bind {address}: that address does not belong to this machine; use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface)",
@@ -121,7 +124,7 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
         ),
         io::ErrorKind::PermissionDenied => tr!(
             "cannot bind {address}: permission denied (ports below 1024 need administrator rights); choose a port above 1023 with --port",
-            "无法绑定 {address}：权限不足（1024 以下的端口需要管理员权限）；请用 --port 选择 1023 以上的端口"
+            "无法绑定 {address}：权限不足（小于 1024 的端口需要管理员权限）；请用 --port 选择 1024 或更大的端口"
         ),
         _ => tr!(
             "cannot bind {address}: {reason}",

@@ -11,7 +11,7 @@
 //! so a student sees where a program waits. When the call returns at once, that line is
 //! dropped and only `accept() -> 127.0.0.1:53422` shows: one line a call, unless it waited.
 
-use std::fmt::Display;
+use std::fmt::{Display, Write as _};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
@@ -181,20 +181,102 @@ pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
     }
 }
 
-/// Shows received bytes in a log line: quoted, control characters escaped, at most 80
-/// characters of it (a 1 MiB message must not flood the teacher's terminal).
+/// Shows received bytes in a log line: quoted, at most [`Printable::SHOWN`] characters of it
+/// (a 1 MiB message must not flood the teacher's terminal), and everything a reader could not
+/// see written as an escape: control characters (`\n`, `\u{1b}`), characters that show as
+/// nothing (`\u{3164}`, `\u{2800}`, zero-width spaces), and bytes that are not UTF-8 (`\xff`),
+/// so that an invalid byte never looks like a real `�` (U+FFFD), which shows as itself.
 pub struct Printable<'a>(pub &'a [u8]);
+
+impl Printable<'_> {
+    /// The most characters of a message a log line shows.
+    pub const SHOWN: usize = 80;
+}
 
 impl Display for Printable<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        const SHOWN: usize = 80;
-        let text = String::from_utf8_lossy(self.0);
-        if text.chars().count() <= SHOWN {
-            return write!(f, "{text:?}");
+        let mut shown = 0;
+        let mut cut = false;
+        // Whether the last character shown was visible: a joiner or variation selector after
+        // one is part of an emoji sequence and shown as itself.
+        let mut after_visible = false;
+        f.write_str("\"")?;
+        'chunks: for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if shown == Self::SHOWN {
+                    cut = true;
+                    break 'chunks;
+                }
+                shown += 1;
+                after_visible = write_visibly(f, c, after_visible)?;
+            }
+            for byte in chunk.invalid() {
+                if shown == Self::SHOWN {
+                    cut = true;
+                    break 'chunks;
+                }
+                shown += 1;
+                after_visible = false;
+                write!(f, "\\x{byte:02x}")?;
+            }
         }
-        let start: String = text.chars().take(SHOWN).collect();
-        write!(f, "{start:?}... ({} bytes)", self.0.len())
+        f.write_str("\"")?;
+        if cut {
+            let n = self.0.len();
+            let bytes = crate::lang::count(n as u64, "byte");
+            f.write_str(&crate::tr!("... ({bytes})", "…（共 {n} 字节）"))?;
+        }
+        Ok(())
     }
+}
+
+/// Writes one character of a message as a reader can see it (see [`Printable`]); returns
+/// whether it was shown as a visible character of its own.
+fn write_visibly(
+    f: &mut std::fmt::Formatter<'_>,
+    c: char,
+    after_visible: bool,
+) -> Result<bool, std::fmt::Error> {
+    let escape = match c {
+        '"' => "\\\"",
+        '\\' => "\\\\",
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        c if joins_its_neighbour(c) && after_visible => {
+            f.write_char(c)?;
+            return Ok(true);
+        }
+        c if c.is_control() || shows_as_nothing(c) || joins_its_neighbour(c) => {
+            write!(f, "\\u{{{:x}}}", c as u32)?;
+            return Ok(false);
+        }
+        c => {
+            f.write_char(c)?;
+            return Ok(c != ' ');
+        }
+    };
+    f.write_str(escape)?;
+    Ok(false)
+}
+
+/// The zero-width joiners and variation selectors that build emoji sequences (`👨‍👩‍👧`, `❤️`):
+/// visible as part of the character before them, invisible on their own.
+fn joins_its_neighbour(c: char) -> bool {
+    matches!(c, '\u{200c}' | '\u{200d}' | '\u{fe00}'..='\u{fe0f}')
+}
+
+/// Characters that take no visible ink: spaces other than the plain one, fillers that look
+/// blank (Hangul fillers, the blank Braille pattern), zero-width spaces, direction marks and
+/// tags.
+fn shows_as_nothing(c: char) -> bool {
+    matches!(c,
+        '\u{a0}' | '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}'
+        | '\u{17b4}' | '\u{17b5}' | '\u{180b}'..='\u{180f}' | '\u{1680}'
+        | '\u{2000}'..='\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202f}' | '\u{205f}'..='\u{206f}'
+        | '\u{2800}' | '\u{3000}' | '\u{3164}' | '\u{feff}'
+        | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}' | '\u{1d159}' | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// How many lines about one client's messages the log shows in a second; the rest are

@@ -16,27 +16,27 @@ pub const MAX_BUFSIZE: usize = 16 * 1024 * 1024;
     version,
     about = tr!(
         "The chapter's TCP timestamp server: answers each message with [ctime] message.",
-        "本章的 TCP 时间戳服务器：给每条消息回复 [ctime] 消息。"
+        "本章的 TCP 时间戳服务器：对收到的每条消息回复“[ctime] 消息”。"
     ),
     after_help = tr!(
         "Try it: `cargo run -p tcp-server` here, then `cargo run -p tcp-client` in another terminal.\n\
          A lab across machines: --host 0.0.0.0. The timestamp is local time (TZ on Linux and macOS).",
         "试一试：在这里运行 `cargo run -p tcp-server`，再在另一个终端运行 `cargo run -p tcp-client`。\n\
-         跨机器的实验课：--host 0.0.0.0。时间戳是本地时间（Linux 和 macOS 上遵从 TZ）。"
+         跨机器的实验课：--host 0.0.0.0。时间戳是本地时间（在 Linux 和 macOS 上由环境变量 TZ 决定时区）。"
     )
 )]
 pub struct Args {
     /// `--host`: where to listen.
     #[arg(long, default_value = common::SERVER_HOST, help = tr!(
         "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other machines connect, as a lab needs",
-        "监听的地址：127.0.0.1 仅限本机；0.0.0.0（或 ::）允许其他机器连接，实验课需要这样"
+        "监听的地址：127.0.0.1 仅限本机；0.0.0.0 或 :: 接受其他机器的连接，跨机器的实验课要用它"
     ))]
     pub host: String,
 
     /// `--port`: the book's PORT, or 0 for any free port.
     #[arg(long, default_value_t = common::PORT, value_parser = server_port, help = tr!(
         "Port to listen on (the book's 21567); 0 picks a free one and prints it",
-        "监听的端口（书中的 21567）；0 表示任选一个空闲端口并打印出来"
+        "监听的端口，即书中的 PORT；0 表示由系统任选一个空闲端口并打印出来"
     ))]
     pub port: u16,
 
@@ -47,49 +47,49 @@ pub struct Args {
     /// `--mode`: the chapter's three ways of serving.
     #[arg(long, value_enum, default_value_t = Mode::Threaded, help = tr!(
         "How clients are served: threaded (a thread each), iterative (one at a time, the book's loop) or event (one thread, an event loop over all)",
-        "服务客户端的方式：threaded（每个客户端一个线程）、iterative（一次一个，即书中的循环）或 event（一个线程，事件循环服务所有客户端）"
+        "服务客户端的模式：threaded 每个客户端一个线程，如书中 SocketServer 的 ThreadingMixIn；iterative 一次服务一个，即书中的循环，下一个在等待队列里等；event 一个线程用事件循环服务所有客户端，如本章的 Twisted 服务器"
     ))]
     pub mode: Mode,
 
     /// `--bufsize`: the book's BUFSIZ.
     #[arg(long, default_value_t = common::BUFSIZ, value_parser = bytes_up_to(MAX_BUFSIZE), help = tr!(
         "Most bytes one recv() reads (the book's BUFSIZ)",
-        "一次 recv() 最多读取的字节数（书中的 BUFSIZ）"
+        "一次 recv() 最多读取的字节数，即书中的 BUFSIZ"
     ))]
     pub bufsize: usize,
 
     /// `--backlog`: the queue of connections not yet accepted.
     #[arg(long, value_parser = common::cli::whole_number(0, 65535), help = tr!(
         "Length of the queue of connections not yet accepted: the book's listen(5) in the iterative mode, 128 in the others, so a class connecting at once is neither delayed nor refused",
-        "尚未 accept 的连接队列长度：iterative 模式为书中的 listen(5)，其他模式为 128，全班同时连接时不会被延迟或拒绝"
+        "等待队列的长度，即还没有被 accept 的连接数：iterative 模式为书中的 listen(5)，其他模式为 128，全班同时连接时既不会被延迟也不会被拒绝"
     ))]
     pub backlog: Option<i32>,
 
     /// `--max-clients`: a bound on what a class can take from the server.
     #[arg(long, default_value_t = 10_000, value_parser = at_least_one, help = tr!(
         "Most clients served at once (threaded and event modes); one more is told the server is busy",
-        "同时服务的客户端数上限（threaded 和 event 模式）；再多一个会被告知服务器忙"
+        "threaded 和 event 模式下同时服务的客户端数上限；超出上限的客户端会收到“服务器忙”并被断开"
     ))]
     pub max_clients: usize,
 
     /// `--idle-timeout`: frees the place of a client that went quiet.
     #[arg(long, value_name = "SECS", default_value = "0", value_parser = seconds, help = tr!(
         "Close a client that sent nothing for this many seconds, telling it why (0: never)",
-        "关闭这么多秒内没有发送任何内容的客户端，并告诉它原因（0：永不）"
+        "客户端连续 SECS 秒未发送任何内容就断开它，并告诉它原因；0 表示不限"
     ))]
     pub idle_timeout: Duration,
 
     /// `--write-timeout`: frees the place of a client that stopped reading.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, help = tr!(
         "Close a client that has not read its replies for this many seconds (0: never), so it cannot hold the server's memory or a thread forever",
-        "关闭这么多秒内没有读取回复的客户端（0：永不），免得它永远占用服务器的内存或线程"
+        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用服务器的内存或线程；0 表示不限"
     ))]
     pub write_timeout: Duration,
 
     /// `--quiet`: a quiet log for a busy lab.
     #[arg(long, help = tr!(
         "Log only the address line, problems with the server and what it prints when it stops",
-        "日志只保留地址那一行、服务器自身的问题和停止时打印的内容"
+        "只输出监听地址、服务器自身的错误和停止时的汇总"
     ))]
     pub quiet: bool,
 }
@@ -130,7 +130,7 @@ impl Args {
     pub fn settings(&self) -> Settings {
         let never_if_zero = |duration: Duration| (!duration.is_zero()).then_some(duration);
         Settings {
-            bufsize: self.bufsize,
+            bufsize: crate::connection::read_size(self.bufsize),
             idle_timeout: never_if_zero(self.idle_timeout),
             write_timeout: never_if_zero(self.write_timeout),
         }
@@ -140,7 +140,8 @@ impl Args {
 /// What serving one client needs to know, in every mode.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
-    /// `--bufsize`: the most bytes one `recv()` reads (the book's BUFSIZ).
+    /// `--bufsize`: the most bytes one `recv()` reads (the book's BUFSIZ), within what one
+    /// read can return ([`crate::connection::read_size`]).
     pub bufsize: usize,
     /// `--idle-timeout`: a client silent this long is closed; `None` waits forever.
     pub idle_timeout: Option<Duration>,

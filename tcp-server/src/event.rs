@@ -22,14 +22,17 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
+use slab::Slab;
 
+use crate::admission::{Limit, Permit};
 use crate::args::Settings;
-use crate::client::{self, Conversation, Ending};
-use crate::limits::{Backoff, Limit, Permit};
+use crate::backoff::Backoff;
+use crate::conversation::Conversation;
+use crate::ending::{self, Ending};
 use common::lang::os_error;
 use common::{log, problem, tr, trace};
 
-/// The listening socket's token; clients get 1, 2, 3, ... (see [`Clients`]).
+/// The listening socket's token; clients get 1, 2, 3, ... (see [`token_of`]).
 const LISTENER: Token = Token(0);
 
 /// How many reply bytes may wait for a client that is slow to read them before the server
@@ -73,52 +76,18 @@ struct Client<'a> {
     reading_paused: bool,
 }
 
-/// Every connected client, each at the place its token names (token 1 is place 0): finding
-/// a ready client is one array access, and the place of a client that left is reused.
-#[derive(Default)]
-struct Clients<'a> {
-    /// The places; `None` where a client has left.
-    places: Vec<Option<Client<'a>>>,
-    /// Places free for the next clients.
-    free: Vec<usize>,
+/// Every connected client, at the key its token names (token 1 is key 0): finding a ready
+/// client is one array access, and the key of a client that left is reused.
+type Clients<'a> = Slab<Client<'a>>;
+
+/// The token `poll()` reports for the client at `key` (0 is the listening socket's).
+fn token_of(key: usize) -> Token {
+    Token(key + 1)
 }
 
-impl<'a> Clients<'a> {
-    /// The token the next client will get.
-    fn next_token(&self) -> Token {
-        Token(self.free.last().copied().unwrap_or(self.places.len()) + 1)
-    }
-
-    /// Puts `client` at the place of its token, from [`Clients::next_token`].
-    fn insert(&mut self, client: Client<'a>) {
-        let place = client.token.0 - 1;
-        match place == self.places.len() {
-            true => self.places.push(Some(client)),
-            false => {
-                self.free.pop();
-                self.places[place] = Some(client);
-            }
-        }
-    }
-
-    fn get_mut(&mut self, token: Token) -> Option<&mut Client<'a>> {
-        self.places.get_mut(token.0.checked_sub(1)?)?.as_mut()
-    }
-
-    fn remove(&mut self, token: Token) -> Option<Client<'a>> {
-        let place = token.0.checked_sub(1)?;
-        let client = self.places.get_mut(place)?.take()?;
-        self.free.push(place);
-        Some(client)
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client<'a>> {
-        self.places.iter_mut().flatten()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.places.len() == self.free.len()
-    }
+/// The key of the client a token names; `None` for the listening socket's.
+fn key_of(token: Token) -> Option<usize> {
+    token.0.checked_sub(1)
 }
 
 /// What one client's turn in the loop came to.
@@ -143,8 +112,10 @@ struct Readiness {
 }
 
 impl Readiness {
-    /// Read again: a client cut short, or the listener after a pause.
-    const READ_ON: Readiness = Readiness {
+    /// No event from `poll()`, but the loop reads on as if there were one: a client cut short
+    /// by `READS_PER_TURN`, or the listener after a pause. Marked read-closed so that a short
+    /// read is not taken to mean the socket is drained.
+    const AGAIN: Readiness = Readiness {
         readable: true,
         read_closed: true,
     };
@@ -175,7 +146,7 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
         .register(&mut listener, LISTENER, Interest::READABLE)
         .map_err(cannot)?;
 
-    let mut clients = Clients::default();
+    let mut clients = Clients::new();
     let mut events = Events::with_capacity(1024);
     let mut buffer = vec![0; settings.bufsize];
     let mut backoff = Backoff::new(ss);
@@ -189,7 +160,13 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
     log!("waiting for connection...", "等待客户端连接...");
     loop {
         // Wait until a socket is ready (or a timer is due).
-        let timeout = next_wake(settings, &clients, !cut_short.is_empty(), accept_again_at);
+        let timeout = next_wake(
+            settings,
+            !clients.is_empty(),
+            !cut_short.is_empty(),
+            accept_again_at,
+            Instant::now(),
+        );
         if let Err(error) = poll.poll(&mut events, timeout) {
             if error.kind() != io::ErrorKind::Interrupted {
                 let reason = os_error(&error);
@@ -204,10 +181,10 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
                 .iter()
                 .map(|event| (event.token(), Readiness::of(event))),
         );
-        ready.extend(cut_short.drain(..).map(|token| (token, Readiness::READ_ON)));
+        ready.extend(cut_short.drain(..).map(|token| (token, Readiness::AGAIN)));
         if accept_again_at.is_some_and(|at| Instant::now() >= at) {
             accept_again_at = None;
-            ready.push((LISTENER, Readiness::READ_ON));
+            ready.push((LISTENER, Readiness::AGAIN));
         }
 
         for &(token, readiness) in &ready {
@@ -219,14 +196,14 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
                         Err(error) => {
                             let accept_one =
                                 || listener.accept().map(|(cs, addr)| (cs.into(), addr));
-                            let pause = backoff.failed(&error, ss, &limit.busy_line(), accept_one);
+                            let pause = backoff.failed(&error, ss, accept_one);
                             accept_again_at = Some(Instant::now() + pause);
                         }
                     }
                 }
                 continue;
             }
-            let Some(client) = clients.get_mut(token) else {
+            let Some(client) = key_of(token).and_then(|key| clients.get_mut(key)) else {
                 continue; // closed earlier in this turn
             };
             match client.on_ready(poll.registry(), readiness, &mut buffer) {
@@ -261,18 +238,22 @@ fn accept_all<'a>(
             Err(error) => return Err(error),
         };
         trace!("accept() -> {addr}");
-        let Some(permit) = limit.admit(addr) else {
+        let Some(permit) = limit.admit() else {
             limit.turn_away(cs.into(), addr);
             continue;
         };
-        let token = clients.next_token();
-        // Replies go out at once, without Nagle's delay.
+        // print('...connected from:', addr)
+        crate::connected_from(addr, &permit);
+        let place = clients.vacant_entry();
+        let token = token_of(place.key());
+        // Replies go out at once, without Nagle's delay; urgent bytes are ordinary data.
         let watched = cs
             .set_nodelay(true)
+            .and_then(|()| socket2::SockRef::from(&cs).set_out_of_band_inline(true))
             .and_then(|()| poll.registry().register(&mut cs, token, Interest::READABLE));
         if let Err(error) = watched {
             drop(cs);
-            client::closed(addr, permit, &Ending::from_error(error));
+            ending::closed(addr, permit, &Ending::from_error(error), 0);
             continue;
         }
         let client = Client {
@@ -286,7 +267,7 @@ fn accept_all<'a>(
             finished_sending: false,
             reading_paused: false,
         };
-        clients.insert(client);
+        place.insert(client);
     }
 }
 
@@ -320,7 +301,7 @@ impl Client<'_> {
                 }
                 Ok(n) => {
                     self.last_heard = Instant::now();
-                    self.conversation.on_recv(&buffer[..n], &mut self.unsent);
+                    crate::answer(&mut self.conversation, &buffer[..n], &mut self.unsent);
                     if SHORT_READ_DRAINS && n < buffer.len() && !ready.read_closed {
                         break; // a read short of the buffer emptied the socket
                     }
@@ -359,9 +340,10 @@ impl Client<'_> {
             self.unsent.drain(..sent);
         }
         let was_stalled = self.stalled_since.is_some();
-        self.stalled_since = match self.unsent.is_empty() {
-            true => None,
-            false => self.stalled_since.or_else(|| Some(Instant::now())),
+        self.stalled_since = if self.unsent.is_empty() {
+            None
+        } else {
+            self.stalled_since.or_else(|| Some(Instant::now()))
         };
         if was_stalled != self.stalled_since.is_some() {
             let interest = match self.stalled_since {
@@ -387,7 +369,7 @@ fn overdue(
 ) -> Vec<(Token, Ending)> {
     let now = Instant::now();
     let mut overdue = Vec::new();
-    for client in clients.iter_mut() {
+    for (_, client) in clients.iter_mut() {
         let token = client.token;
         if let Some(idle) = settings.idle_timeout {
             if client.unsent.is_empty() && now.duration_since(client.last_heard) >= idle {
@@ -406,20 +388,22 @@ fn overdue(
     overdue
 }
 
-/// How long `poll()` may wait: forever, unless a client has more to read now, a timeout
-/// needs checking, or `accept()` is to be tried again.
+/// How long `poll()` may wait, from `now`: forever, unless a client has more to read now, a
+/// timeout needs checking (there are clients and a timeout is set), or `accept()` is to be
+/// tried again.
 fn next_wake(
     settings: Settings,
-    clients: &Clients<'_>,
+    has_clients: bool,
     more_to_read: bool,
     accept_again_at: Option<Instant>,
+    now: Instant,
 ) -> Option<Duration> {
     if more_to_read {
         return Some(Duration::ZERO);
     }
     let has_timeouts = settings.idle_timeout.is_some() || settings.write_timeout.is_some();
-    let sweep = (has_timeouts && !clients.is_empty()).then_some(SWEEP_EVERY);
-    let accept = accept_again_at.map(|at| at.saturating_duration_since(Instant::now()));
+    let sweep = (has_timeouts && has_clients).then_some(SWEEP_EVERY);
+    let accept = accept_again_at.map(|at| at.saturating_duration_since(now));
     match (sweep, accept) {
         (Some(sweep), Some(accept)) => Some(sweep.min(accept)),
         (sweep, accept) => sweep.or(accept),
@@ -428,11 +412,88 @@ fn next_wake(
 
 /// `cs.close()`: stops watching the client, closes its socket and logs why.
 fn close(poll: &Poll, clients: &mut Clients<'_>, token: Token, ending: Ending) {
-    let Some(mut client) = clients.remove(token) else {
+    let Some(mut client) = key_of(token).and_then(|key| clients.try_remove(key)) else {
         return;
     };
     let _ = poll.registry().deregister(&mut client.cs);
     let peer: SocketAddr = client.conversation.peer;
     drop(client.cs);
-    client::closed(peer, client.permit, &ending);
+    let skipped = client.conversation.skipped_lines();
+    ending::closed(peer, client.permit, &ending, skipped);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(idle: Option<u64>, write: Option<u64>) -> Settings {
+        Settings {
+            bufsize: 1024,
+            idle_timeout: idle.map(Duration::from_secs),
+            write_timeout: write.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn the_loop_sleeps_until_an_event_when_nothing_is_due() {
+        let now = Instant::now();
+        assert_eq!(
+            next_wake(settings(None, None), true, false, None, now),
+            None
+        );
+        // Timeouts to watch, but nobody to watch them on.
+        assert_eq!(
+            next_wake(settings(Some(5), Some(30)), false, false, None, now),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loop_wakes_for_timeouts_reads_left_and_accept_again() {
+        let now = Instant::now();
+        let with_timeouts = settings(None, Some(30));
+        assert_eq!(
+            next_wake(with_timeouts, true, false, None, now),
+            Some(SWEEP_EVERY)
+        );
+        assert_eq!(
+            next_wake(with_timeouts, true, true, None, now),
+            Some(Duration::ZERO)
+        );
+        let soon = now + Duration::from_millis(40);
+        assert_eq!(
+            next_wake(with_timeouts, true, false, Some(soon), now),
+            Some(Duration::from_millis(40))
+        );
+        let late = now + Duration::from_secs(1);
+        assert_eq!(
+            next_wake(settings(None, None), false, false, Some(late), now),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            next_wake(with_timeouts, true, false, Some(late), now),
+            Some(SWEEP_EVERY)
+        );
+        // A retry already due: at once.
+        assert_eq!(
+            next_wake(settings(None, None), false, false, Some(now), soon),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn tokens_name_slab_keys_and_a_left_clients_key_is_reused() {
+        let mut places: Slab<&str> = Slab::new();
+        let first = token_of(places.insert("first"));
+        let second = token_of(places.insert("second"));
+        assert_eq!((first, second), (Token(1), Token(2)));
+        assert_ne!(first, LISTENER);
+        assert_eq!(key_of(LISTENER), None);
+        let key = key_of(first).expect("a client's token");
+        assert_eq!(places.try_remove(key), Some("first"));
+        // Removed twice (an event for a client closed earlier in the turn): nothing.
+        assert_eq!(places.try_remove(key), None);
+        assert_eq!(token_of(places.vacant_entry().key()), first);
+        assert_eq!(places.get(key_of(second).expect("a key")), Some(&"second"));
+    }
 }

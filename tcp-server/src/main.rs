@@ -30,16 +30,20 @@
 //! moved onto a thread of its own, as SocketServer's `ThreadingMixIn` does, so a whole class
 //! is served at once. `--mode event` (`event.rs`) serves every client from one thread with an
 //! event loop, as the chapter's Twisted server does. All three answer each read with the same
-//! [`client::Conversation`].
+//! [`conversation::Conversation`].
 
+mod admission;
 mod args;
-mod client;
+mod backoff;
+mod connection;
+mod conversation;
+mod ending;
 mod event;
-mod limits;
-mod memory;
+mod goodbye;
+mod tally;
 mod utf8;
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::thread::{self, Scope};
@@ -47,12 +51,16 @@ use std::thread::{self, Scope};
 use clap::ValueEnum;
 use socket2::{Domain, Protocol, Socket, Type};
 
+use admission::{Limit, Permit, Shortage};
 use args::{Args, Mode, Settings};
-use client::{Conversation, Ending, TALLY};
+use backoff::Backoff;
+use common::ctime::STAMP_LEN;
 use common::lang::os_error;
 use common::net::{bind_error, cannot, is_timeout};
 use common::{log, out, problem, tr, trace, trace_wait};
-use limits::{Backoff, Limit, Permit};
+use conversation::Conversation;
+use ending::Ending;
+use tally::TALLY;
 
 /// How much stack a client's thread gets. Its buffer is on the heap, so a small stack is
 /// plenty, and thousands of connected clients cost little memory.
@@ -64,9 +72,6 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
-    if args.mode == Mode::Threaded {
-        memory::fewer_malloc_arenas();
-    }
     out::start(args.quiet, args.shared.trace);
     common::run::exit_status("tcp-server", run(&args))
 }
@@ -85,6 +90,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     trace!("socket()");
     allow_quick_restart(&ss)?;
     common::net::hear_ipv4_too(&ss, address)?;
+    connection::modest_kernel_buffers(&ss)
+        .map_err(|error| common::net::cannot_set("SO_SNDBUF", &error))?;
 
     // ss.bind(ADDR)
     ss.bind(&address.into())
@@ -114,18 +121,18 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, mode: Mode) -> ! {
         loop {
             log!("waiting for connection...", "等待客户端连接...");
             // cs, addr = ss.accept()
-            let (cs, addr) = accept(ss, limit, &mut backoff);
-            let Some(permit) = limit.admit(addr) else {
+            let (cs, addr) = accept(ss, &mut backoff);
+            let Some(permit) = limit.admit() else {
                 limit.turn_away(cs, addr);
                 continue;
             };
+            // print('...connected from:', addr)
+            connected_from(addr, &permit);
             match mode {
                 // One client at a time, as in the book: the next waits in the backlog.
                 Mode::Iterative => talk(cs, addr, permit, settings),
                 // The same talk on a thread of its own: the loop goes straight back to accept.
-                Mode::Threaded | Mode::Event => {
-                    talk_on_a_thread(scope, cs, addr, permit, settings, limit)
-                }
+                Mode::Threaded | Mode::Event => talk_on_a_thread(scope, cs, addr, permit, settings),
             }
         }
     })
@@ -133,7 +140,7 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, mode: Mode) -> ! {
 
 /// `cs, addr = ss.accept()`: waits for the next client. A failed accept (out of file
 /// descriptors, say) is reported and tried again after a pause, instead of ending the server.
-fn accept(ss: &TcpListener, limit: &Limit, backoff: &mut Backoff) -> (TcpStream, SocketAddr) {
+fn accept(ss: &TcpListener, backoff: &mut Backoff) -> (TcpStream, SocketAddr) {
     loop {
         trace_wait!("accept() ...");
         match ss.accept() {
@@ -143,35 +150,43 @@ fn accept(ss: &TcpListener, limit: &Limit, backoff: &mut Backoff) -> (TcpStream,
                 return (cs, addr);
             }
             Err(error) => {
-                let pause = backoff.failed(&error, ss, &limit.busy_line(), || ss.accept());
+                let pause = backoff.failed(&error, ss, || ss.accept());
                 thread::sleep(pause);
             }
         }
     }
 }
 
+/// The book's `print('...connected from:', addr)`, in the book's words in every language (the
+/// Chinese edition prints this line in English too), and how many clients are connected.
+pub fn connected_from(addr: SocketAddr, permit: &Permit<'_>) {
+    let now = permit.connected;
+    log!(
+        "...connected from: {addr} ({now} connected)",
+        "...connected from: {addr}（当前 {now} 个客户端）"
+    );
+}
+
 /// One client: the book's inner loop, then `cs.close()`.
 fn talk(mut cs: TcpStream, addr: SocketAddr, permit: Permit<'_>, settings: Settings) {
-    let ending = recv_and_send(&mut cs, addr, settings);
+    let mut conversation = Conversation::new(addr, settings.bufsize);
+    let ending = recv_and_send(&mut cs, &mut conversation, settings);
     // cs.close()
     drop(cs);
-    client::closed(addr, permit, &ending);
+    ending::closed(addr, permit, &ending, conversation.skipped_lines());
 }
 
 /// `data = cs.recv(BUFSIZ)` and `cs.send('[%s] %s' % (ctime(), data))` until the client
 /// leaves; returns why it ended.
-fn recv_and_send(cs: &mut TcpStream, addr: SocketAddr, settings: Settings) -> Ending {
-    // Each reply leaves at once, not held back by Nagle's algorithm; the timeouts free the
-    // place of a client that goes quiet or stops reading.
-    let prepared = cs
-        .set_nodelay(true)
-        .and_then(|()| cs.set_read_timeout(settings.idle_timeout))
-        .and_then(|()| cs.set_write_timeout(settings.write_timeout));
-    if let Err(error) = prepared {
+fn recv_and_send(
+    cs: &mut TcpStream,
+    conversation: &mut Conversation,
+    settings: Settings,
+) -> Ending {
+    if let Err(error) = connection::prepare(cs, &settings) {
         return Ending::from_error(error);
     }
-    let bufsize = settings.bufsize;
-    let mut conversation = Conversation::new(addr, bufsize);
+    let (addr, bufsize) = (conversation.peer, settings.bufsize);
     let mut data = vec![0; bufsize];
     let mut replies = Vec::new();
     loop {
@@ -185,7 +200,7 @@ fn recv_and_send(cs: &mut TcpStream, addr: SocketAddr, settings: Settings) -> En
                 Some(Ending::Left)
             }
             Ok(n) => {
-                conversation.on_recv(&data[..n], &mut replies);
+                answer(conversation, &data[..n], &mut replies);
                 None
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
@@ -198,13 +213,11 @@ fn recv_and_send(cs: &mut TcpStream, addr: SocketAddr, settings: Settings) -> En
         };
         // cs.send('[%s] %s' % (ctime(), data)): the whole reply in one write
         if !replies.is_empty() {
-            if let Err(error) = cs.write_all(&replies) {
-                return match is_timeout(&error) {
-                    true => Ending::NotReading(settings.write_timeout.unwrap_or_default()),
-                    false => Ending::from_error(error),
-                };
+            if let Err(ending) = connection::send_all(cs, &replies, settings.write_timeout) {
+                return ending;
             }
             trace!("send({} bytes)  [{addr}]", replies.len());
+            connection::shrink_after_use(&mut replies);
         }
         if let Some(ending) = last {
             return ending;
@@ -212,15 +225,31 @@ fn recv_and_send(cs: &mut TcpStream, addr: SocketAddr, settings: Settings) -> En
     }
 }
 
+/// The server's answer to one read, the same in every mode: the reply
+/// `'[%s] %s' % (ctime(), data)` appended to `replies`, then the book's
+/// `print('服务器接受TCP数据：', data)`.
+pub fn answer(conversation: &mut Conversation, data: &[u8], replies: &mut Vec<u8>) {
+    conversation.received(data.len());
+    let start = replies.len();
+    // '[%s] ' % ctime()
+    common::ctime::stamp_into(replies);
+    // ... + data, whole characters only (the start of one a full read cut waits for the rest)
+    if conversation.whole_characters(data, replies) == 0 {
+        replies.truncate(start); // every byte held back: no reply this time
+    }
+    // print('服务器接受TCP数据：', data), as the reply carries it
+    let answered = replies.get(start + STAMP_LEN..).unwrap_or_default();
+    conversation.log_received(data.len(), answered);
+}
+
 /// [`talk`] on a thread of its own. When no thread can start (the system's limit on threads,
-/// or memory), the client is told the server is busy, and the server goes on.
+/// or memory), the client is told the server is busy, and why, and the server goes on.
 fn talk_on_a_thread<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     cs: TcpStream,
     addr: SocketAddr,
     permit: Permit<'env>,
     settings: Settings,
-    limit: &'env Limit,
 ) {
     // A second handle on the socket, to say goodbye with if the thread cannot start.
     let spare = cs.try_clone();
@@ -235,7 +264,7 @@ fn talk_on_a_thread<'scope, 'env>(
             "无法为 {addr} 启动线程：{reason}；已告诉它服务器忙（调低 --max-clients？）"
         );
         if let Ok(cs) = spare {
-            limits::say_goodbye(&cs, addr, &limit.busy_line(), std::time::Duration::ZERO);
+            Shortage::of_thread(&error).turn_away(&cs, addr);
         }
     }
 }

@@ -45,16 +45,13 @@ impl Utf8HoldBack {
             (true, true) => unfinished_tail_len(&joined[..total]),
         };
         let answer = total - keep;
-        let rest = match short {
-            false => {
-                out.extend_from_slice(&self.held[..held]);
-                out.extend_from_slice(&read[..answer - held]);
-                &read[answer - held..]
-            }
-            true => {
-                out.extend_from_slice(&joined[..answer]);
-                &joined[answer..total]
-            }
+        let rest = if short {
+            out.extend_from_slice(&joined[..answer]);
+            &joined[answer..total]
+        } else {
+            out.extend_from_slice(&self.held[..held]);
+            out.extend_from_slice(&read[..answer - held]);
+            &read[answer - held..]
         };
         self.held[..rest.len()].copy_from_slice(rest);
         self.len = rest.len();

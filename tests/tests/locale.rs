@@ -32,7 +32,7 @@ fn the_tcp_pair_speaks_chinese_under_a_chinese_locale() {
     assert_eq!(data_of(done.lines()[0].as_bytes()), "你好".as_bytes());
     for line in [
         "等待客户端连接...",
-        "...连接来自：",
+        "...connected from:",
         "服务器接受TCP数据：",
         "已断开连接",
     ] {
@@ -121,7 +121,7 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
         (
             "tcp-server",
             CHINESE,
-            ["已停止", "1 个客户端、2 条消息、8 字节"],
+            ["已停止", "1 个客户端，收到 2 条消息、8 字节"],
         ),
         ("udp-server", ENGLISH, ["stopped", "2 datagrams, 6 bytes"]),
     ] {

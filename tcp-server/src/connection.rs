@@ -1,0 +1,98 @@
+//! What a connection costs and how long it may take, in the threaded and iterative modes (the
+//! event mode does the same on its non-blocking sockets): the socket options every client's
+//! socket gets, `cs.send()` under `--write-timeout`, and a large `--bufsize` that costs memory
+//! only while it is used.
+
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use socket2::{SockRef, Socket};
+
+use crate::args::Settings;
+use crate::ending::Ending;
+use common::trace;
+
+/// The kernel's send and receive buffers of each connection, asked for on the listening
+/// socket (the connections it accepts inherit them). Left to itself, Linux lets each grow to
+/// 4 MiB and 6 MiB: a class of clients that never read their replies would then take
+/// gigabytes of the machine's TCP memory, which every program's connections share. 64 KiB
+/// (the kernel counts double, for its bookkeeping) still carries a long line at full speed
+/// over loopback or a classroom's network.
+pub const KERNEL_BUFFER: usize = 64 * 1024;
+
+/// Up to this many bytes, a client's replies buffer is kept between reads; beyond it (a long
+/// line read with a large `--bufsize`), it is given back once the reply is sent.
+const KEPT: usize = 64 * 1024;
+
+/// Sets the kernel buffers of every connection `ss` will accept (see [`KERNEL_BUFFER`]).
+pub fn modest_kernel_buffers(ss: &Socket) -> io::Result<()> {
+    ss.set_send_buffer_size(KERNEL_BUFFER)?;
+    trace!("setsockopt(SO_SNDBUF, {KERNEL_BUFFER})");
+    ss.set_recv_buffer_size(KERNEL_BUFFER)?;
+    trace!("setsockopt(SO_RCVBUF, {KERNEL_BUFFER})");
+    Ok(())
+}
+
+/// Readies a client's socket: each reply leaves at once (no Nagle delay); urgent
+/// (out-of-band) bytes arrive among the others, so nothing a client sends is lost; and the
+/// timeouts free the place of a client that goes quiet or stops reading.
+pub fn prepare(cs: &TcpStream, settings: &Settings) -> io::Result<()> {
+    cs.set_nodelay(true)?;
+    SockRef::from(cs).set_out_of_band_inline(true)?;
+    cs.set_read_timeout(settings.idle_timeout)?;
+    cs.set_write_timeout(settings.write_timeout)
+}
+
+/// `cs.send(reply)`, all of it, within `--write-timeout` of the moment it stopped fitting.
+///
+/// Usually the reply fits at once: one write. When it does not, the clock starts, and the
+/// bytes the kernel lets through now and then do not restart it (a plain `write_all` would:
+/// each write gets the whole timeout again, and a client that never reads would stay for
+/// minutes). The client's time is up when the clock runs out.
+pub fn send_all(cs: &mut TcpStream, reply: &[u8], limit: Option<Duration>) -> Result<(), Ending> {
+    let deadline = limit.map(|limit| Instant::now() + limit);
+    let not_reading = || Ending::NotReading(limit.unwrap_or_default());
+    let mut rest = reply;
+    let mut shortened = false;
+    while !rest.is_empty() {
+        if let (Some(deadline), true) = (deadline, rest.len() < reply.len()) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(not_reading());
+            }
+            cs.set_write_timeout(Some(left))
+                .map_err(Ending::from_error)?;
+            shortened = true;
+        }
+        match cs.write(rest) {
+            Ok(0) => return Err(Ending::from_error(io::ErrorKind::WriteZero.into())),
+            Ok(sent) => rest = &rest[sent..],
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) if common::net::is_timeout(&error) => return Err(not_reading()),
+            Err(error) => return Err(Ending::from_error(error)),
+        }
+    }
+    if shortened {
+        cs.set_write_timeout(limit).map_err(Ending::from_error)?;
+    }
+    Ok(())
+}
+
+/// The most one read can return: the kernel's receive buffer (64 KiB asked, 128 KiB granted)
+/// never holds more, so a larger read buffer would never fill, only cost memory.
+pub const MOST_A_READ_RETURNS: usize = 4 * KERNEL_BUFFER;
+
+/// How many bytes `recv(BUFSIZ)` asks for: `--bufsize`, or, for a `--bufsize` above what one
+/// read can return, [`MOST_A_READ_RETURNS`]. A 16 MiB `--bufsize` then costs 256 KiB of
+/// buffer per client, touched only as far as reads fill it, instead of 16 MiB.
+pub fn read_size(bufsize: usize) -> usize {
+    bufsize.min(MOST_A_READ_RETURNS)
+}
+
+/// Gives back the memory of `replies` when a long reply made it large.
+pub fn shrink_after_use(replies: &mut Vec<u8>) {
+    if replies.capacity() > KEPT {
+        *replies = Vec::new();
+    }
+}
