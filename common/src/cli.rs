@@ -459,10 +459,14 @@ fn columns_of(text: &str) -> usize {
 }
 
 /// The columns a character takes on a terminal: two for Chinese, Japanese and Korean
-/// characters and full-width forms (East Asian Wide and Fullwidth), one for the others.
+/// characters and full-width forms (East Asian Wide and Fullwidth), and for the quotation
+/// marks, dashes and ellipsis that Chinese text uses (East Asian Ambiguous: a Chinese
+/// terminal shows them two columns wide, so counting them as two never overflows); one for
+/// the others.
 fn columns(c: char) -> usize {
     let wide = matches!(c,
-        '\u{1100}'..='\u{115F}'
+        '\u{2014}' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' | '\u{2026}' | '\u{00B7}'
+        | '\u{1100}'..='\u{115F}'
         | '\u{2E80}'..='\u{303E}'
         | '\u{3041}'..='\u{33FF}'
         | '\u{3400}'..='\u{4DBF}'
@@ -474,10 +478,7 @@ fn columns(c: char) -> usize {
         | '\u{FF00}'..='\u{FF60}'
         | '\u{FFE0}'..='\u{FFE6}'
         | '\u{20000}'..='\u{3FFFD}');
-    match wide {
-        true => 2,
-        false => 1,
-    }
+    if wide { 2 } else { 1 }
 }
 
 /// The server named twice, differently (`tcp-client a --host b`), or its port given twice,
