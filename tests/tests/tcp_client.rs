@@ -345,7 +345,7 @@ fn with_trace_a_reply_comes_after_the_calls_that_brought_it() {
         both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
             .arg(tests::binary("tcp-client"))
             .args(["--port", &server.port(), "--trace"])
-            .env("TZ", "UTC")
+            .env("TZ", tests::ZONE)
             .env("LC_ALL", "C");
         let done = tests::run_command(&mut both, b"one\ntwo\n", PATIENCE);
         assert_eq!(done.code(), 0, "{:?}", done.lines());
@@ -436,7 +436,7 @@ fn on_a_terminal(port: &str, input: &[u8], keep_open: Duration) -> Option<(Vec<u
     let mut script = std::process::Command::new("script");
     script
         .args(["-q", "-e", "-c", &line, "/dev/null"])
-        .env("TZ", "UTC")
+        .env("TZ", tests::ZONE)
         .env("LC_ALL", "C")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

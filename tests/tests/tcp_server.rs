@@ -129,7 +129,7 @@ fn the_busy_line_names_file_descriptors_when_they_run_out() {
         command
             .args(["-c", "ulimit -n 16 && exec \"$0\" \"$@\""])
             .arg(tests::binary("tcp-server"))
-            .env("TZ", "UTC")
+            .env("TZ", tests::ZONE)
             .env("LC_ALL", "C");
         let server = ServerProcess::start_with(command, &["--mode", mode, "--quiet"]);
         let mut held = Vec::new();

@@ -379,7 +379,7 @@ mod terminal {
         let command = format!("{} --port {port}", program.display());
         let mut child = Command::new("script")
             .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-            .env("TZ", "UTC")
+            .env("TZ", tests::ZONE)
             .env("LC_ALL", "C")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
