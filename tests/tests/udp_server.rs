@@ -81,6 +81,30 @@ fn a_timestamp_reply_is_not_answered_and_the_log_says_so_once() {
 }
 
 #[test]
+fn a_timestamp_reply_is_judged_whole_under_a_bufsize_shorter_than_a_stamp() {
+    // Cut to 10 bytes, "[Wed Nov 25 ..." no longer looks like a reply; two servers started
+    // with --bufsize 10 answered each other 330,000 times each in 10 s from one forged datagram.
+    let server = ServerProcess::start("udp-server", &["--bufsize", "10"]);
+    let peer = socket_on("127.0.0.1", PATIENCE);
+    let reply = format!("[{}] hello", ctime_now());
+    peer.send_to(reply.as_bytes(), server.address)
+        .expect("send");
+    peer.send_to(b"a message", server.address).expect("send");
+    let mut buffer = [0; 200];
+    let (len, _) = peer.recv_from(&mut buffer).expect("an answer");
+    assert_eq!(
+        data_of(&buffer[..len]),
+        b"a message",
+        "the reply was answered"
+    );
+    server
+        .wait_for_log("returned to")
+        .expect("the answer is logged");
+    let goodbye = stop(&server);
+    assert!(goodbye.contains("answered 1 datagram,"), "{goodbye}");
+}
+
+#[test]
 fn two_servers_do_not_answer_each_other() {
     // Without forging: a socket on B's address sends to A, takes A's reply, and hands it to
     // B, as A's reply would reach B if the first datagram had claimed to come from B.

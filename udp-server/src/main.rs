@@ -187,12 +187,15 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         };
         timed_out = false;
-        let data = &data[..len.min(bufsize)];
+        // Judged whole, before the cut: cut to a --bufsize below a stamp's 27 bytes, another
+        // server's reply no longer looks like one, and two such servers answer each other.
+        let whole = &data[..len.min(data.len())];
+        let data = &whole[..len.min(bufsize)];
         trace_received(len, bufsize, addr);
         say_waiting = log.tick(now);
 
         // Not the book: no answer that could start a loop between two servers.
-        if let Some(why) = loops.check(data, addr, answer_from) {
+        if let Some(why) = loops.check(whole, addr, answer_from) {
             NOT_ANSWERED.fetch_add(1, Ordering::Relaxed);
             if loops.first_from(addr) && log.may_log(addr, now) {
                 not_answered(addr, why);
