@@ -46,6 +46,7 @@ mod utf8;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::thread::{self, Scope};
 
 use clap::ValueEnum;
@@ -258,6 +259,8 @@ fn talk_on_a_thread<'scope, 'env>(
         .stack_size(CLIENT_STACK)
         .spawn_scoped(scope, move || talk(cs, addr, permit, settings));
     if let Err(error) = started {
+        // Turned away, not served: the stop line counts only the clients served.
+        TALLY.clients.fetch_sub(1, Ordering::Relaxed);
         let reason = os_error(&error);
         problem!(
             "cannot start a thread for {addr}: {reason}; told it the server is busy (lower --max-clients?)",

@@ -159,6 +159,69 @@ fn the_busy_line_names_file_descriptors_when_they_run_out() {
     }
 }
 
+/// Reads one line from `client`: a reply, or the busy line.
+fn line_from(client: &mut TcpStream) -> String {
+    let mut line = Vec::new();
+    let mut byte = [0];
+    while !line.ends_with(b"\n") && client.read(&mut byte).is_ok_and(|n| n == 1) {
+        line.push(byte[0]);
+    }
+    String::from_utf8_lossy(&line).into_owned()
+}
+
+/// Under a limit on threads (`ulimit -u`, which binds users other than root: the server runs
+/// as an unused user id here), a client without a thread is told so, and the stop line counts
+/// only the clients served (it counted the ones turned away as served too).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_without_a_thread_is_turned_away_and_not_counted_as_served() {
+    const AS_NOBODY: [&str; 4] = ["--reuid=54321", "--regid=54321", "--clear-groups", "--"];
+    let binary = tests::binary("tcp-server");
+    let can = std::process::Command::new("setpriv")
+        .args(AS_NOBODY)
+        .arg(&binary)
+        .arg("--version")
+        .output();
+    if tests::launched() || !can.is_ok_and(|out| out.status.success()) {
+        eprintln!("skipped: needs root, setpriv and a binary other users can run (Linux)");
+        return;
+    }
+    let mut command = std::process::Command::new("setpriv");
+    command
+        .args(AS_NOBODY)
+        .args(["prlimit", "--nproc=6", "--"])
+        .arg(&binary)
+        .env("TZ", tests::ZONE)
+        .env("LC_ALL", "C");
+    let server = ServerProcess::start_with(command, &["--mode", "threaded"]);
+    let mut served = Vec::new();
+    let mut busy = None;
+    for i in 0..12 {
+        let mut client = connect(server.address);
+        client.write_all(format!("{i}\n").as_bytes()).expect("send");
+        let line = line_from(&mut client);
+        if line.contains("busy") {
+            busy = Some(line);
+            break;
+        }
+        assert!(line.ends_with(&format!("] {i}\n")), "{line:?}");
+        served.push(client);
+    }
+    let busy = busy.expect("a client was turned away for want of a thread");
+    assert!(busy.contains("threads"), "{busy}");
+    server
+        .wait_for_log("turned away")
+        .expect("the log says who was turned away");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &server.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let goodbye = server.wait_for_log("stopped").expect("the stop line");
+    let counted = format!("served {} client", served.len());
+    assert!(goodbye.contains(&counted), "{goodbye} ({counted})");
+}
+
 #[test]
 fn urgent_bytes_are_ordinary_data_in_every_mode() {
     for mode in MODES {
