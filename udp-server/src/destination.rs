@@ -53,10 +53,17 @@ mod system {
                 SocketAddr::V6(_) => {
                     setsockopt(ss, sockopt::Ipv6RecvPacketInfo, &true)?;
                     trace!("setsockopt(IPV6_RECVPKTINFO, 1)");
+                    // IPv4 clients of `::` too: IPV6_PKTINFO gives a broadcast's destination
+                    // (`::ffff:10.0.0.255`), not this machine's address on that network, which
+                    // only IP_PKTINFO tells. Where the system does not offer it on an IPv6
+                    // socket, broadcasts to `::` go unanswered, as before.
+                    if setsockopt(ss, sockopt::Ipv4PacketInfo, &true).is_ok() {
+                        trace!("setsockopt(IP_PKTINFO, 1)");
+                    }
                 }
             }
             Ok(Some(Destinations {
-                control: nix::cmsg_space!(libc::in6_pktinfo),
+                control: nix::cmsg_space!(libc::in6_pktinfo, libc::in_pktinfo),
             }))
         }
 
@@ -74,11 +81,17 @@ mod system {
                 Some(&mut self.control),
                 MsgFlags::empty(),
             )?;
-            let answer_from = message.cmsgs()?.find_map(|cmsg| match cmsg {
-                ControlMessageOwned::Ipv4PacketInfo(info) => answer_from_v4(&info),
-                ControlMessageOwned::Ipv6PacketInfo(info) => answer_from_v6(&info),
-                _ => None,
-            });
+            // An IPv4 datagram to `::` carries both notes: IP_PKTINFO's is the one that knows
+            // a broadcast's answer address, so it wins.
+            let (mut v4, mut v6) = (None, None);
+            for cmsg in message.cmsgs()? {
+                match cmsg {
+                    ControlMessageOwned::Ipv4PacketInfo(info) => v4 = answer_from_v4(&info),
+                    ControlMessageOwned::Ipv6PacketInfo(info) => v6 = answer_from_v6(&info),
+                    _ => {}
+                }
+            }
+            let answer_from = v4.or(v6);
             let from = message.address.as_ref().and_then(socket_address);
             let from =
                 from.ok_or_else(|| io::Error::other("a datagram without a sender's address"))?;
