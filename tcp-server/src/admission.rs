@@ -7,9 +7,11 @@
 use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use common::lang::count;
+use common::out::{LogShare, Turn};
 use common::{log, tr};
 
 use crate::goodbye;
@@ -21,6 +23,9 @@ pub struct Limit {
     max: usize,
     /// Clients connected now.
     now: AtomicUsize,
+    /// The log's share for the clients turned away over the cap: a student who connects in a
+    /// loop would otherwise write a line per attempt (5 MB of log a minute).
+    turned_away: Mutex<LogShare>,
 }
 
 impl Limit {
@@ -29,6 +34,7 @@ impl Limit {
         Limit {
             max,
             now: AtomicUsize::new(0),
+            turned_away: Mutex::new(LogShare::new(Instant::now())),
         }
     }
 
@@ -48,18 +54,44 @@ impl Limit {
         })
     }
 
-    /// Tells a client over `--max-clients` that the server is busy, and closes it.
-    pub fn turn_away(&self, cs: TcpStream, peer: SocketAddr) {
+    /// Tells a client over `--max-clients` that the server is busy, and closes it; true when
+    /// the log said so (a few lines a second: the rest are counted, then summarised).
+    pub fn turn_away(&self, cs: TcpStream, peer: SocketAddr) -> bool {
         let (max, clients) = (self.max, count(self.max as u64, "client"));
-        log!(
-            "{peer} turned away: the server is busy ({clients}, --max-clients {max})",
-            "{peer} 被拒绝：同时服务的客户端已达上限（--max-clients {max}）"
-        );
+        TALLY.turned_away.fetch_add(1, Ordering::Relaxed);
+        let logged = self.may_log_turned_away();
+        if logged {
+            log!(
+                "{peer} turned away: the server is busy ({clients}, --max-clients {max})",
+                "{peer} 被拒绝：同时服务的客户端已达上限（--max-clients {max}）"
+            );
+        }
         let line = tr!(
             "server busy: it is already serving {clients} (its --max-clients); try again later\n",
             "服务器忙：同时服务的客户端已达上限（--max-clients {max}）；请稍后再试\n"
         );
         goodbye::in_the_background(cs, peer, &line);
+        logged
+    }
+
+    /// Whether the line about one more client turned away over the cap may be logged now;
+    /// before it, the count of those that were not.
+    fn may_log_turned_away(&self) -> bool {
+        let mut share = self
+            .turned_away
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Turn::Log { skipped } = share.take(Instant::now()) else {
+            return false;
+        };
+        if skipped > 0 {
+            let (max, clients) = (self.max, count(skipped, "more client"));
+            log!(
+                "  ({clients} turned away at --max-clients {max}, not logged; the counts at the stop include them)",
+                "  （另有 {skipped} 个客户端因达到上限（--max-clients {max}）被拒绝，未记入日志；停止时的统计包含它们）"
+            );
+        }
+        true
     }
 }
 
@@ -169,6 +201,7 @@ impl Shortage {
 
     /// Tells a client the server is busy for want of this, and closes it at once.
     pub fn turn_away(self, cs: &TcpStream, peer: SocketAddr) {
+        TALLY.turned_away.fetch_add(1, Ordering::Relaxed);
         let what = self.what();
         log!(
             "{peer} turned away: the server has run out of {what}",

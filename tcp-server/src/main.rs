@@ -118,15 +118,20 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 /// The book's loop: wait for a client, talk with it, close, and again, forever.
 fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, mode: Mode) -> ! {
     let mut backoff = Backoff::new(ss);
+    let mut say_waiting = true;
     thread::scope(|scope| {
         loop {
-            log!("waiting for connection...", "等待客户端连接...");
+            if say_waiting {
+                log!("waiting for connection...", "等待客户端连接...");
+            }
             // cs, addr = ss.accept()
             let (cs, addr) = accept(ss, &mut backoff);
+            // Not the book: a flood of clients over the cap logs a few lines a second.
             let Some(permit) = limit.admit() else {
-                limit.turn_away(cs, addr);
+                say_waiting = limit.turn_away(cs, addr);
                 continue;
             };
+            say_waiting = true;
             // print('...connected from:', addr)
             connected_from(addr, &permit);
             match mode {

@@ -10,6 +10,7 @@ pub static TALLY: Tally = Tally {
     clients: AtomicU64::new(0),
     messages: AtomicU64::new(0),
     bytes: AtomicU64::new(0),
+    turned_away: AtomicU64::new(0),
 };
 
 /// Counts of what the server did.
@@ -20,6 +21,8 @@ pub struct Tally {
     pub messages: AtomicU64,
     /// Bytes received.
     pub bytes: AtomicU64,
+    /// Clients turned away (busy): the log shows only a few of a flood of them.
+    pub turned_away: AtomicU64,
 }
 
 impl Tally {
@@ -33,9 +36,19 @@ impl Tally {
             count(messages, "message"),
             count(bytes, "byte"),
         );
-        tr!(
+        let served = tr!(
             "tcp-server stopped: served {clients_en}, {messages_en}, {bytes_en}",
             "tcp-server 已停止：共服务 {clients} 个客户端，收到 {messages} 条消息、{bytes} 字节"
-        )
+        );
+        let turned_away = self.turned_away.load(Ordering::Relaxed);
+        if turned_away == 0 {
+            return served;
+        }
+        let turned_away_en = count(turned_away, "client");
+        served
+            + &tr!(
+                "; turned away (busy): {turned_away_en}",
+                "；另有 {turned_away} 个客户端因服务器忙被拒绝"
+            )
     }
 }

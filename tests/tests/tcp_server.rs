@@ -222,6 +222,46 @@ fn a_client_without_a_thread_is_turned_away_and_not_counted_as_served() {
     assert!(goodbye.contains(&counted), "{goodbye} ({counted})");
 }
 
+/// A student who connects in a loop past `--max-clients` wrote a log line per attempt (5 MB a
+/// minute); now a few lines a second, and the stop line counts every client turned away.
+#[test]
+fn a_flood_of_clients_over_the_cap_is_summarised_in_the_log_and_counted() {
+    const TRIES: usize = 100;
+    for mode in ["threaded", "event"] {
+        let server = ServerProcess::start("tcp-server", &["--mode", mode, "--max-clients", "1"]);
+        let mut held = connect(server.address);
+        assert_eq!(exchange(&mut held, b"in\n"), b"in\n");
+        let began = Instant::now();
+        for _ in 0..TRIES {
+            let mut turned_away = connect(server.address);
+            let line = line_from(&mut turned_away);
+            assert!(line.contains("busy"), "{mode}: {line:?}");
+        }
+        let seconds = began.elapsed().as_secs() as usize + 1;
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &server.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let goodbye = server.wait_for_log("stopped").expect("the stop line");
+        let log = server.log();
+        let shown = log
+            .iter()
+            .filter(|line| line.contains(" turned away: "))
+            .count();
+        assert!(
+            shown <= 5 * (seconds + 1),
+            "{mode}: {shown} lines in {seconds} s: {log:?}"
+        );
+        let waiting = log.iter().filter(|line| line.contains("waiting")).count();
+        assert!(waiting <= shown + 3, "{mode}: {waiting} waiting lines");
+        assert!(
+            goodbye.contains(&format!("turned away (busy): {TRIES} clients")),
+            "{mode}: {goodbye}"
+        );
+    }
+}
+
 #[test]
 fn urgent_bytes_are_ordinary_data_in_every_mode() {
     for mode in MODES {
