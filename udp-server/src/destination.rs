@@ -91,10 +91,15 @@ mod system {
                     _ => {}
                 }
             }
-            let answer_from = v4.or(v6);
             let from = message.address.as_ref().and_then(socket_address);
             let from =
                 from.ok_or_else(|| io::Error::other("a datagram without a sender's address"))?;
+            // The answer leaves an IPv6 socket with IPv6's note, the IPv4 address in it mapped
+            // (`::ffff:10.0.0.1`), as every IPv4 answer from `::` does.
+            let answer_from = match (v4, from) {
+                (Some(IpAddr::V4(ip)), SocketAddr::V6(_)) => Some(IpAddr::V6(ip.to_ipv6_mapped())),
+                _ => v4.or(v6),
+            };
             Ok((message.bytes, from, answer_from))
         }
     }
