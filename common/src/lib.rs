@@ -17,7 +17,7 @@
 //!   language;
 //! - [`net`]: finding the other side, and errors that say what to do;
 //! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
-//! - [`run`]: a program's start and end: one-line panics and errors, the exit status;
+//! - [`program`]: a program's start and end: one-line panics and errors, the exit status;
 //! - [`screen`]: what a client shows on a terminal: replies that cannot drive it.
 //!
 //! What only one program needs lives in that program.
@@ -27,7 +27,7 @@ pub mod ctime;
 pub mod lang;
 pub mod net;
 pub mod out;
-pub mod run;
+pub mod program;
 pub mod screen;
 mod writer;
 

@@ -29,7 +29,7 @@ const QUEUE: usize = 8192;
 macro_rules! log {
     ($english:literal, $chinese:literal $(,)?) => {
         if $crate::out::logging() {
-            $crate::out::stdout($crate::tr!($english, $chinese));
+            $crate::out::log_line($crate::tr!($english, $chinese));
         }
     };
 }
@@ -38,7 +38,7 @@ macro_rules! log {
 #[macro_export]
 macro_rules! problem {
     ($english:literal, $chinese:literal $(,)?) => {
-        $crate::out::stderr($crate::tr!($english, $chinese))
+        $crate::out::problem_line($crate::tr!($english, $chinese))
     };
 }
 
@@ -47,7 +47,7 @@ macro_rules! problem {
 macro_rules! trace {
     ($($call:tt)*) => {
         if $crate::out::tracing() {
-            $crate::out::stderr(format!($($call)*));
+            $crate::out::problem_line(format!($($call)*));
         }
     };
 }
@@ -125,12 +125,12 @@ pub fn tracing() -> bool {
 
 /// A line on stdout, even under `--quiet` (the address line, the goodbye); the log goes
 /// through [`log!`](crate::log), which skips its lines under `--quiet`.
-pub fn stdout(line: String) {
+pub fn log_line(line: String) {
     send(Stream::Stdout, line);
 }
 
 /// A line on stderr: a problem, or a socket call of `--trace`.
-pub fn stderr(line: String) {
+pub fn problem_line(line: String) {
     send(Stream::Stderr, line);
 }
 
@@ -169,7 +169,7 @@ pub fn flush(limit: Duration) -> bool {
 /// meant to stop.
 pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
     let installed = ctrlc::set_handler(move || {
-        stdout(last_words());
+        log_line(last_words());
         flush(Duration::from_millis(500));
         std::process::exit(0);
     });
@@ -299,7 +299,7 @@ pub struct LogShare {
 
 /// Whether a line may be logged now.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Turn {
+pub enum LogOrSkip {
     /// Log it; first say that `skipped` lines before it were not shown (when not 0).
     Log {
         /// Lines not shown since the last summary.
@@ -320,19 +320,19 @@ impl LogShare {
     }
 
     /// A line about this client is about to be logged at `now`: may it be?
-    pub fn take(&mut self, now: Instant) -> Turn {
+    pub fn take(&mut self, now: Instant) -> LogOrSkip {
         if now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
             self.second = now;
             self.logged = 0;
         }
         if self.logged < LINES_PER_SECOND {
             self.logged += 1;
-            return Turn::Log {
+            return LogOrSkip::Log {
                 skipped: std::mem::take(&mut self.skipped),
             };
         }
         self.skipped += 1;
-        Turn::Skip
+        LogOrSkip::Skip
     }
 
     /// Lines not shown and not summarised yet, once the second they fell in is over (for a

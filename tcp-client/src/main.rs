@@ -100,7 +100,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("tcp-client");
+    common::program::one_line_panics("tcp-client");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
@@ -111,7 +111,7 @@ fn main() -> ExitCode {
         Err(error) if error.is::<StdoutClosed>() => Ok(ExitCode::SUCCESS),
         result => result,
     };
-    common::run::exit_status("tcp-client", result)
+    common::program::exit_status("tcp-client", result)
 }
 
 /// The book's client, step by step.

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use common::run::{nobody_reads, print_now};
+use common::program::{nobody_reads, print_now};
 use common::{out, tr};
 
 /// How long the tail of a reply may wait for the rest of its UTF-8 character before it is

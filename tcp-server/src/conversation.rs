@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::lang::count;
-use common::out::{self, LogShare, Printable, Turn};
+use common::out::{self, LogOrSkip, LogShare, Printable};
 use common::{log, tr, trace};
 
 use crate::tally::TALLY;
@@ -64,11 +64,11 @@ impl Conversation {
         }
         // --trace asks for every call, and gets every line with it.
         let turn = if out::tracing() {
-            Turn::Log { skipped: 0 }
+            LogOrSkip::Log { skipped: 0 }
         } else {
             self.share.take(Instant::now())
         };
-        let Turn::Log { skipped } = turn else {
+        let LogOrSkip::Log { skipped } = turn else {
             return; // counted, and said with the next line shown
         };
         let peer = self.peer;

@@ -67,13 +67,13 @@ use tally::TALLY;
 const CLIENT_STACK: usize = 128 * 1024;
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("tcp-server");
+    common::program::one_line_panics("tcp-server");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
     out::start(args.quiet, args.shared.trace);
-    common::run::exit_status("tcp-server", run(&args))
+    common::program::exit_status("tcp-server", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -276,7 +276,7 @@ fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
     let bound = ss
         .local_addr()
         .map_err(|error| cannot("getsockname()", &error))?;
-    out::stdout(tr!(
+    out::log_line(tr!(
         "tcp-server listening on {bound}",
         "tcp-server 正在监听 {bound}"
     ));

@@ -36,7 +36,7 @@ use clap::Parser;
 
 use common::cli::{Shared, Target, bytes_up_to, positive_seconds, usage_error};
 use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
-use common::run::{nobody_reads, print_now};
+use common::program::{nobody_reads, print_now};
 use common::{out, problem, tr};
 use server::{Heard, OsError, Server};
 
@@ -97,13 +97,13 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("udp-client");
+    common::program::one_line_panics("udp-client");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
     out::start(false, args.shared.trace);
-    common::run::exit_status("udp-client", run(&args))
+    common::program::exit_status("udp-client", run(&args))
 }
 
 /// The book's client, step by step.

@@ -114,13 +114,13 @@ static BYTES: AtomicU64 = AtomicU64::new(0);
 static NOT_ANSWERED: AtomicU64 = AtomicU64::new(0);
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("udp-server");
+    common::program::one_line_panics("udp-server");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
     out::start(args.quiet, args.shared.trace);
-    common::run::exit_status("udp-server", run(&args))
+    common::program::exit_status("udp-server", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -326,7 +326,7 @@ fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<SocketAddr> {
     let bound: SocketAddr = ss
         .local_addr()
         .map_err(|error| cannot("getsockname()", &error))?;
-    out::stdout(tr!(
+    out::log_line(tr!(
         "udp-server listening on {bound}",
         "udp-server 正在监听 {bound}"
     ));

@@ -81,7 +81,7 @@ fn protocol(text: &str) -> Result<Protocol, String> {
 }
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("lab-check");
+    common::program::one_line_panics("lab-check");
     let cli: Cli = match common::cli::parse() {
         Ok(cli) => cli,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
