@@ -27,6 +27,31 @@ pub struct Shared {
     pub trace: bool,
 }
 
+/// Where a server listens, and how much it logs: the options both servers take.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Listen {
+    /// `--host`: where to listen.
+    #[arg(long, default_value = crate::SERVER_HOST, help = tr!(
+        "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other machines connect, as a lab needs",
+        "监听的地址：127.0.0.1 仅限本机；0.0.0.0 或 :: 接受其他机器的连接，跨机器的实验课要用它"
+    ))]
+    pub host: String,
+
+    /// `--port`: the book's PORT, or 0 for any free port.
+    #[arg(long, default_value_t = crate::PORT, value_parser = server_port, help = tr!(
+        "Port to listen on (the book's 21567); 0 picks a free one and prints it",
+        "监听的端口，即书中的 PORT；0 表示由系统任选一个空闲端口并打印出来"
+    ))]
+    pub port: u16,
+
+    /// `--quiet`: a quiet log for a busy lab.
+    #[arg(long, help = tr!(
+        "Log only the address line, problems with the server and what it prints when it stops",
+        "只输出监听地址、服务器自身的错误和停止时的汇总"
+    ))]
+    pub quiet: bool,
+}
+
 /// Where a client's server is, as people write it: `tcp-client 192.168.1.5`,
 /// `tcp-client 192.168.1.5:21567`, `--host HOST[:PORT]`, `--port PORT`.
 #[derive(clap::Args, Debug, Clone)]

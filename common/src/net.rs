@@ -62,6 +62,24 @@ pub fn hear_ipv4_too(socket: &Socket, address: SocketAddr) -> anyhow::Result<()>
     Ok(())
 }
 
+/// A server's first lines: the address it is bound to (`--port 0` picks one), even with
+/// `--quiet`; bound to every interface, then the command a student types for each of this
+/// machine's addresses (`client`, such as `tcp-client --host 192.168.1.23`), for the teacher
+/// to write on the board.
+pub fn announce(server: &str, client: &str, bound: SocketAddr) {
+    crate::out::log_line(tr!(
+        "{server} listening on {bound}",
+        "{server} 正在监听 {bound}"
+    ));
+    for ip in board(bound) {
+        let command = client_command(client, ip, bound.port());
+        crate::log!(
+            "  students connect with: {command}",
+            "  学生这样连接：{command}"
+        );
+    }
+}
+
 /// This machine's addresses that a server bound to `bound` can be reached at from other
 /// machines: none unless it is bound to every interface (`0.0.0.0`, or `::` for both
 /// families); loopback and link-local addresses left out.
@@ -83,7 +101,7 @@ pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
 
 /// The command a student types to reach a server at `ip` and `port`, as the lab handout
 /// shows it: `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
-pub fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
+fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
     match port == crate::PORT {
         true => format!("{client} --host {ip}"),
         false => format!("{client} --host {ip} --port {port}"),

@@ -57,7 +57,7 @@ use backoff::Backoff;
 use common::ctime::STAMP_LEN;
 use common::lang::os_error;
 use common::net::{bind_error, cannot, is_timeout};
-use common::{log, out, problem, tr, trace, trace_wait};
+use common::{log, out, problem, trace, trace_wait};
 use conversation::Conversation;
 use ending::Ending;
 use tally::TALLY;
@@ -72,12 +72,12 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
-    out::start(args.quiet, args.shared.trace);
+    out::start(args.listen.quiet, args.shared.trace);
     common::program::exit_status("tcp-server", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let address = common::net::resolve(&args.host, args.port)?[0];
+    let address = common::net::resolve(&args.listen.host, args.listen.port)?[0];
     let backlog = args.backlog();
 
     // ss = socket(AF_INET, SOCK_STREAM)
@@ -269,24 +269,13 @@ fn talk_on_a_thread<'scope, 'env>(
     }
 }
 
-/// The first line names the address the server is bound to (`--port 0` picks one); bound to
-/// every interface, the lines after it give the command a student types for each of this
-/// machine's addresses, for the teacher to write on the board.
+/// The address the server is bound to, the board's lines ([`common::net::announce`]), and the
+/// settings it serves with.
 fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
     let bound = ss
         .local_addr()
         .map_err(|error| cannot("getsockname()", &error))?;
-    out::log_line(tr!(
-        "tcp-server listening on {bound}",
-        "tcp-server 正在监听 {bound}"
-    ));
-    for ip in common::net::board(bound) {
-        let command = common::net::client_command("tcp-client", ip, bound.port());
-        log!(
-            "  students connect with: {command}",
-            "  学生这样连接：{command}"
-        );
-    }
+    common::net::announce("tcp-server", "tcp-client", bound);
     let (mode, bufsize, backlog) = (args.mode, args.bufsize, args.backlog());
     let buffer = common::lang::count(bufsize as u64, "byte");
     let mode = mode
