@@ -704,3 +704,6 @@ fn bad_port_in(text: &str, why: &str) -> String {
         "'{text}' 中的端口无效：{why}"
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -87,3 +87,6 @@ pub fn begins_with_stamp(data: &[u8]) -> bool {
         chrono::NaiveDateTime::parse_from_str(ctime, "%a %b %e %H:%M:%S %Y").is_ok()
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -155,48 +155,5 @@ const EMSGSIZE: i32 = 10040;
 #[cfg(windows)]
 const EAFNOSUPPORT: i32 = 10047;
 
-#[cfg(all(test, unix))]
-mod tests {
-    use super::chinese_words;
-    use std::io;
-
-    #[test]
-    fn every_os_error_the_programs_can_meet_has_chinese_words() {
-        for code in [
-            libc::EMFILE,
-            libc::ENFILE,
-            libc::ENOBUFS,
-            libc::EMSGSIZE,
-            libc::EADDRNOTAVAIL,
-            libc::EADDRINUSE,
-            libc::ENETUNREACH,
-            libc::EHOSTUNREACH,
-            libc::ENETDOWN,
-            libc::EACCES,
-            libc::EPERM,
-            libc::EPIPE,
-            libc::ECONNABORTED,
-            libc::ECONNRESET,
-            libc::ECONNREFUSED,
-            libc::ETIMEDOUT,
-            libc::EAGAIN,
-            libc::ENOMEM,
-            libc::ENOSPC,
-            libc::EAFNOSUPPORT,
-            libc::EINVAL,
-            libc::ENOTCONN,
-        ] {
-            let error = io::Error::from_raw_os_error(code);
-            let words = chinese_words(&error).unwrap_or_else(|| panic!("no words for {error}"));
-            assert!(
-                words.ends_with('）'),
-                "{words}: the system's term closes it"
-            );
-        }
-        let denied = io::Error::from_raw_os_error(libc::EACCES);
-        assert_eq!(
-            chinese_words(&denied),
-            Some("权限不足（permission denied）")
-        );
-    }
-}
+#[cfg(test)]
+mod tests;

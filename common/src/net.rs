@@ -189,3 +189,6 @@ pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), Stri
         false => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -362,3 +362,6 @@ pub fn log_skipped(peer: std::net::SocketAddr, skipped: u64) {
         "  （{peer} 发来的另外 {skipped} 条消息未记入日志：发送速度远超人的阅读速度；停止时的统计包含它们）"
     );
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,6 @@
 //! What the log shows of received bytes.
 
-use common::out::Printable;
+use super::Printable;
 
 #[test]
 fn printable_escapes_and_shortens() {
@@ -59,7 +59,7 @@ fn a_long_message_shows_its_first_characters_and_its_length() {
 }
 
 mod log_share {
-    use common::out::{LINES_PER_SECOND, LogOrSkip, LogShare};
+    use crate::out::{LINES_PER_SECOND, LogOrSkip, LogShare};
     use std::time::{Duration, Instant};
 
     #[test]

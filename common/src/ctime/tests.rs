@@ -1,7 +1,7 @@
 //! ctime is C's form, and the reply is the data unchanged behind it.
 
+use super::*;
 use chrono::{DateTime, Datelike, FixedOffset, Local, TimeZone, Timelike, Utc};
-use common::ctime::*;
 use proptest::prelude::*;
 
 proptest! {
