@@ -91,7 +91,7 @@ impl Target {
 }
 
 /// The longest time any option takes, so that no deadline overflows: a year.
-pub const MAX_SECONDS: u64 = 365 * 24 * 3600;
+const MAX_SECONDS: u64 = 365 * 24 * 3600;
 
 /// What `main` does instead of running when the command line is not to be run: print the
 /// help or the version (exit status 0), or a usage error (exit status 2).
@@ -170,7 +170,7 @@ fn typed_words(command: &mut Command) -> Result<Vec<String>, Usage> {
 
 /// Says which full-width character `text` holds (as a Chinese input method types `：`, `１`,
 /// `——`) and how it should be typed, or `None` when it has none.
-pub fn full_width(text: &str) -> Option<String> {
+pub(crate) fn full_width(text: &str) -> Option<String> {
     let found = text.chars().find(|&c| half_width(c) != c)?;
     let typed: String = text.chars().map(half_width).collect();
     Some(tr!(
@@ -399,7 +399,7 @@ fn terminal_width() -> usize {
 /// `text` with every line longer than `width` columns broken, a Chinese character counting
 /// as two: at a space, or between two Chinese characters (never before `，` or after `（`).
 /// An option's line goes on under where its help starts.
-pub fn wrap(text: &str, width: usize) -> String {
+fn wrap(text: &str, width: usize) -> String {
     let mut wrapped = String::new();
     for line in text.lines() {
         for piece in wrap_line(line, width) {
@@ -532,7 +532,7 @@ fn check_server_named_once(command: &Command, matches: &ArgMatches) -> Result<()
 }
 
 /// Parses a server's `--port`: 0 to 65535, where 0 lets the system pick a free port.
-pub fn server_port(text: &str) -> Result<u16, String> {
+fn server_port(text: &str) -> Result<u16, String> {
     text.trim().parse().map_err(|_| {
         tr!(
             "a port is a whole number from 0 to 65535 (0: the system picks a free one)",
@@ -542,7 +542,7 @@ pub fn server_port(text: &str) -> Result<u16, String> {
 }
 
 /// Parses a client's `--port`: 1 to 65535 (a client must name the server's real port).
-pub fn client_port(text: &str) -> Result<u16, String> {
+fn client_port(text: &str) -> Result<u16, String> {
     match text.trim().parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
         _ => Err(tr!(
@@ -577,7 +577,7 @@ where
     }
 }
 
-/// Parses a number of seconds from 0 up to [`MAX_SECONDS`], such as `--idle-timeout 2.5`.
+/// Parses a number of seconds from 0 up to `MAX_SECONDS`, such as `--idle-timeout 2.5`.
 pub fn seconds(text: &str) -> Result<Duration, String> {
     let max = MAX_SECONDS;
     let value: f64 = text.trim().parse().unwrap_or(f64::NAN);
@@ -613,7 +613,7 @@ pub fn positive_seconds(text: &str) -> Result<Duration, String> {
 ///
 /// Returns the host and port, or the usage error when the host or port is given twice,
 /// differently.
-pub fn server_address(named: &[&str], port: Option<u16>) -> Result<(String, u16), String> {
+fn server_address(named: &[&str], port: Option<u16>) -> Result<(String, u16), String> {
     let split: Vec<(String, Option<u16>)> = named
         .iter()
         .map(|text| split_port(text, client_port))
@@ -645,7 +645,10 @@ pub fn server_address(named: &[&str], port: Option<u16>) -> Result<(String, u16)
 ///
 /// Returns the host and the port the host names, if it names one; or the usage error when
 /// the port is given twice, differently.
-pub fn listen_address(host: &str, port: Option<u16>) -> Result<(String, Option<u16>), String> {
+pub(crate) fn listen_address(
+    host: &str,
+    port: Option<u16>,
+) -> Result<(String, Option<u16>), String> {
     let (host, named) = split_port(host, server_port)?;
     let ports: Vec<u16> = named.into_iter().chain(port).collect();
     same_port(&ports)?;
@@ -668,7 +671,7 @@ fn same_port(ports: &[u16]) -> Result<(), String> {
 
 /// Splits `HOST:PORT` (`[IPv6]:PORT` for IPv6), reading the port with `port_of`; a bare IPv6
 /// address such as `::1` has no port. A URL (`http://host:port/`) is told as what it is.
-pub fn split_port(
+fn split_port(
     text: &str,
     port_of: fn(&str) -> Result<u16, String>,
 ) -> Result<(String, Option<u16>), String> {

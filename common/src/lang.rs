@@ -49,7 +49,7 @@ pub fn chinese() -> bool {
 /// set the system's language (`zh-CN`, `zh-Hans-CN`, ...), asked only then. `language`, the
 /// `LANGUAGE` list, comes first unless the locale is C or POSIX: its first entry that names
 /// one of our two languages decides (`fr:zh_CN:en` is Chinese: there are no French messages).
-pub fn is_chinese(
+fn is_chinese(
     variables: [Option<String>; 3],
     language: Option<String>,
     system: impl FnOnce() -> Option<String>,

@@ -11,7 +11,7 @@ use crate::lang::os_error;
 use crate::tr;
 
 /// The most data one UDP datagram carries over IPv4 (65,535 less the IP and UDP headers).
-pub const MAX_DATAGRAM_V4: usize = 65_507;
+const MAX_DATAGRAM_V4: usize = 65_507;
 
 /// The most data one UDP datagram carries over IPv6 (no IP header counted in its length).
 pub const MAX_DATAGRAM_V6: usize = 65_527;
@@ -164,7 +164,7 @@ pub fn is_timeout(error: &io::Error) -> bool {
 /// must fit in one datagram to every client the socket can hear. A socket on `::` hears IPv4
 /// clients too, and an IPv4-mapped address (`::ffff:127.0.0.1`) is IPv4 on the wire, so
 /// IPv4's smaller limit holds there.
-pub fn max_udp_bufsize(address: SocketAddr) -> usize {
+fn max_udp_bufsize(address: SocketAddr) -> usize {
     let ip = address.ip();
     let hears_ipv4 = ip.to_canonical().is_ipv4() || ip.is_unspecified();
     match hears_ipv4 {

@@ -125,16 +125,19 @@ pub fn tracing() -> bool {
 
 /// A line on stdout, even under `--quiet` (the address line, the goodbye); the log goes
 /// through [`log!`](crate::log), which skips its lines under `--quiet`.
+#[doc(hidden)] // public because `log!` expands to it in the programs
 pub fn log_line(line: String) {
     send(Stream::Stdout, line);
 }
 
 /// A line on stderr: a problem, or a socket call of `--trace`.
+#[doc(hidden)] // public because `problem!` and `trace!` expand to it in the programs
 pub fn problem_line(line: String) {
     send(Stream::Stderr, line);
 }
 
 /// A socket call about to wait (use [`trace_wait!`](crate::trace_wait)).
+#[doc(hidden)] // public because `trace_wait!` expands to it in the programs
 pub fn trace_waiting(call: String) {
     if let Some(out) = OUT.get() {
         let entry = Entry::Waiting(call, thread::current().id());
@@ -190,7 +193,7 @@ pub struct Printable<'a>(pub &'a [u8]);
 
 impl Printable<'_> {
     /// The most characters of a message a log line shows.
-    pub const SHOWN: usize = 80;
+    const SHOWN: usize = 80;
 }
 
 impl Display for Printable<'_> {

@@ -102,7 +102,7 @@ fn main() -> ExitCode {
 
 /// Checks one server and prints its report.
 fn check_one(protocol: Protocol, address: &str, json: bool) -> ExitCode {
-    if let Err(why) = common::cli::server_address(&[address], None) {
+    if let Err(why) = room::host_and_port(address) {
         common::cli::usage_error::<Cli>(why);
     }
     let report = match room::resolve(address) {
