@@ -85,6 +85,55 @@ pub fn count(n: impl Into<u64>, noun: &str) -> String {
     }
 }
 
+/// An `io::Error` from the system, kept whole: code that looks at the error later
+/// (`downcast_ref::<OsError>()`) still sees its kind. Shown in the reader's language: the
+/// system's reason ([`os_error`]), as `OsError::new(error)` with the words of what failed put
+/// in front by `anyhow::Context`; or, as `OsError::explained(message, error)`, a whole message
+/// that says what failed, why and what to do (`bind()` failing on a port in use).
+#[derive(Debug)]
+pub struct OsError {
+    /// The system's error, for its kind and number.
+    pub error: io::Error,
+    /// The whole message, when it says more than the system's reason.
+    message: Option<String>,
+}
+
+impl OsError {
+    /// The system's error, shown as its reason in the reader's language.
+    pub fn new(error: io::Error) -> OsError {
+        OsError {
+            error,
+            message: None,
+        }
+    }
+
+    /// The system's error, shown as `message` (which already says its reason).
+    pub fn explained(message: String, error: io::Error) -> OsError {
+        OsError {
+            error,
+            message: Some(message),
+        }
+    }
+}
+
+impl std::fmt::Display for OsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.message {
+            Some(message) => f.write_str(message),
+            None => f.write_str(&os_error(&self.error)),
+        }
+    }
+}
+
+// No `source()`: its words are already shown, and `{:#}` would print them twice.
+impl std::error::Error for OsError {}
+
+impl From<io::Error> for OsError {
+    fn from(error: io::Error) -> OsError {
+        OsError::new(error)
+    }
+}
+
 /// An error from the system, as the reader reads it: the system's own words in English; in
 /// Chinese, Chinese words for every error the programs can meet, with the system's short term
 /// after them (what a search engine finds), and for any other the system's text behind

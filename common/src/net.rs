@@ -7,7 +7,7 @@ use anyhow::anyhow;
 use socket2::Socket;
 
 use crate::ctime::STAMP_LEN;
-use crate::lang::os_error;
+use crate::lang::{OsError, os_error};
 use crate::tr;
 
 /// The most data one UDP datagram carries over IPv4 (65,535 less the IP and UDP headers).
@@ -56,7 +56,7 @@ pub fn hear_ipv4_too(socket: &Socket, address: SocketAddr) -> anyhow::Result<()>
     if address.is_ipv6() && address.ip().is_unspecified() {
         socket
             .set_only_v6(false)
-            .map_err(|error| cannot_set("IPV6_V6ONLY", &error))?;
+            .map_err(|error| cannot_set("IPV6_V6ONLY", error))?;
         crate::trace!("setsockopt(IPV6_V6ONLY, 0)");
     }
     Ok(())
@@ -108,19 +108,21 @@ fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
     }
 }
 
-/// The error for a socket call that failed, such as `cannot("listen()", &error)`.
-pub fn cannot(call: &str, error: &io::Error) -> anyhow::Error {
-    let reason = os_error(error);
-    anyhow!(tr!("{call} failed: {reason}", "{call} 失败：{reason}"))
+/// The error for a socket call that failed, such as `cannot("listen()", error)`.
+pub fn cannot(call: &str, error: io::Error) -> anyhow::Error {
+    let reason = os_error(&error);
+    let message = tr!("{call} failed: {reason}", "{call} 失败：{reason}");
+    OsError::explained(message, error).into()
 }
 
 /// The error for a socket option that could not be set.
-pub fn cannot_set(option: &str, error: &io::Error) -> anyhow::Error {
-    let error = os_error(error);
-    anyhow!(tr!(
-        "cannot set {option}: {error}",
-        "无法设置 {option}：{error}"
-    ))
+pub fn cannot_set(option: &str, error: io::Error) -> anyhow::Error {
+    let reason = os_error(&error);
+    let message = tr!(
+        "cannot set {option}: {reason}",
+        "无法设置 {option}：{reason}"
+    );
+    OsError::explained(message, error).into()
 }
 
 /// Explains why binding `address` failed, and what to do about it.
@@ -128,7 +130,7 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
     let port = address.port();
     let next = port.wrapping_add(1).max(1024);
     let reason = os_error(&error);
-    anyhow!(match error.kind() {
+    let message = match error.kind() {
         // Something holds the port: a server (perhaps another copy of this one, in another
         // terminal), or a connection that used it and has just ended (TIME_WAIT keeps the port
         // for up to a minute or two). Which one, the error does not say.
@@ -148,7 +150,8 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
             "cannot bind {address}: {reason}",
             "无法绑定 {address}：{reason}"
         ),
-    })
+    };
+    OsError::explained(message, error).into()
 }
 
 /// True for the error a read or write gives when its timeout runs out (`WouldBlock` on

@@ -40,7 +40,6 @@
 
 mod connect;
 mod input;
-mod os_error;
 mod screen;
 mod talk;
 
@@ -53,8 +52,8 @@ use anyhow::Context;
 use clap::Parser;
 
 use common::cli::{Shared, Target, positive_seconds};
+use common::lang::OsError;
 use common::{tr, trace};
-use os_error::OsError;
 use screen::{Screen, StdoutClosed};
 use talk::Conversation;
 
@@ -122,13 +121,13 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // cs = socket(); cs.connect(ADDR): a socket for each address the name has, the first to
     // connect is kept (see `connect`)
     let cs = connect::first_to_answer(&host, port, &addresses, args.timeout)?;
-    let server = cs.peer_addr().map_err(OsError).context(tr!(
+    let server = cs.peer_addr().map_err(OsError::new).context(tr!(
         "the connection ended as soon as it was made",
         "连接刚建立就断开了"
     ))?;
     // Each line leaves at once, not held back by Nagle's algorithm.
     cs.set_nodelay(true)
-        .map_err(|error| common::net::cannot_set("TCP_NODELAY", &error))?;
+        .map_err(|error| common::net::cannot_set("TCP_NODELAY", error))?;
 
     let screen = Screen::new(io::stdin().is_terminal(), io::stdout().is_terminal());
     let mut talk = Conversation::start(&cs, server, screen, args.reply_timeout)?;

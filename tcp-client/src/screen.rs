@@ -174,10 +174,11 @@ fn write(bytes: &[u8]) -> anyhow::Result<()> {
         Err(error) if nobody_reads(&error) => Err(StdoutClosed.into()),
         Err(error) => {
             let reason = common::lang::os_error(&error);
-            Err(anyhow::anyhow!(tr!(
+            let message = tr!(
                 "cannot write the reply to standard output: {reason}",
                 "无法把回复写到标准输出：{reason}"
-            )))
+            );
+            Err(common::lang::OsError::explained(message, error).into())
         }
     }
 }

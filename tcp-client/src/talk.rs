@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 
 use crate::input::{Input, Piece};
-use crate::os_error::OsError;
 use crate::screen::{LONG_PAUSE, Screen};
+use common::lang::OsError;
 use common::{problem, tr, trace};
 
 /// How long a reply may pause without its `\n` before it is shown as it is and the client
@@ -151,8 +151,14 @@ impl Conversation {
         let (tell, events) = mpsc::sync_channel(EVENTS);
         let (more_input, more) = mpsc::channel();
         let (to_send, pieces) = mpsc::channel();
-        let receiving = cs.try_clone().map_err(OsError).context(cannot_start())?;
-        let sending = cs.try_clone().map_err(OsError).context(cannot_start())?;
+        let receiving = cs
+            .try_clone()
+            .map_err(OsError::new)
+            .context(cannot_start())?;
+        let sending = cs
+            .try_clone()
+            .map_err(OsError::new)
+            .context(cannot_start())?;
         // The first `recv()` starts waiting now, before the first prompt.
         trace!("recv({}) ...", common::BUFSIZ);
         let receiver_tells = tell.clone();
@@ -384,7 +390,7 @@ impl Conversation {
             return self.cut_off();
         }
         let server = self.server;
-        anyhow::Error::new(OsError(error)).context(tr!(
+        anyhow::Error::new(OsError::new(error)).context(tr!(
             "cannot send to the server at {server}",
             "无法发送到服务器 {server}"
         ))
@@ -419,7 +425,7 @@ impl Conversation {
         match event {
             Event::Typed(typed) => self.typed_ahead = Some(typed),
             Event::InputFailed(error) => {
-                return Err(anyhow::Error::new(OsError(error))
+                return Err(anyhow::Error::new(OsError::new(error))
                     .context(tr!("cannot read standard input", "无法读取标准输入")));
             }
             Event::Sent(result) => self.sent = Some(result),
@@ -523,24 +529,28 @@ impl Conversation {
         }
         let part_came = self.reply_started.is_some();
         match (self.ended.take(), part_came) {
-            (Some(Ending::Reset(error)), true) => anyhow::Error::new(OsError(error)).context(tr!(
-                "the reply from {server} was cut short (the part that came is shown above)",
-                "{server} 的回复被截断了（已收到的部分显示在上面）"
-            )),
+            (Some(Ending::Reset(error)), true) => {
+                anyhow::Error::new(OsError::new(error)).context(tr!(
+                    "the reply from {server} was cut short (the part that came is shown above)",
+                    "{server} 的回复被截断了（已收到的部分显示在上面）"
+                ))
+            }
             (_, true) => anyhow!(tr!(
                 "the reply from {server} was cut short: the server closed the connection before the reply's end (the part that came is shown above)",
                 "{server} 的回复被截断了：回复还没结束，服务器就关闭了连接（已收到的部分显示在上面）"
             )),
             (Some(Ending::Reset(error)), false) if !self.awaiting.is_empty() => {
-                anyhow::Error::new(OsError(error)).context(tr!(
+                anyhow::Error::new(OsError::new(error)).context(tr!(
                     "no reply from the server at {server}",
                     "服务器 {server} 没有回复"
                 ))
             }
-            (Some(Ending::Reset(error)), false) => anyhow::Error::new(OsError(error)).context(tr!(
-                "the server at {server} closed the connection",
-                "服务器 {server} 关闭了连接"
-            )),
+            (Some(Ending::Reset(error)), false) => {
+                anyhow::Error::new(OsError::new(error)).context(tr!(
+                    "the server at {server} closed the connection",
+                    "服务器 {server} 关闭了连接"
+                ))
+            }
             (_, false) => anyhow!(tr!(
                 "the server at {server} closed the connection",
                 "服务器 {server} 关闭了连接"
@@ -599,7 +609,7 @@ fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> anyhow::Result<()>
     thread::Builder::new()
         .name(name.into())
         .spawn(work)
-        .map_err(OsError)
+        .map_err(OsError::new)
         .context(cannot_start())?;
     Ok(())
 }

@@ -86,12 +86,12 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .map_err(|error| cannot("socket()", &error))?;
+    .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
     allow_quick_restart(&ss)?;
     common::net::hear_ipv4_too(&ss, address)?;
     connection::modest_kernel_buffers(&ss)
-        .map_err(|error| common::net::cannot_set("SO_SNDBUF", &error))?;
+        .map_err(|error| common::net::cannot_set("SO_SNDBUF", error))?;
 
     // ss.bind(ADDR)
     ss.bind(&address.into())
@@ -100,7 +100,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
     // ss.listen(5)
     ss.listen(backlog)
-        .map_err(|error| cannot("listen()", &error))?;
+        .map_err(|error| cannot("listen()", error))?;
     trace!("listen({backlog})");
     let ss: TcpListener = ss.into();
 
@@ -274,7 +274,7 @@ fn talk_on_a_thread<'scope, 'env>(
 fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
     let bound = ss
         .local_addr()
-        .map_err(|error| cannot("getsockname()", &error))?;
+        .map_err(|error| cannot("getsockname()", error))?;
     common::net::announce("tcp-server", "tcp-client", bound);
     let (mode, bufsize, backlog) = (args.mode, args.bufsize, args.backlog());
     let buffer = common::lang::count(bufsize as u64, "byte");
@@ -298,7 +298,7 @@ fn allow_quick_restart(ss: &Socket) -> anyhow::Result<()> {
     #[cfg(not(windows))]
     {
         ss.set_reuse_address(true)
-            .map_err(|error| common::net::cannot_set("SO_REUSEADDR", &error))?;
+            .map_err(|error| common::net::cannot_set("SO_REUSEADDR", error))?;
         trace!("setsockopt(SO_REUSEADDR, 1)");
     }
     #[cfg(windows)]

@@ -35,10 +35,11 @@ use anyhow::Context;
 use clap::Parser;
 
 use common::cli::{Shared, Target, bytes_up_to, positive_seconds, usage_error};
+use common::lang::OsError;
 use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
 use common::program::{nobody_reads, print_now};
 use common::{out, problem, tr};
-use server::{Heard, OsError, Server};
+use server::{Heard, Server};
 
 /// How many lines in a row may go unanswered before the client gives up on the server.
 const UNANSWERED_IN_A_ROW: u32 = 3;
@@ -244,7 +245,7 @@ impl Screen {
         match print_now(&line) {
             Ok(()) => Ok(Printed::Yes),
             Err(error) if nobody_reads(&error) => Ok(Printed::NobodyReads),
-            Err(error) => Err(OsError(error)).context(tr!(
+            Err(error) => Err(OsError::new(error)).context(tr!(
                 "cannot write the reply to standard output",
                 "无法把回复写到标准输出"
             )),
@@ -266,7 +267,7 @@ fn ignore_nobody_reads(error: io::Error) -> anyhow::Result<()> {
     if nobody_reads(&error) {
         return Ok(());
     }
-    Err(OsError(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
+    Err(OsError::new(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
 }
 
 /// Reads one line of input, without its `\n` (or `\r\n`, as Windows and `telnet` end lines).
@@ -275,7 +276,7 @@ fn read_line(input: &mut impl BufRead, screen: &Screen) -> anyhow::Result<Option
     let mut line = Vec::new();
     input
         .read_until(b'\n', &mut line)
-        .map_err(OsError)
+        .map_err(OsError::new)
         .context(tr!("cannot read standard input", "无法读取标准输入"))?;
     match line.last() {
         Some(b'\n') => {

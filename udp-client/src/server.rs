@@ -7,7 +7,6 @@
 //! for the next line's answer, one send behind, forever.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
@@ -16,7 +15,7 @@ use anyhow::{Context, anyhow};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::ctime::STAMP_LEN;
-use common::lang::{count, os_error};
+use common::lang::{OsError, count};
 use common::net::{MAX_DATAGRAM_V6, is_timeout};
 use common::{problem, tr, trace, trace_wait};
 
@@ -66,18 +65,6 @@ pub enum Heard {
     /// The system said the server's port refused the datagram (ICMP port unreachable).
     Refused,
 }
-
-/// An error of the system, kept whole, and worded in the reader's language when shown.
-#[derive(Debug)]
-pub struct OsError(pub io::Error);
-
-impl fmt::Display for OsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&os_error(&self.0))
-    }
-}
-
-impl std::error::Error for OsError {}
 
 impl Server {
     /// The server at `addresses` (at least one), tried in that order.
@@ -197,7 +184,7 @@ impl LineSocket<'_> {
                 self.refused_on_send = true;
                 Ok(())
             }
-            Err(error) => Err(OsError(error)).with_context(|| {
+            Err(error) => Err(OsError::new(error)).with_context(|| {
                 tr!(
                     "cannot send to the server at {server}",
                     "无法发送到服务器 {server}"
@@ -222,7 +209,7 @@ impl LineSocket<'_> {
             }
             self.cs
                 .set_read_timeout(Some(left))
-                .map_err(OsError)
+                .map_err(OsError::new)
                 .with_context(|| {
                     tr!(
                         "setsockopt(SO_RCVTIMEO) failed",
@@ -245,7 +232,7 @@ impl LineSocket<'_> {
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => {
-                    return Err(OsError(error)).with_context(|| {
+                    return Err(OsError::new(error)).with_context(|| {
                         tr!(
                             "cannot receive the reply from {server}",
                             "无法接收 {server} 的回复"
@@ -322,11 +309,11 @@ fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .map_err(OsError)
+    .map_err(OsError::new)
     .with_context(|| tr!("socket() failed", "socket() 失败"))?;
     trace!("socket()");
     cs.connect(&address.into())
-        .map_err(OsError)
+        .map_err(OsError::new)
         .with_context(|| tr!("cannot reach {address}", "无法到达 {address}"))?;
     trace!("connect({address})");
     Ok(cs.into())

@@ -119,11 +119,11 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .map_err(|error| cannot("socket()", &error))?;
+    .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
     common::net::hear_ipv4_too(&ss, address)?;
     let mut destinations =
-        Destinations::asked_for(&ss, address).map_err(|error| cannot_set("IP_PKTINFO", &error))?;
+        Destinations::asked_for(&ss, address).map_err(|error| cannot_set("IP_PKTINFO", error))?;
     // No SO_REUSEADDR here, unlike the TCP server: with it, a second UDP server could bind
     // the same port and silently share (or steal) the datagrams. Without it, the second one
     // fails with "address already in use", which is what a student needs to see.
@@ -231,7 +231,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 fn wake_to_summarise(ss: &UdpSocket, needed: bool, set: bool) -> anyhow::Result<bool> {
     if needed != set {
         ss.set_read_timeout(needed.then_some(log_volume::TICK))
-            .map_err(|error| cannot_set("SO_RCVTIMEO", &error))?;
+            .map_err(|error| cannot_set("SO_RCVTIMEO", error))?;
     }
     Ok(needed)
 }
@@ -307,7 +307,7 @@ fn receive_failed(error: &io::Error, log: &mut LogShares, now: Instant) -> bool 
 fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<SocketAddr> {
     let bound: SocketAddr = ss
         .local_addr()
-        .map_err(|error| cannot("getsockname()", &error))?;
+        .map_err(|error| cannot("getsockname()", error))?;
     common::net::announce("udp-server", "udp-client", bound);
     let buffer = count(bufsize as u64, "byte");
     log!(
