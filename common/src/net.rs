@@ -115,6 +115,14 @@ pub fn cannot(call: &str, error: io::Error) -> anyhow::Error {
     OsError::explained(message, error).into()
 }
 
+/// The error for a line a client could not send to the server at `server`.
+pub fn cannot_send(server: SocketAddr, error: io::Error) -> anyhow::Error {
+    anyhow::Error::new(OsError::new(error)).context(tr!(
+        "cannot send to the server at {server}",
+        "无法发送到服务器 {server}"
+    ))
+}
+
 /// The error for a socket option that could not be set.
 pub fn cannot_set(option: &str, error: io::Error) -> anyhow::Error {
     let reason = os_error(&error);

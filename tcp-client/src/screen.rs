@@ -172,14 +172,7 @@ fn write(bytes: &[u8]) -> anyhow::Result<()> {
     match print_now(bytes) {
         Ok(()) => Ok(()),
         Err(error) if nobody_reads(&error) => Err(StdoutClosed.into()),
-        Err(error) => {
-            let reason = common::lang::os_error(&error);
-            let message = tr!(
-                "cannot write the reply to standard output: {reason}",
-                "无法把回复写到标准输出：{reason}"
-            );
-            Err(common::lang::OsError::explained(message, error).into())
-        }
+        Err(error) => Err(common::program::cannot_write_reply(error)),
     }
 }
 

@@ -389,11 +389,7 @@ impl Conversation {
         if self.ended.is_some() {
             return self.cut_off();
         }
-        let server = self.server;
-        anyhow::Error::new(OsError::new(error)).context(tr!(
-            "cannot send to the server at {server}",
-            "无法发送到服务器 {server}"
-        ))
+        common::net::cannot_send(self.server, error)
     }
 
     /// Handles every event already waiting, without waiting for more.
@@ -425,8 +421,7 @@ impl Conversation {
         match event {
             Event::Typed(typed) => self.typed_ahead = Some(typed),
             Event::InputFailed(error) => {
-                return Err(anyhow::Error::new(OsError::new(error))
-                    .context(tr!("cannot read standard input", "无法读取标准输入")));
+                return Err(common::program::cannot_read_input(error));
             }
             Event::Sent(result) => self.sent = Some(result),
             Event::Received(bytes, at) => self.received(&bytes, at)?,

@@ -245,10 +245,7 @@ impl Screen {
         match print_now(&line) {
             Ok(()) => Ok(Printed::Yes),
             Err(error) if nobody_reads(&error) => Ok(Printed::NobodyReads),
-            Err(error) => Err(OsError::new(error)).context(tr!(
-                "cannot write the reply to standard output",
-                "无法把回复写到标准输出"
-            )),
+            Err(error) => Err(common::program::cannot_write_reply(error)),
         }
     }
 
@@ -276,8 +273,7 @@ fn read_line(input: &mut impl BufRead, screen: &Screen) -> anyhow::Result<Option
     let mut line = Vec::new();
     input
         .read_until(b'\n', &mut line)
-        .map_err(OsError::new)
-        .context(tr!("cannot read standard input", "无法读取标准输入"))?;
+        .map_err(common::program::cannot_read_input)?;
     match line.last() {
         Some(b'\n') => {
             line.pop();

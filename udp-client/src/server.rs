@@ -184,12 +184,7 @@ impl LineSocket<'_> {
                 self.refused_on_send = true;
                 Ok(())
             }
-            Err(error) => Err(OsError::new(error)).with_context(|| {
-                tr!(
-                    "cannot send to the server at {server}",
-                    "无法发送到服务器 {server}"
-                )
-            }),
+            Err(error) => Err(common::net::cannot_send(server, error)),
         }
     }
 
