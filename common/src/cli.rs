@@ -108,15 +108,12 @@ impl Usage {
     pub fn report(self) -> ExitCode {
         use std::io::Write;
         // Nobody reading (`--help | head -1`) is no reason for a message of its own.
-        match self.is_error {
-            true => {
-                let _ = write!(std::io::stderr().lock(), "{}", self.text);
-                ExitCode::from(2)
-            }
-            false => {
-                let _ = write!(std::io::stdout().lock(), "{}", self.text);
-                ExitCode::SUCCESS
-            }
+        if self.is_error {
+            let _ = write!(std::io::stderr().lock(), "{}", self.text);
+            ExitCode::from(2)
+        } else {
+            let _ = write!(std::io::stdout().lock(), "{}", self.text);
+            ExitCode::SUCCESS
         }
     }
 }
@@ -229,9 +226,10 @@ fn from_clap(error: &clap::Error, command: &mut Command) -> Usage {
 /// `--help`, wrapped to the terminal's width.
 fn help(command: &mut Command) -> String {
     let text = command.render_help().to_string();
-    let text = match chinese() {
-        true => text.replace("[OPTIONS]", "[选项]"),
-        false => text,
+    let text = if chinese() {
+        text.replace("[OPTIONS]", "[选项]")
+    } else {
+        text
     };
     wrap(&text, terminal_width())
 }
@@ -335,12 +333,13 @@ fn localized(command: Command) -> Command {
                 .help(tr!("Print version", "显示版本")),
         )
         // `--port -1` is a bad port, not an unknown option `-1`.
-        .mut_args(
-            |arg| match arg.get_long().is_some() && arg.get_action().takes_values() {
-                true => arg.allow_negative_numbers(true),
-                false => arg,
-            },
-        );
+        .mut_args(|arg| {
+            if arg.get_long().is_some() && arg.get_action().takes_values() {
+                arg.allow_negative_numbers(true)
+            } else {
+                arg
+            }
+        });
     if !chinese() {
         return command;
     }
@@ -523,11 +522,12 @@ fn check_server_named_once(command: &Command, matches: &ArgMatches) -> Result<()
     let named: Vec<&str> = named.iter().map(|(_, host)| host.as_str()).collect();
     let port = typed("port").and_then(|(_, port)| port.trim().parse().ok());
     let is_client = command.get_arguments().any(|arg| arg.get_id() == "server");
-    match is_client {
-        true => server_address(&named, port).map(|_| ()),
-        false => named
+    if is_client {
+        server_address(&named, port).map(|_| ())
+    } else {
+        named
             .iter()
-            .try_for_each(|host| listen_address(host, port).map(|_| ())),
+            .try_for_each(|host| listen_address(host, port).map(|_| ()))
     }
 }
 

@@ -102,9 +102,10 @@ pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
 /// The command a student types to reach a server at `ip` and `port`, as the lab handout
 /// shows it: `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
 fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
-    match port == crate::PORT {
-        true => format!("{client} --host {ip}"),
-        false => format!("{client} --host {ip} --port {port}"),
+    if port == crate::PORT {
+        format!("{client} --host {ip}")
+    } else {
+        format!("{client} --host {ip} --port {port}")
     }
 }
 
@@ -178,9 +179,10 @@ pub fn is_timeout(error: &io::Error) -> bool {
 fn max_udp_bufsize(address: SocketAddr) -> usize {
     let ip = address.ip();
     let hears_ipv4 = ip.to_canonical().is_ipv4() || ip.is_unspecified();
-    match hears_ipv4 {
-        true => MAX_DATAGRAM_V4 - STAMP_LEN,
-        false => MAX_DATAGRAM_V6 - STAMP_LEN,
+    if hears_ipv4 {
+        MAX_DATAGRAM_V4 - STAMP_LEN
+    } else {
+        MAX_DATAGRAM_V6 - STAMP_LEN
     }
 }
 
@@ -188,17 +190,18 @@ fn max_udp_bufsize(address: SocketAddr) -> usize {
 pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), String> {
     let max = max_udp_bufsize(address);
     let stamp = STAMP_LEN;
-    let family = match max + STAMP_LEN == MAX_DATAGRAM_V4 {
-        true => "IPv4",
-        false => "IPv6",
+    let family = if max + STAMP_LEN == MAX_DATAGRAM_V4 {
+        "IPv4"
+    } else {
+        "IPv6"
     };
-    match bufsize > max {
-        true => Err(tr!(
-            "invalid value '{bufsize}' for '--bufsize': a reply ({stamp} bytes of stamp + {bufsize}) would not fit in one {family} datagram; the largest --bufsize for {address} is {max}",
-            "--bufsize 的值 {bufsize} 无效：回复（{stamp} 字节的时间戳加 {bufsize} 字节的数据）放不进一个 {family} 数据报；在 {address} 上 --bufsize 最大为 {max}"
-        )),
-        false => Ok(()),
+    if bufsize <= max {
+        return Ok(());
     }
+    Err(tr!(
+        "invalid value '{bufsize}' for '--bufsize': a reply ({stamp} bytes of stamp + {bufsize}) would not fit in one {family} datagram; the largest --bufsize for {address} is {max}",
+        "--bufsize 的值 {bufsize} 无效：回复（{stamp} 字节的时间戳加 {bufsize} 字节的数据）放不进一个 {family} 数据报；在 {address} 上 --bufsize 最大为 {max}"
+    ))
 }
 
 #[cfg(test)]

@@ -342,9 +342,10 @@ impl LogShare {
     /// server that summarises on a timer, or when the client leaves: pass a `now` a second
     /// on). Counted as summarised.
     pub fn skipped_by(&mut self, now: Instant) -> u64 {
-        match now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
-            true => std::mem::take(&mut self.skipped),
-            false => 0,
+        if now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
+            std::mem::take(&mut self.skipped)
+        } else {
+            0
         }
     }
 

@@ -46,9 +46,10 @@ pub fn first_to_answer(
             started += 1;
             next_start = now + NEXT_ADDRESS_AFTER;
         }
-        let wake = match started < addresses.len() {
-            true => next_start.min(deadline),
-            false => deadline,
+        let wake = if started < addresses.len() {
+            next_start.min(deadline)
+        } else {
+            deadline
         };
         match attempts.recv_timeout(wake.saturating_duration_since(Instant::now())) {
             Ok((address, Ok(cs))) => {
@@ -104,9 +105,10 @@ fn start(address: SocketAddr, deadline: Instant, done: Sender<Attempt>) -> anyho
 
 /// `host:port` as a person writes it: `[::1]:21567` for an IPv6 address.
 pub fn host_and_port(host: &str, port: u16) -> String {
-    match host.contains(':') && !host.starts_with('[') {
-        true => format!("[{host}]:{port}"),
-        false => format!("{host}:{port}"),
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 

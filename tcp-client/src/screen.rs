@@ -126,18 +126,20 @@ impl Screen {
 
     /// Ends the prompt's line, if the prompt is showing (after Ctrl+D at the prompt).
     pub fn end_prompt(&mut self) -> anyhow::Result<()> {
-        match self.prompting {
-            true => self.end_line(),
-            false => Ok(()),
+        if self.prompting {
+            self.end_line()
+        } else {
+            Ok(())
         }
     }
 
     /// Ends a line of a reply shown on a terminal that has paused without its `\n`, so that
     /// the prompt comes back under it; into a pipe the bytes stay exactly as they came.
     pub fn end_paused_line(&mut self) -> anyhow::Result<()> {
-        match (self.terminal || self.interactive) && !self.prompting {
-            true => self.end_line(),
-            false => Ok(()),
+        if (self.terminal || self.interactive) && !self.prompting {
+            self.end_line()
+        } else {
+            Ok(())
         }
     }
 
@@ -194,10 +196,7 @@ pub fn unfinished_tail(bytes: &[u8]) -> usize {
         _ => 1,
     };
     let have = back + 1;
-    match have < width {
-        true => have,
-        false => 0,
-    }
+    if have < width { have } else { 0 }
 }
 
 #[cfg(test)]

@@ -562,15 +562,16 @@ impl Conversation {
         if let Err(error) = shown {
             return error;
         }
-        match part_came {
-            true => anyhow!(tr!(
+        if part_came {
+            anyhow!(tr!(
                 "no complete reply from {server} within {secs} s (--reply-timeout); the part that came is shown above",
                 "{secs} 秒内没有收到 {server} 的完整回复（--reply-timeout）；已收到的部分显示在上面"
-            )),
-            false => anyhow!(tr!(
+            ))
+        } else {
+            anyhow!(tr!(
                 "no reply from {server} within {secs} s (--reply-timeout)",
                 "{secs} 秒内没有收到 {server} 的回复（--reply-timeout）"
-            )),
+            ))
         }
     }
 }
