@@ -109,9 +109,10 @@ fn check_one(protocol: Protocol, address: &str, json: bool) -> ExitCode {
         Ok(resolved) => lab::check(address, protocol, resolved, lab::this_machines_time),
         Err(why) => Report::unreachable(address, protocol, &why),
     };
-    let output = match json {
-        true => format!("{}\n", show::json(&report)),
-        false => show::text(&report),
+    let output = if json {
+        format!("{}\n", show::json(&report))
+    } else {
+        show::text(&report)
     };
     print(&output);
     status(report.all_passed())
@@ -152,18 +153,15 @@ fn check_room(file: &PathBuf, csv: Option<&PathBuf>, json: bool) -> ExitCode {
     });
     let secs = format!("{:.1}", started.elapsed().as_secs_f64());
     let all = reports.iter().filter(|report| report.all_passed()).count();
-    let output = match json {
-        true => {
-            let objects: Vec<String> = reports.iter().map(show::json).collect();
-            format!("[{}]\n", objects.join(",\n"))
-        }
-        false => {
-            let summary = tr!(
-                "{all} of {total} servers passed every check; the room took {secs} s",
-                "{total} 个服务器中有 {all} 个通过了全部检查；全班检查用时 {secs} 秒"
-            );
-            format!("{}\n{summary}\n", room::table(&students, &reports))
-        }
+    let output = if json {
+        let objects: Vec<String> = reports.iter().map(show::json).collect();
+        format!("[{}]\n", objects.join(",\n"))
+    } else {
+        let summary = tr!(
+            "{all} of {total} servers passed every check; the room took {secs} s",
+            "{total} 个服务器中有 {all} 个通过了全部检查；全班检查用时 {secs} 秒"
+        );
+        format!("{}\n{summary}\n", room::table(&students, &reports))
     };
     print(&output);
     if let Some(path) = csv {
@@ -190,8 +188,9 @@ fn print(text: &str) {
 
 /// 0 when everything passed, 1 otherwise.
 fn status(passed: bool) -> ExitCode {
-    match passed {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::FAILURE,
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
