@@ -74,17 +74,12 @@ pub fn resolve(address: &str) -> Result<SocketAddr, String> {
 /// says why the port is not one.
 pub fn host_and_port(address: &str) -> Result<(String, u16), String> {
     let address = address.trim();
-    let (host, port) = match address.strip_prefix('[') {
-        Some(rest) => match rest.split_once(']') {
-            Some((host, "")) => (host, None),
-            Some((host, port)) => (host, Some(port.strip_prefix(':').unwrap_or(port))),
-            None => (address, None),
-        },
-        None => match address.split_once(':') {
-            Some((host, port)) if !port.contains(':') => (host, Some(port)),
-            _ => (address, None), // a bare IPv6 address, such as ::1
-        },
+    let (host, port) = match address.rsplit_once(':') {
+        // `host:port`, or `[IPv6]:port`; a bare IPv6 address has colons in its host part
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => (host, Some(port)),
+        _ => (address, None),
     };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     let Some(port) = port else {
         return Ok((host.to_string(), 21567));
     };
