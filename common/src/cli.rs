@@ -61,21 +61,21 @@ pub struct Target {
         "The server: HOST or HOST:PORT ([::1]:21567 for IPv6), as for telnet and nc",
         "服务器：HOST 或 HOST:PORT（IPv6 写作 [::1]:21567），和 telnet、nc 的写法一样"
     ))]
-    pub server: Option<String>,
+    server: Option<String>,
 
     /// `--host`: the same, as an option.
     #[arg(long, help = tr!(
         "The server's host name or address, or HOST:PORT (default: localhost)",
         "服务器的主机名或地址，或 HOST:PORT（默认 localhost）"
     ))]
-    pub host: Option<String>,
+    host: Option<String>,
 
     /// `--port`: the server's port.
     #[arg(long, value_parser = client_port, help = tr!(
         "The server's port (default: the book's 21567)",
         "服务器的端口（默认为书中的 21567）"
     ))]
-    pub port: Option<u16>,
+    port: Option<u16>,
 }
 
 impl Target {
