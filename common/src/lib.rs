@@ -11,7 +11,7 @@
 //!
 //! Those constants live here (the programs use `BUFSIZ`; the others are the defaults of the
 //! options in [`cli`]), beside what more than one program needs:
-//! - [`ctime`]: the book's timestamp, and the stamp in front of each reply's data;
+//! - [`ctime`](mod@ctime): the book's timestamp, and the stamp in front of each reply's data;
 //! - [`lang`]: the reader's language and the [`tr!`] macro that puts both languages' words
 //!   where they are printed;
 //! - [`cli`]: the options every program takes, and `--help` and usage errors in the reader's

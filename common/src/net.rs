@@ -186,7 +186,7 @@ fn max_udp_bufsize(address: SocketAddr) -> usize {
     }
 }
 
-/// Checks a UDP program's `--bufsize` against [`max_udp_bufsize`]; the usage error if too large.
+/// Checks a UDP program's `--bufsize` against `max_udp_bufsize`; the usage error if too large.
 pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), String> {
     let max = max_udp_bufsize(address);
     let stamp = STAMP_LEN;

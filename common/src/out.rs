@@ -184,7 +184,7 @@ pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
     }
 }
 
-/// Shows received bytes in a log line: quoted, at most [`Printable::SHOWN`] characters of it
+/// Shows received bytes in a log line: quoted, at most `Printable::SHOWN` (80) characters of it
 /// (a 1 MiB message must not flood the teacher's terminal), and everything a reader could not
 /// see written as an escape: control characters (`\n`, `\u{1b}`), characters that show as
 /// nothing (`\u{3164}`, `\u{2800}`, zero-width spaces), and bytes that are not UTF-8 (`\xff`),
