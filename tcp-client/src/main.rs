@@ -54,7 +54,7 @@ use clap::Parser;
 use common::cli::{Shared, Target, positive_seconds};
 use common::lang::OsError;
 use common::{tr, trace};
-use screen::{Screen, StdoutClosed};
+use screen::{NobodyReads, Screen};
 use talk::Conversation;
 
 /// The chapter's TCP timestamp client: sends each line of input, prints the stamped reply.
@@ -107,7 +107,7 @@ fn main() -> ExitCode {
     common::out::start(false, args.shared.trace);
     let result = match run(&args) {
         // Nobody reads the replies any more (`tcp-client | head -1`): stop quietly.
-        Err(error) if error.is::<StdoutClosed>() => Ok(ExitCode::SUCCESS),
+        Err(error) if error.is::<NobodyReads>() => Ok(ExitCode::SUCCESS),
         result => result,
     };
     common::program::exit_status("tcp-client", result)

@@ -36,15 +36,15 @@ pub struct Screen {
 /// Writing to stdout failed because nobody reads it any more (`tcp-client | head -1`): the
 /// client stops quietly, with status 0.
 #[derive(Debug)]
-pub struct StdoutClosed;
+pub struct NobodyReads;
 
-impl fmt::Display for StdoutClosed {
+impl fmt::Display for NobodyReads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&tr!("nobody reads standard output", "标准输出已无人读取"))
     }
 }
 
-impl std::error::Error for StdoutClosed {}
+impl std::error::Error for NobodyReads {}
 
 impl Screen {
     /// The screen of a client: `interactive` when its stdin is a terminal, `terminal` when
@@ -169,11 +169,11 @@ impl Screen {
     }
 }
 
-/// Writes to stdout at once; a reader that has gone becomes [`StdoutClosed`].
+/// Writes to stdout at once; a reader that has gone becomes [`NobodyReads`].
 fn write(bytes: &[u8]) -> anyhow::Result<()> {
     match print_now(bytes) {
         Ok(()) => Ok(()),
-        Err(error) if nobody_reads(&error) => Err(StdoutClosed.into()),
+        Err(error) if nobody_reads(&error) => Err(NobodyReads.into()),
         Err(error) => Err(common::program::cannot_write_reply(error)),
     }
 }
