@@ -29,6 +29,7 @@ use anyhow::{Context, anyhow};
 use crate::input::{Input, Piece};
 use crate::os_error::OsError;
 use crate::screen::{LONG_PAUSE, Screen};
+use common::ctime::STAMP_LEN;
 use common::{problem, tr, trace};
 
 /// How long a reply may pause without its `\n` before it is shown as it is and the client
@@ -46,8 +47,8 @@ const CLOSE_GRACE: Duration = Duration::from_millis(250);
 /// input, or a line): a moment, so that a close still ends the client at once.
 const KEYBOARD_GRACE: Duration = Duration::from_millis(100);
 
-/// How many of a reply's first bytes are kept to tell the next reply's start by (12: a stamp's
-/// `[Mon Nov 30 `, or a changed server's own prefix).
+/// How many of a reply's first bytes are compared to tell the next reply's start by (12: a
+/// stamp's `[Mon Nov 30 `, or a changed server's own prefix).
 const REPLY_HEAD: usize = 12;
 
 /// How often the loop looks at the clock while it waits for an event.
@@ -79,6 +80,8 @@ struct Sent {
     at: Instant,
     /// Its last bytes, which a timestamp reply ends with.
     tail: Vec<u8>,
+    /// How many bytes it has, with its `\n`: a timestamp reply echoes them all.
+    len: usize,
 }
 
 /// A piece of a line from standard input.
@@ -125,9 +128,11 @@ pub struct Conversation {
     newline_seen: bool,
     /// The client went on after the reply under way paused without its `\n`.
     went_on_after_pause: bool,
-    /// The first bytes of the reply under way, to tell the next reply's start from the rest
-    /// of this one (see `next_reply_begins`).
+    /// The first bytes of the reply under way (its stamp, if it has one), to tell the next
+    /// reply's start from the rest of this one (see `next_reply_begins`).
     reply_head: Vec<u8>,
+    /// How many bytes of the reply under way have come.
+    reply_len: usize,
     /// The last bytes of the reply under way, to see whether it ends as its line did.
     reply_tail: Vec<u8>,
     /// The last reply ended as its line did, as a timestamp reply does. A line the server
@@ -175,6 +180,7 @@ impl Conversation {
             newline_seen: false,
             went_on_after_pause: false,
             reply_head: Vec::new(),
+            reply_len: 0,
             reply_tail: Vec::new(),
             last_reply_echoed: true,
             told_no_newline: false,
@@ -230,12 +236,14 @@ impl Conversation {
         self.awaiting.push_back(Sent {
             at: Instant::now(),
             tail: Vec::new(),
+            len: 0,
         });
         let mut typed = first;
         loop {
             let line_ends = typed.piece == Piece::LineEnd;
             if let Some(sent) = self.awaiting.back_mut() {
                 keep_tail(&mut sent.tail, &typed.bytes);
+                sent.len += typed.bytes.len();
             }
             self.send_piece(typed.bytes)?;
             if line_ends {
@@ -439,10 +447,12 @@ impl Conversation {
             if self.reply_started.is_none() {
                 self.reply_head.clear();
                 self.reply_tail.clear();
+                self.reply_len = 0;
             }
             keep_tail(&mut self.reply_tail, line);
+            self.reply_len += line.len();
             let started = *self.reply_started.get_or_insert(at);
-            let room = REPLY_HEAD.saturating_sub(self.reply_head.len());
+            let room = STAMP_LEN.saturating_sub(self.reply_head.len());
             self.reply_head
                 .extend_from_slice(&line[..room.min(line.len())]);
             if !line.ends_with(b"\n") {
@@ -465,13 +475,31 @@ impl Conversation {
     /// without its `\n` and the client went on: they begin with a new timestamp, or as that
     /// reply began. A server that sends no `\n` (a port of the book's) answers every line that
     /// way; the rest of a reply that only paused on a slow link goes on where it stopped.
+    ///
+    /// A server that has ended a reply with `\n` is not such a server; and a timestamp reply
+    /// that has not yet echoed as many bytes as its line has is not over: a line longer than
+    /// the server's buffer is answered in several stamped pieces (book 16.2.3), and a pause
+    /// between two of them is no reply's end.
     fn next_reply_begins(&self, bytes: &[u8]) -> bool {
-        let shared = self.reply_head.len().min(bytes.len());
+        let shared = self.reply_head.len().min(bytes.len()).min(REPLY_HEAD);
         let begins_as_the_last_did = shared >= 4 && bytes[..shared] == self.reply_head[..shared];
         self.went_on_after_pause
             && self.reply_started.is_some()
             && self.awaiting.len() > 1
+            && !self.newline_seen
+            && !self.echoed_less_than_its_line()
             && (common::ctime::begins_with_stamp(bytes) || begins_as_the_last_did)
+    }
+
+    /// True when the reply under way is a timestamp reply (`[ctime] ` + the line) shorter than
+    /// its line: the rest of the line's echo is still to come. (Its `\n` aside, which a
+    /// changed server may drop.)
+    fn echoed_less_than_its_line(&self) -> bool {
+        let Some(line) = self.awaiting.front() else {
+            return false;
+        };
+        common::ctime::begins_with_stamp(&self.reply_head)
+            && self.reply_len < STAMP_LEN + line.len.saturating_sub(1)
     }
 
     /// The reply under way had no `\n` after all: it is complete, on a line of its own, and

@@ -10,7 +10,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tests::tcp_proxy::{End, Plan, Proxy};
-use tests::{Finished, PATIENCE, ServerProcess, command, data_of, run, wait_or_kill};
+use tests::{
+    Finished, PATIENCE, ServerProcess, command, data_of, run, stamped_parts, wait_or_kill,
+};
 
 /// Runs tcp-client on `port` with `input`, and gives what it left and how long it took.
 fn client(port: &str, extra: &[&str], input: &[u8]) -> (Finished, Duration) {
@@ -388,6 +390,30 @@ fn a_pause_inside_the_last_reply_is_waited_for_after_the_input_ends() {
     assert_eq!(done.stdout.len(), 27 + "中文\n".len(), "{:?}", done.stdout);
     assert_eq!(data_lines(&done), ["中文"]);
     assert_eq!(done.stderr, "");
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+}
+
+#[test]
+fn a_pause_between_the_stamped_pieces_of_a_long_lines_reply_keeps_the_client_in_step() {
+    // A line longer than the server's buffer is answered in two stamped pieces, 1024 bytes of
+    // the line and then the rest; the network pauses between them. The second piece begins
+    // with a stamp, as the next reply would: it is still the same reply, up to its '\n'.
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let plan = Plan {
+        pause_after: Some((27 + 1024, Duration::from_millis(1500))),
+        ..Plan::default()
+    };
+    let proxy = Proxy::start(server.address, plan);
+    let long = "x".repeat(2000);
+    let (done, took) = client(&proxy.port(), &[], format!("{long}\nshort\n").as_bytes());
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    let lines = done.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let parts = stamped_parts(lines[0].as_bytes());
+    assert_eq!(parts.concat(), long.as_bytes(), "{parts:?}");
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!(data_of(lines[1].as_bytes()), b"short");
+    assert_eq!(done.stderr, "", "every reply had its newline");
     assert!(took >= Duration::from_millis(1500), "{took:?}");
 }
 
