@@ -361,6 +361,34 @@ fn with_trace_a_reply_comes_after_the_calls_that_brought_it() {
 }
 
 #[test]
+fn with_trace_into_the_same_pipe_a_paused_reply_never_runs_into_a_trace_line() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let plan = Plan {
+        pause_after: Some((10, Duration::from_millis(1500))),
+        ..Plan::default()
+    };
+    let proxy = Proxy::start(server.address, plan);
+    let mut both = std::process::Command::new("sh");
+    both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+        .arg(tests::binary("tcp-client"))
+        .args(["--port", &proxy.port(), "--trace"])
+        .env("LC_ALL", "C");
+    let done = tests::run_command(&mut both, b"one\ntwo\n", PATIENCE);
+    let lines = done.lines();
+    assert_eq!(done.code(), 0, "{lines:#?}");
+    for call in ["send(", "recv(", "shutdown(", "close("] {
+        let glued = lines
+            .iter()
+            .any(|line| line.contains(call) && !line.starts_with(call));
+        assert!(!glued, "a trace line ran into a reply: {lines:#?}");
+    }
+    for data in ["] one", "] two"] {
+        let ends = lines.iter().filter(|line| line.ends_with(data)).count();
+        assert_eq!(ends, 1, "{data}: {lines:#?}");
+    }
+}
+
+#[test]
 fn a_ten_line_conversation_through_a_slow_trickle_loses_nothing() {
     let server = ServerProcess::start("tcp-server", &["--quiet"]);
     let plan = Plan {
