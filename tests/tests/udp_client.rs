@@ -429,6 +429,58 @@ mod terminal {
         (status.code(), shown)
     }
 
+    /// Ctrl+D after some typing sends that text as the last line: its reply starts on a line
+    /// of its own, and the client ends there, though a terminal would go on reading.
+    #[test]
+    fn on_a_terminal_ctrl_d_after_some_typing_sends_the_line_and_ends() {
+        let server = ServerProcess::start("udp-server", &["--quiet"]);
+        let command = format!(
+            "{} --port {}",
+            tests::binary("udp-client").display(),
+            server.port()
+        );
+        let mut child = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env("LC_ALL", "C")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("script (util-linux) runs");
+        let shown = Arc::new(Mutex::new(Vec::new()));
+        let mut stdout = child.stdout.take().expect("stdout");
+        let reader = {
+            let shown = Arc::clone(&shown);
+            thread::spawn(move || {
+                let mut buffer = [0; 4096];
+                while let Ok(len @ 1..) = stdout.read(&mut buffer) {
+                    shown
+                        .lock()
+                        .expect("shown")
+                        .extend_from_slice(&buffer[..len]);
+                }
+            })
+        };
+        let deadline = Instant::now() + PATIENCE;
+        while !shown.lock().expect("shown").starts_with(b"> ") && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        // 'abc', then Ctrl+D twice: the first hands 'abc' over, the second is the end.
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"abc\x04\x04").expect("type");
+        let status = tests::wait_or_kill(&mut child, PATIENCE);
+        drop(stdin);
+        let _ = reader.join();
+        let shown = shown.lock().expect("shown").clone();
+        let text = String::from_utf8_lossy(&shown);
+        assert_eq!(status.code(), Some(0), "the client ended: {text:?}");
+        assert!(text.contains("> abc\r\n["), "{text:?}");
+        assert!(
+            text.ends_with("] abc\r\n"),
+            "no prompt after the end: {text:?}"
+        );
+    }
+
     /// On a terminal, a reply's control characters are shown, not obeyed (a classmate's forged
     /// `ESC ] 0 ; PWNED BEL` must not retitle the window), and every note starts on a line of its
     /// own with the prompt back after it.

@@ -115,7 +115,10 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|message| usage_error::<Args>(message));
     let mut server = Server::new(addresses, args.timeout, args.retries);
     let screen = Screen::new();
-    let mut input = io::stdin().lock();
+    let mut input = Input {
+        lines: io::stdin().lock(),
+        ended: false,
+    };
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let mut unanswered_in_a_row = 0;
     let mut some_line_failed = false;
@@ -123,8 +126,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // comm_loop():
     loop {
         // data = raw_input('> '); if not data: break
-        screen.prompt()?;
-        let Some(data) = read_line(&mut input, &screen)? else {
+        let Some(data) = input.read_line(&screen)? else {
             break;
         };
         if data.len() > args.bufsize {
@@ -269,25 +271,44 @@ fn ignore_nobody_reads(error: io::Error) -> anyhow::Result<()> {
     Err(OsError(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
 }
 
-/// Reads one line of input, without its `\n` (or `\r\n`, as Windows and `telnet` end lines).
-/// `None` ends the client: end of input, or an empty line, as in the book.
-fn read_line(input: &mut impl BufRead, screen: &Screen) -> anyhow::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    input
-        .read_until(b'\n', &mut line)
-        .map_err(OsError)
-        .context(tr!("cannot read standard input", "无法读取标准输入"))?;
-    match line.last() {
-        Some(b'\n') => {
+/// Standard input, a line at a time.
+struct Input<R> {
+    /// Where the lines come from.
+    lines: R,
+    /// The input has ended: on a terminal Ctrl+D after some typing sends that text as the
+    /// last line, and a terminal would go on reading after it, so the end is kept here.
+    ended: bool,
+}
+
+impl<R: BufRead> Input<R> {
+    /// `raw_input('> ')`: shows the prompt on a terminal and reads one line of input, without
+    /// its `\n` (or `\r\n`, as Windows and `telnet` end lines). `None` ends the client: end
+    /// of input, or an empty line, as in the book.
+    fn read_line(&mut self, screen: &Screen) -> anyhow::Result<Option<Vec<u8>>> {
+        if self.ended {
+            return Ok(None);
+        }
+        screen.prompt()?;
+        let mut line = Vec::new();
+        self.lines
+            .read_until(b'\n', &mut line)
+            .map_err(OsError)
+            .context(tr!("cannot read standard input", "无法读取标准输入"))?;
+        match line.last() {
+            Some(b'\n') => {
+                line.pop();
+            }
+            // Ctrl+D, on the prompt's line or after some text typed
+            _ => {
+                self.ended = true;
+                screen.end_line()?;
+            }
+        }
+        if line.last() == Some(&b'\r') {
             line.pop();
         }
-        // Ctrl+D, on the prompt's line or after some text typed
-        _ => screen.end_line()?,
+        Ok((!line.is_empty()).then_some(line))
     }
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Ok((!line.is_empty()).then_some(line))
 }
 
 #[cfg(test)]
@@ -296,16 +317,47 @@ mod tests {
 
     #[test]
     fn read_line_drops_the_newline_and_a_carriage_return() {
-        let mut input = &b"one\r\ntwo\n\nthree"[..];
+        let mut input = Input {
+            lines: &b"one\r\ntwo\n\nthree"[..],
+            ended: false,
+        };
         let pipes = Screen {
             typing: false,
             showing: false,
         };
-        let mut next = || read_line(&mut input, &pipes).unwrap();
+        let mut next = || input.read_line(&pipes).unwrap();
         assert_eq!(next(), Some(b"one".to_vec()));
         assert_eq!(next(), Some(b"two".to_vec()));
         assert_eq!(next(), None);
         assert_eq!(next(), Some(b"three".to_vec()));
         assert_eq!(next(), None);
+    }
+
+    /// A terminal: each read gives what was typed up to Enter or Ctrl+D, and Ctrl+D at a
+    /// line's start reads as the end (0 bytes), after which reading goes on.
+    struct Terminal(VecDeque<&'static [u8]>);
+
+    impl io::Read for Terminal {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            let typed = self.0.pop_front().unwrap_or_default();
+            buffer[..typed.len()].copy_from_slice(typed);
+            Ok(typed.len())
+        }
+    }
+
+    /// A terminal goes on reading after Ctrl+D; the client must not.
+    #[test]
+    fn after_a_last_line_without_a_newline_nothing_more_is_read() {
+        let typing = [&b"last"[..], b"", b"typed after Ctrl+D\n"];
+        let mut input = Input {
+            lines: io::BufReader::new(Terminal(typing.into())),
+            ended: false,
+        };
+        let pipes = Screen {
+            typing: false,
+            showing: false,
+        };
+        assert_eq!(input.read_line(&pipes).unwrap(), Some(b"last".to_vec()));
+        assert_eq!(input.read_line(&pipes).unwrap(), None);
     }
 }
