@@ -204,7 +204,11 @@ impl Conversation {
                     self.screen.typed(); // an empty line: Enter has ended the prompt's line
                     return Ok(None);
                 }
-                self.screen.typed();
+                match typed.piece {
+                    // Ctrl+D after some typing: the cursor is still after the typed text.
+                    Piece::LastLine => self.screen.end_prompt()?,
+                    _ => self.screen.typed(),
+                }
                 let _ = self.more_input.send(());
                 return Ok(Some(typed));
             }
@@ -240,7 +244,7 @@ impl Conversation {
         });
         let mut typed = first;
         loop {
-            let line_ends = typed.piece == Piece::LineEnd;
+            let line_ends = typed.piece.ends_line();
             if let Some(sent) = self.awaiting.back_mut() {
                 keep_tail(&mut sent.tail, &typed.bytes);
                 sent.len += typed.bytes.len();
@@ -642,7 +646,7 @@ fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
         let mut bytes = Vec::new();
         let event = match input.next_piece(&mut bytes, line_start) {
             Ok(piece) => {
-                line_start = piece == Piece::LineEnd;
+                line_start = piece.ends_line();
                 Event::Typed(Typed { bytes, piece })
             }
             Err(error) => Event::InputFailed(error),
@@ -650,7 +654,7 @@ fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
         let more_to_read = matches!(
             event,
             Event::Typed(Typed {
-                piece: Piece::Part | Piece::LineEnd,
+                piece: Piece::Part | Piece::LineEnd | Piece::LastLine,
                 ..
             })
         );

@@ -554,6 +554,23 @@ fn on_a_terminal_a_reply_cannot_drive_it() {
 
 #[test]
 #[cfg(target_os = "linux")]
+fn on_a_terminal_ctrl_d_after_some_typing_shows_the_reply_on_a_line_of_its_own() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    // 'abc', then Ctrl+D twice: the first hands 'abc' over with no Enter, the second ends.
+    let typed = b"abc\x04\x04";
+    let Some((shown, took)) = on_a_terminal(&server.port(), typed, PATIENCE) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&shown);
+    assert!(took < PATIENCE, "the client ended: {text:?}");
+    // The cursor stays after the echoed 'abc' (and the prompt): the reply moves to a new line.
+    let reply = text.find('[').expect("a reply");
+    assert!(text[..reply].ends_with("\r\n"), "{text:?}");
+    assert!(text.ends_with("] abc\r\n"), "{text:?}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
 fn on_a_terminal_a_busy_close_ends_the_client_at_once_on_a_line_of_its_own() {
     let (port, server) = fake_server(|stream| {
         let _ = (&stream).write_all(b"server busy: try again later\n");
