@@ -129,6 +129,13 @@ impl Screen {
         Ok(())
     }
 
+    /// Lets a note just given to stderr out before anything more is shown: stderr is written
+    /// by a thread of its own (see `common::out`), and a reply shown meanwhile would run into
+    /// the note on a terminal or with `2>&1`.
+    pub fn after_note(&self) {
+        out::flush(std::time::Duration::from_millis(200));
+    }
+
     /// Ends the prompt's line, if the prompt is showing (after Ctrl+D at the prompt).
     pub fn end_prompt(&mut self) -> anyhow::Result<()> {
         match self.prompting {

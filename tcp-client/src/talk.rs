@@ -329,6 +329,7 @@ impl Conversation {
                 "(still waiting for the reply from {server} after {secs} s: an iterative server serves one client at a time and may be busy with another, or the server may be stuck; Ctrl+C gives up)",
                 "（已等待 {server} 的回复 {secs} 秒：iterative 模式的服务器一次只服务一个客户端，可能正在服务别的客户端；也可能服务器卡住了。按 Ctrl+C 放弃）"
             );
+            self.screen.after_note();
         }
         Ok(())
     }
@@ -520,6 +521,7 @@ impl Conversation {
                 "(the server's replies have no newline at their end: each is shown on a line of its own once the next one begins)",
                 "（服务器的回复末尾没有换行符：每个回复在下一个回复开始时单独成行显示）"
             );
+            self.screen.after_note();
         }
         Ok(())
     }
@@ -541,6 +543,7 @@ impl Conversation {
                 "(the server's replies had no newline at their end: each was shown after a pause of 1 s)",
                 "（服务器的回复末尾没有换行符：每个回复都在停顿 1 秒后显示）"
             );
+            self.screen.after_note();
         }
         Ok(())
     }

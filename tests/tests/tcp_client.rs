@@ -305,6 +305,41 @@ fn a_port_of_the_books_server_gets_each_reply_on_a_line_of_its_own() {
 }
 
 #[test]
+fn with_2_and_1_the_no_newline_note_never_runs_into_a_reply() {
+    for _ in 0..2 {
+        let (port, server) = fake_server(|stream| {
+            loop {
+                let line = read_line(&stream);
+                if line.is_empty() {
+                    return;
+                }
+                let stamp = b"[Mon Nov 30 06:23:27 2026] ";
+                let _ = (&stream).write_all(&[&stamp[..], &line[..line.len() - 1]].concat());
+            }
+        });
+        let mut both = std::process::Command::new("sh");
+        both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+            .arg(tests::binary("tcp-client"))
+            .args(["--port", &port])
+            .env("LC_ALL", "C");
+        let done = tests::run_command(&mut both, b"one\ntwo\nthree\n", PATIENCE);
+        let lines = done.lines();
+        assert_eq!(done.code(), 0, "{lines:#?}");
+        let notes = lines.iter().filter(|line| line.contains("no newline"));
+        assert!(notes.clone().count() >= 1, "{lines:#?}");
+        assert!(
+            notes.clone().all(|line| line.starts_with('(')),
+            "{lines:#?}"
+        );
+        for data in ["one", "two", "three"] {
+            let reply = format!("[Mon Nov 30 06:23:27 2026] {data}");
+            assert!(lines.contains(&reply), "{data}: {lines:#?}");
+        }
+        server.join().expect("fake server");
+    }
+}
+
+#[test]
 fn a_server_that_never_sends_a_newline_is_shown_and_the_client_ends() {
     let (port, server) = fake_server(|stream| {
         loop {
