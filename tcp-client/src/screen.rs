@@ -90,6 +90,17 @@ impl Screen {
         }
     }
 
+    /// The input ended (Ctrl+D) after some typing, with no Enter: the terminal echoed no
+    /// newline, so the cursor is still after the typed text, prompt or not. End that line.
+    pub fn typed_without_enter(&mut self) -> anyhow::Result<()> {
+        if self.interactive {
+            write(b"\n")?;
+        }
+        self.mid_line = false;
+        self.prompting = false;
+        Ok(())
+    }
+
     /// Shows bytes of a reply the moment they come, all but an unfinished UTF-8 character.
     pub fn reply(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
         if out::tracing() {

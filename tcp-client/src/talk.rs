@@ -206,7 +206,7 @@ impl Conversation {
                 }
                 match typed.piece {
                     // Ctrl+D after some typing: the cursor is still after the typed text.
-                    Piece::LastLine => self.screen.end_prompt()?,
+                    Piece::LastLine => self.screen.typed_without_enter()?,
                     _ => self.screen.typed(),
                 }
                 let _ = self.more_input.send(());
