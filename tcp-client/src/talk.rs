@@ -47,6 +47,11 @@ const CLOSE_GRACE: Duration = Duration::from_millis(250);
 /// input, or a line): a moment, so that a close still ends the client at once.
 const KEYBOARD_GRACE: Duration = Duration::from_millis(100);
 
+/// How long the loop gives the keyboard thread, before it shows the prompt, to pass on a line
+/// typed ahead (a quick typist, a paste): the terminal echoed that line and its Enter before
+/// the prompt, so a prompt shown first would leave what follows glued after `> `.
+const TYPED_AHEAD: Duration = Duration::from_millis(100);
+
 /// How many of a reply's first bytes are compared to tell the next reply's start by (12: a
 /// stamp's `[Mon Nov 30 `, or a changed server's own prefix).
 const REPLY_HEAD: usize = 12;
@@ -192,6 +197,7 @@ impl Conversation {
     /// the end of input. While the student has not typed, replies and the server's own lines
     /// are shown, and a server that closes the connection ends the client at once.
     pub fn input(&mut self) -> anyhow::Result<Option<Typed>> {
+        let mut typed_ahead_looked_for = false;
         loop {
             self.take_waiting_events()?;
             if let Some(typed) = self.typed_ahead.take() {
@@ -227,6 +233,11 @@ impl Conversation {
             }
             if self.has_paused() {
                 self.screen.end_paused_line()?;
+            }
+            if !self.screen.mid_line() && self.screen.is_interactive() && !typed_ahead_looked_for {
+                typed_ahead_looked_for = true;
+                self.wait_for_typing(TYPED_AHEAD)?;
+                continue;
             }
             if !self.screen.mid_line() {
                 self.screen.prompt()?; // and again after whatever was shown since
@@ -436,9 +447,34 @@ impl Conversation {
                     .context(tr!("cannot read standard input", "无法读取标准输入")));
             }
             Event::Sent(result) => self.sent = Some(result),
-            Event::Received(bytes, at) => self.received(&bytes, at)?,
-            Event::Closed => self.ended = Some(Ending::Closed),
-            Event::RecvFailed(error) => self.ended = Some(Ending::Reset(error)),
+            Event::Received(bytes, at) => {
+                self.trace_recv(&format!("{} bytes", bytes.len()), true)?;
+                self.received(&bytes, at)?;
+            }
+            Event::Closed => {
+                self.trace_recv("0 bytes", false)?;
+                self.ended = Some(Ending::Closed);
+            }
+            Event::RecvFailed(error) => {
+                self.trace_recv(&error.to_string(), false)?;
+                self.ended = Some(Ending::Reset(error));
+            }
+        }
+        Ok(())
+    }
+
+    /// `--trace` of what `cs.recv()` returned, and of the next `recv()` starting to wait.
+    /// Written here rather than on the receiving thread so that it can never land after the
+    /// prompt `> `: the prompt's line is ended first, and the prompt comes back after.
+    fn trace_recv(&mut self, returned: &str, waits_again: bool) -> anyhow::Result<()> {
+        if !common::out::tracing() {
+            return Ok(());
+        }
+        self.screen.end_prompt()?;
+        let bufsize = common::BUFSIZ;
+        trace!("recv({bufsize}) -> {returned}");
+        if waits_again {
+            trace!("recv({bufsize}) ...");
         }
         Ok(())
     }
@@ -668,35 +704,18 @@ fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
 }
 
 /// The receiving thread: `data = cs.recv(BUFSIZ)`, passed on, until the connection ends.
-///
-/// With `--trace`, each `recv()` is shown as it starts waiting, `recv(1024) ...`, before the
-/// bytes of the last one are passed on: so on a terminal that line comes before the reply and
-/// the prompt after it, never in the middle of the student's typing.
+/// (The loop writes its `--trace` lines: see `Conversation::trace_recv`.)
 fn receive(mut cs: TcpStream, tell: &SyncSender<Event>) {
     let mut buffer = [0; common::BUFSIZ];
-    let bufsize = buffer.len();
     loop {
         // data = cs.recv(BUFSIZ)
         let event = match cs.read(&mut buffer) {
-            Ok(0) => {
-                trace!("recv({bufsize}) -> 0 bytes");
-                Event::Closed
-            }
-            Ok(n) => {
-                let at = Instant::now();
-                trace!("recv({bufsize}) -> {n} bytes");
-                Event::Received(buffer[..n].to_vec(), at)
-            }
+            Ok(0) => Event::Closed,
+            Ok(n) => Event::Received(buffer[..n].to_vec(), Instant::now()),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => {
-                trace!("recv({bufsize}) -> {error}");
-                Event::RecvFailed(error)
-            }
+            Err(error) => Event::RecvFailed(error),
         };
         let goes_on = matches!(event, Event::Received(..));
-        if goes_on {
-            trace!("recv({bufsize}) ...");
-        }
         if tell.send(event).is_err() || !goes_on {
             return;
         }

@@ -516,12 +516,21 @@ fn a_class_on_a_slow_link_each_gets_every_reply_once_in_step() {
 /// terminal showed. `None` where there is no `script` to run it with.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(port: &str, input: &[u8], keep_open: Duration) -> Option<(Vec<u8>, Duration)> {
+    on_a_terminal_with(&format!("--port {port}"), input, keep_open)
+}
+
+/// As [`on_a_terminal`], with the client's arguments `args` (as a shell would split them).
+fn on_a_terminal_with(
+    args: &str,
+    input: &[u8],
+    keep_open: Duration,
+) -> Option<(Vec<u8>, Duration)> {
     if tests::launched() || command_missing("script") {
         eprintln!("skipped: no `script` to give the client a terminal");
         return None;
     }
     let client = tests::binary("tcp-client");
-    let line = format!("{} --port {port}", client.display());
+    let line = format!("{} {args}", client.display());
     let mut script = std::process::Command::new("script");
     script
         .args(["-q", "-e", "-c", &line, "/dev/null"])
@@ -584,6 +593,31 @@ fn on_a_terminal_a_reply_cannot_drive_it() {
     );
     assert!(text.contains("\\x1b]0;PWNED\\x07"), "{text:?}");
     assert!(text.contains("\\x0dX hi"), "{text:?}");
+    server.join().expect("fake server");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_trace_lines_never_land_after_the_prompt() {
+    // The server answers the line, and a moment later says on its own that it closes.
+    let (port, server) = fake_server(|stream| {
+        let line = read_line(&stream);
+        let _ = (&stream).write_all(&[&b"[Mon Nov 30 06:23:27 2026] "[..], &line].concat());
+        thread::sleep(Duration::from_millis(500));
+        let _ = (&stream).write_all(b"closing: idle for too long\n");
+    });
+    let args = format!("--port {port} --trace");
+    let Some((shown, _)) = on_a_terminal_with(&args, b"a\n", Duration::from_secs(5)) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&shown);
+    assert!(text.contains("closing: idle"), "{text:?}");
+    for call in ["recv(", "send(", "shutdown(", "close("] {
+        assert!(
+            !text.contains(&format!("> {call}")),
+            "{call} after the prompt: {text:?}"
+        );
+    }
     server.join().expect("fake server");
 }
 
