@@ -29,6 +29,8 @@ mod server;
 use std::collections::VecDeque;
 use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -42,6 +44,9 @@ use server::{Heard, OsError, Server};
 
 /// How many lines in a row may go unanswered before the client gives up on the server.
 const UNANSWERED_IN_A_ROW: u32 = 3;
+
+/// How long the client waits, before it shows the prompt, for a line typed ahead of it.
+const TYPED_AHEAD: Duration = Duration::from_millis(100);
 
 /// How many earlier lines the client remembers, to know a late answer to one of them.
 const REMEMBERED: usize = 1000;
@@ -115,10 +120,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|message| usage_error::<Args>(message));
     let mut server = Server::new(addresses, args.timeout, args.retries);
     let screen = Screen::new();
-    let mut input = Input {
-        lines: io::stdin().lock(),
-        ended: false,
-    };
+    let mut input = Input::start(|| io::stdin().lock())?;
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let mut unanswered_in_a_row = 0;
     let mut some_line_failed = false;
@@ -271,16 +273,34 @@ fn ignore_nobody_reads(error: io::Error) -> anyhow::Result<()> {
     Err(OsError(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
 }
 
-/// Standard input, a line at a time.
-struct Input<R> {
-    /// Where the lines come from.
-    lines: R,
+/// Standard input, a line at a time, read by a thread of its own: so the client can tell a
+/// line typed ahead of the prompt (a quick typist, a paste) from one not typed yet.
+struct Input {
+    /// Each line as read, with its `\n` if it had one; an empty one at the end of input.
+    lines: Receiver<io::Result<Vec<u8>>>,
     /// The input has ended: on a terminal Ctrl+D after some typing sends that text as the
     /// last line, and a terminal would go on reading after it, so the end is kept here.
     ended: bool,
 }
 
-impl<R: BufRead> Input<R> {
+impl Input {
+    /// Starts the thread that reads the lines of what `open` gives, one ahead of the loop.
+    fn start<R: BufRead>(open: impl FnOnce() -> R + Send + 'static) -> anyhow::Result<Input> {
+        let (tell, lines) = mpsc::sync_channel(0);
+        thread::Builder::new()
+            .name("keyboard".into())
+            .spawn(move || read_lines(open(), &tell))
+            .map_err(OsError)
+            .context(tr!(
+                "cannot start the thread that reads standard input",
+                "无法启动读取标准输入的线程"
+            ))?;
+        Ok(Input {
+            lines,
+            ended: false,
+        })
+    }
+
     /// `raw_input('> ')`: shows the prompt on a terminal and reads one line of input, without
     /// its `\n` (or `\r\n`, as Windows and `telnet` end lines). `None` ends the client: end
     /// of input, or an empty line, as in the book.
@@ -288,12 +308,7 @@ impl<R: BufRead> Input<R> {
         if self.ended {
             return Ok(None);
         }
-        screen.prompt()?;
-        let mut line = Vec::new();
-        self.lines
-            .read_until(b'\n', &mut line)
-            .map_err(OsError)
-            .context(tr!("cannot read standard input", "无法读取标准输入"))?;
+        let mut line = self.next_line(screen)?;
         match line.last() {
             Some(b'\n') => {
                 line.pop();
@@ -309,6 +324,39 @@ impl<R: BufRead> Input<R> {
         }
         Ok((!line.is_empty()).then_some(line))
     }
+
+    /// The next line as read, after the prompt, unless it was typed ahead of it with its
+    /// Enter: the terminal echoed that line and moved to a new one before the prompt could
+    /// come, and a prompt shown now would leave the reply glued after `> `.
+    fn next_line(&self, screen: &Screen) -> anyhow::Result<Vec<u8>> {
+        let typed_ahead = match screen.typing {
+            true => self.lines.recv_timeout(TYPED_AHEAD).ok(),
+            false => None,
+        };
+        let entered = matches!(&typed_ahead, Some(Ok(line)) if line.ends_with(b"\n"));
+        if !entered {
+            screen.prompt()?;
+        }
+        let read = match typed_ahead {
+            Some(read) => read,
+            None => self.lines.recv().unwrap_or_else(|_| Ok(Vec::new())),
+        };
+        read.map_err(OsError)
+            .context(tr!("cannot read standard input", "无法读取标准输入"))
+    }
+}
+
+/// The keyboard thread: reads each line (with its `\n`, if it has one) and hands it over,
+/// until the input ends (a line without `\n`) or fails.
+fn read_lines(mut source: impl BufRead, tell: &SyncSender<io::Result<Vec<u8>>>) {
+    loop {
+        let mut line = Vec::new();
+        let read = source.read_until(b'\n', &mut line).map(|_| line);
+        let goes_on = matches!(&read, Ok(line) if line.ends_with(b"\n"));
+        if tell.send(read).is_err() || !goes_on {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -317,10 +365,7 @@ mod tests {
 
     #[test]
     fn read_line_drops_the_newline_and_a_carriage_return() {
-        let mut input = Input {
-            lines: &b"one\r\ntwo\n\nthree"[..],
-            ended: false,
-        };
+        let mut input = Input::start(|| &b"one\r\ntwo\n\nthree"[..]).unwrap();
         let pipes = Screen {
             typing: false,
             showing: false,
@@ -349,10 +394,7 @@ mod tests {
     #[test]
     fn after_a_last_line_without_a_newline_nothing_more_is_read() {
         let typing = [&b"last"[..], b"", b"typed after Ctrl+D\n"];
-        let mut input = Input {
-            lines: io::BufReader::new(Terminal(typing.into())),
-            ended: false,
-        };
+        let mut input = Input::start(move || io::BufReader::new(Terminal(typing.into()))).unwrap();
         let pipes = Screen {
             typing: false,
             showing: false,
