@@ -146,6 +146,9 @@ pub struct Conversation {
     last_reply_echoed: bool,
     /// Stderr has said that the server's replies have no `\n`.
     told_no_newline: bool,
+    /// The server sent a line that answered no line of ours (busy, idle): a reset after it
+    /// is the server closing on us, not a reply that never came.
+    spoke_on_its_own: bool,
     /// How the connection ended, once it has.
     ended: Option<Ending>,
 }
@@ -189,6 +192,7 @@ impl Conversation {
             reply_tail: Vec::new(),
             last_reply_echoed: true,
             told_no_newline: false,
+            spoke_on_its_own: false,
             ended: None,
         })
     }
@@ -506,6 +510,8 @@ impl Conversation {
             // the server said it on its own (busy, idle).
             if self.awaiting.front().is_some_and(|sent| started >= sent.at) {
                 self.answered_the_oldest();
+            } else {
+                self.spoke_on_its_own = true;
             }
         }
         self.last_bytes = at;
@@ -602,7 +608,9 @@ impl Conversation {
                 "the reply from {server} was cut short: the server closed the connection before the reply's end (the part that came is shown above)",
                 "{server} 的回复被截断了：回复还没结束，服务器就关闭了连接（已收到的部分显示在上面）"
             )),
-            (Some(Ending::Reset(error)), false) if !self.awaiting.is_empty() => {
+            (Some(Ending::Reset(error)), false)
+                if !self.awaiting.is_empty() && !self.spoke_on_its_own =>
+            {
                 anyhow::Error::new(OsError(error)).context(tr!(
                     "no reply from the server at {server}",
                     "服务器 {server} 没有回复"

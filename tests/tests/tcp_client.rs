@@ -277,6 +277,37 @@ fn a_busy_line_and_a_close_end_the_client_at_once_while_it_waits_for_the_keyboar
 }
 
 #[test]
+fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
+    // A student's server: the busy line, then a close with the client's line unread, which
+    // makes the close a reset.
+    let (port, server) = fake_server(|stream| {
+        let _ = (&stream).write_all(b"server busy: try again later\n");
+        let _ = stream.peek(&mut [0; 1]); // the client's line has come, and stays unread
+        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    });
+    let mut child = client_waiting_for_the_keyboard(&port);
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut busy = String::new();
+    let _ = std::io::BufRead::read_line(&mut stdout, &mut busy);
+    assert_eq!(busy, "server busy: try again later\n");
+    // Typed after the busy line was shown: it answers no line.
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _ = stdin.write_all(b"hi\n");
+    let status = wait_or_kill(&mut child, PATIENCE);
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("closed the connection"), "{stderr}");
+    assert!(!stderr.contains("no reply"), "{stderr}");
+    drop(stdin);
+    server.join().expect("fake server");
+}
+
+#[test]
 fn a_port_of_the_books_server_gets_each_reply_on_a_line_of_its_own() {
     // The book's server: '[%s] %s' % (ctime(), data), no newline, and the client's '\n' is
     // part of the data it echoes only if sent; here it strips it, as a student's port might.
