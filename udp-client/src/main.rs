@@ -22,7 +22,9 @@
 //! no server is there), this one waits `--timeout` seconds, sends again up to `--retries`
 //! times, says so if no reply came, and goes on with the next line. And it makes a socket for
 //! each line rather than one for all of them, so that a late reply is never taken for the
-//! answer to a later line (see [`server::Server::socket`]).
+//! answer to a later line (see [`server::Server::socket`]). Standard input is read on a small
+//! thread of its own ([`Input`]), so that a line typed ahead of the prompt is taken without
+//! one, and no reply runs after a `> ` the terminal never moved past.
 
 mod server;
 
