@@ -136,6 +136,10 @@ fn chinese_words(error: &io::Error) -> Option<&'static str> {
         Interrupted => Some("被信号中断（interrupted）"),
         InvalidInput => Some("参数无效（invalid argument）"),
         Unsupported => Some("系统不支持这个操作（not supported）"),
+        NotFound => Some("找不到该文件或目录（no such file or directory）"),
+        IsADirectory => Some("这是一个目录，不是文件（is a directory）"),
+        NotADirectory => Some("路径中的某一段不是目录（not a directory）"),
+        ReadOnlyFilesystem => Some("文件系统是只读的（read-only file system）"),
         _ => None,
     })
 }
