@@ -589,3 +589,108 @@ fn a_server_takes_the_books_empty_host_and_the_ip_port_it_prints() {
     );
     assert_eq!(done.code(), 0, "{}", done.stderr);
 }
+
+/// The part of a log line between its first and last `"`: the message as the log shows it.
+fn preview(line: &str) -> &str {
+    match (line.find('"'), line.rfind('"')) {
+        (Some(open), Some(close)) if open < close => &line[open + 1..close],
+        _ => "",
+    }
+}
+
+#[test]
+fn a_servers_log_under_a_chinese_locale_is_whole_chinese() {
+    use std::io::Write;
+    use std::net::Shutdown;
+    // Four bytes a read: every Chinese character but the first is cut across two reads.
+    let server = ServerProcess::start_with(
+        localized("tcp-server", CHINESE),
+        &["--bufsize", "4", "--max-clients", "1"],
+    );
+
+    // One client at its --max-clients: the next one is told the server is busy.
+    let holder = tests::connect(server.address);
+    server.wait_for_log("当前 1 个客户端").expect("admitted");
+    let mut turned_away = tests::connect(server.address);
+    let busy = String::from_utf8(tests::read_to_close(&mut turned_away)).expect("UTF-8");
+    assert!(busy.contains("服务器忙"), "{busy}");
+    assert!(english_in(&busy).is_empty(), "{busy}");
+    server
+        .wait_for_log("被拒绝")
+        .expect("the busy line in the log");
+    let address = holder.local_addr().expect("address");
+    drop(holder);
+    server
+        .wait_for_log(&format!("{address} 已断开连接"))
+        .expect("the holder left");
+
+    // Chinese cut across reads: the log shows whole characters, as the replies carry them.
+    let mut chinese = tests::connect(server.address);
+    chinese.write_all("你好世界".as_bytes()).expect("send");
+    chinese.shutdown(Shutdown::Write).expect("shutdown");
+    let address = chinese.local_addr().expect("address");
+    tests::read_to_close(&mut chinese);
+    server
+        .wait_for_log(&format!("{address} 已断开连接"))
+        .expect("it left");
+    let shown: String = server
+        .log()
+        .iter()
+        .filter(|line| line.starts_with("服务器接受TCP数据："))
+        .map(|line| preview(line).to_string())
+        .collect();
+    assert_eq!(shown, "你好世界", "{:?}", server.log());
+
+    // A flood: the log's share for it, then one Chinese line for the rest.
+    let mut flood = tests::connect(server.address);
+    let mut replies = flood.try_clone().expect("clone");
+    let reader = std::thread::spawn(move || tests::read_to_close(&mut replies).len());
+    flood.write_all("中".repeat(3000).as_bytes()).expect("send");
+    flood.shutdown(Shutdown::Write).expect("shutdown");
+    assert!(reader.join().expect("the reader") > 0);
+    let summary = server
+        .wait_for_log("未记入日志")
+        .expect("the flood's summary line");
+    assert!(summary.contains("停止时的统计包含它们"), "{summary}");
+
+    let log = server.log();
+    let english: Vec<String> = log
+        .iter()
+        .filter(|line| !english_in(line).is_empty())
+        .cloned()
+        .collect();
+    assert!(english.is_empty(), "English in the log: {english:#?}");
+    assert!(
+        log.iter()
+            .all(|line| !line.contains('\u{fffd}') && !line.contains("\\x")),
+        "{log:#?}"
+    );
+    assert!(server.stderr().is_empty(), "{:?}", server.stderr());
+}
+
+#[test]
+fn a_udp_servers_log_under_a_chinese_locale_is_whole_chinese() {
+    let server = ServerProcess::start_with(localized("udp-server", CHINESE), &[]);
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    client.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    // A reply sent back as a message is not answered: two servers would answer each other.
+    client
+        .send_to(b"[Mon Nov 30 07:00:00 2026] hi", server.address)
+        .expect("send");
+    let line = server
+        .wait_for_log("未回复")
+        .expect("the not-answered line");
+    assert!(english_in(&line).is_empty(), "{line}");
+    client
+        .send_to("你好".as_bytes(), server.address)
+        .expect("send");
+    let mut reply = [0; 100];
+    let (len, _) = client.recv_from(&mut reply).expect("a reply");
+    assert_eq!(data_of(&reply[..len]), "你好".as_bytes());
+    server
+        .wait_for_log("...received from and returned to: ")
+        .expect("the book's line");
+    for line in server.log() {
+        assert!(english_in(&line).is_empty(), "{line}");
+    }
+}
