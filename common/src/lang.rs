@@ -112,7 +112,7 @@ fn chinese_words(error: &io::Error) -> Option<&'static str> {
         Some(code) if code == ENOBUFS => Some("系统的网络缓冲区不够用了（no buffer space）"),
         Some(code) if code == EMSGSIZE => Some("消息太长，一个数据报装不下（message too long）"),
         Some(code) if code == EAFNOSUPPORT => {
-            Some("系统不支持这种地址（例如 IPv6 被关闭了）（address family not supported）")
+            Some("系统不支持这类地址，例如 IPv6 被关闭了（address family not supported）")
         }
         _ => None,
     };
