@@ -82,14 +82,14 @@ pub struct Args {
     /// `--write-timeout`: frees the place of a client that stopped reading.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, help = tr!(
         "Close a client that has not read its replies for this many seconds (0: never), so it cannot hold the server's memory or a thread forever",
-        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用服务器的内存或线程；0 表示不限"
+        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用内存或线程；0 表示不限"
     ))]
     pub write_timeout: Duration,
 
     /// `--quiet`: a quiet log for a busy lab.
     #[arg(long, help = tr!(
         "Log only the address line, problems with the server and what it prints when it stops",
-        "只输出监听地址、服务器自身的错误和停止时的汇总"
+        "只输出监听地址、本服务器的错误和停止时的汇总"
     ))]
     pub quiet: bool,
 }
