@@ -421,6 +421,8 @@ fn help_usage_and_runtime_errors_are_whole_chinese() {
         ("tcp-client", vec!["--port", &closed], 1),
         ("tcp-client", vec!["no-such-host.invalid"], 1),
         ("tcp-server", vec!["--port", &busy_port], 1),
+        // No UDP server there, but a TCP one: the ports are apart.
+        ("udp-client", vec!["--port", &busy_port], 1),
         (
             "udp-client",
             vec!["--port", &silent, "--timeout", "0.1", "--retries", "0"],
