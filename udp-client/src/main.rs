@@ -91,14 +91,14 @@ struct Args {
     /// `--timeout`: how long to wait for each reply.
     #[arg(long, value_name = "SECS", default_value = "2", value_parser = positive_seconds, help = tr!(
         "Seconds to wait for each reply before sending the line again; at most a year",
-        "每次等待回复的秒数，超时就重发这一行；最多一年"
+        "等待每个回复的秒数，超时就重发（最多一年）"
     ))]
     timeout: Duration,
 
     /// `--retries`: how many times to send a line again.
     #[arg(long, default_value_t = 2, value_parser = common::cli::whole_number(0, u32::MAX), help = tr!(
         "How many times to send a line again when no reply comes within --timeout",
-        "在 --timeout 秒内没有收到回复时，这一行最多重发几次"
+        "每行最多重发几次（每次等待 --timeout 秒）"
     ))]
     retries: u32,
 }

@@ -82,7 +82,7 @@ struct Args {
     /// `--port`: the book's PORT, or 0 for any free port.
     #[arg(long, default_value_t = common::PORT, value_parser = server_port, help = tr!(
         "Port to listen on (the book's 21567); 0 picks a free one and prints it",
-        "监听的端口（书中的 21567）；0 表示任选一个空闲端口并打印出来"
+        "监听的端口，即书中的 PORT；0 表示由系统任选一个空闲端口并打印出来"
     ))]
     port: u16,
 
@@ -101,7 +101,7 @@ struct Args {
     /// `--quiet`: a quiet log for a busy lab.
     #[arg(long, help = tr!(
         "Log only the address line, problems with the server and what it prints when it stops",
-        "只输出监听地址、服务器自身的错误和停止时的汇总"
+        "只输出监听地址、本服务器的错误和停止时的汇总"
     ))]
     quiet: bool,
 }
