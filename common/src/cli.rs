@@ -47,7 +47,7 @@ pub struct Listen {
     /// `--quiet`: a quiet log for a busy lab.
     #[arg(long, help = tr!(
         "Log only the address line, problems with the server and what it prints when it stops",
-        "只输出监听地址、服务器自身的错误和停止时的汇总"
+        "只输出监听地址、本服务器的错误和停止时的汇总"
     ))]
     pub quiet: bool,
 }

@@ -161,7 +161,7 @@ fn chinese_words(error: &io::Error) -> Option<&'static str> {
         Some(code) if code == ENOBUFS => Some("系统的网络缓冲区不够用了（no buffer space）"),
         Some(code) if code == EMSGSIZE => Some("消息太长，一个数据报装不下（message too long）"),
         Some(code) if code == EAFNOSUPPORT => {
-            Some("系统不支持这种地址（例如 IPv6 被关闭了）（address family not supported）")
+            Some("系统不支持这类地址，例如 IPv6 被关闭了（address family not supported）")
         }
         _ => None,
     };
@@ -185,6 +185,10 @@ fn chinese_words(error: &io::Error) -> Option<&'static str> {
         Interrupted => Some("被信号中断（interrupted）"),
         InvalidInput => Some("参数无效（invalid argument）"),
         Unsupported => Some("系统不支持这个操作（not supported）"),
+        NotFound => Some("找不到该文件或目录（no such file or directory）"),
+        IsADirectory => Some("这是一个目录，不是文件（is a directory）"),
+        NotADirectory => Some("路径中的某一段不是目录（not a directory）"),
+        ReadOnlyFilesystem => Some("文件系统是只读的（read-only file system）"),
         _ => None,
     })
 }

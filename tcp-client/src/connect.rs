@@ -146,7 +146,7 @@ fn why_not(
     if refused {
         return anyhow!(tr!(
             "cannot connect to {target}: connection refused at {tried}: no server is running there; start one with `cargo run -p tcp-server` (with the same --host and --port)",
-            "无法连接到 {target}：连接被拒绝（connection refused）：{tried} 上没有服务器在运行；请先用 `cargo run -p tcp-server` 启动服务器（使用相同的 --host 和 --port）"
+            "无法连接到 {target}：连接被拒绝（connection refused），{tried} 上没有服务器在运行；请先用 `cargo run -p tcp-server` 启动服务器（使用相同的 --host 和 --port）"
         ));
     }
     if let Some((address, _)) = zoneless {

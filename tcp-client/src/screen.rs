@@ -24,6 +24,10 @@ pub struct Screen {
     interactive: bool,
     /// Stdout is a terminal: show replies visibly, keep every message on a line of its own.
     terminal: bool,
+    /// `--trace` lines go where the replies go (`--trace 2>&1`): a reply that pauses without
+    /// its `\n` is ended there, as on a terminal, so the next trace line starts a line of its
+    /// own instead of running into the reply.
+    traced_alongside: bool,
     /// The cursor is not at the start of a line: a reply's bytes came without their `\n` yet
     /// (or the prompt is showing).
     mid_line: bool,
@@ -53,6 +57,7 @@ impl Screen {
         Screen {
             interactive,
             terminal,
+            traced_alongside: out::tracing() && stdout_is_stderr(),
             mid_line: false,
             prompting: false,
             unfinished: Vec::new(),
@@ -83,6 +88,17 @@ impl Screen {
             self.prompting = false;
             self.mid_line = false;
         }
+    }
+
+    /// The input ended (Ctrl+D) after some typing, with no Enter: the terminal echoed no
+    /// newline, so the cursor is still after the typed text, prompt or not. End that line.
+    pub fn typed_without_enter(&mut self) -> anyhow::Result<()> {
+        if self.interactive {
+            write(b"\n")?;
+        }
+        self.mid_line = false;
+        self.prompting = false;
+        Ok(())
     }
 
     /// Shows bytes of a reply the moment they come, all but an unfinished UTF-8 character.
@@ -124,6 +140,13 @@ impl Screen {
         Ok(())
     }
 
+    /// Lets a note just given to stderr out before anything more is shown: stderr is written
+    /// by a thread of its own (see `common::out`), and a reply shown meanwhile would run into
+    /// the note on a terminal or with `2>&1`.
+    pub fn after_note(&self) {
+        out::flush(std::time::Duration::from_millis(200));
+    }
+
     /// Ends the prompt's line, if the prompt is showing (after Ctrl+D at the prompt).
     pub fn end_prompt(&mut self) -> anyhow::Result<()> {
         if self.prompting {
@@ -134,9 +157,11 @@ impl Screen {
     }
 
     /// Ends a line of a reply shown on a terminal that has paused without its `\n`, so that
-    /// the prompt comes back under it; into a pipe the bytes stay exactly as they came.
+    /// the prompt (or the next `--trace` line) comes under it; into a pipe of its own the
+    /// bytes stay exactly as they came.
     pub fn end_paused_line(&mut self) -> anyhow::Result<()> {
-        if (self.terminal || self.interactive) && !self.prompting {
+        let shared = self.terminal || self.interactive || self.traced_alongside;
+        if shared && !self.prompting {
             self.end_line()
         } else {
             Ok(())
@@ -167,6 +192,27 @@ impl Screen {
         self.mid_line = !bytes.ends_with(b"\n");
         Ok(())
     }
+}
+
+/// True when stdout and stderr are the same pipe or file (`2>&1`).
+#[cfg(unix)]
+fn stdout_is_stderr() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let identity = |fd: std::os::fd::BorrowedFd<'_>| {
+        let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+        let metadata = file.metadata().ok()?;
+        Some((metadata.dev(), metadata.ino()))
+    };
+    let stdout = identity(std::io::stdout().as_fd());
+    stdout.is_some() && stdout == identity(std::io::stderr().as_fd())
+}
+
+/// True when stdout and stderr are the same pipe or file (`2>&1`): Windows does not tell
+/// simply, so a paused reply's bytes are left as they came.
+#[cfg(not(unix))]
+fn stdout_is_stderr() -> bool {
+    false
 }
 
 /// Writes to stdout at once; a reader that has gone becomes [`NobodyReads`].

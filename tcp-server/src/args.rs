@@ -51,7 +51,7 @@ pub struct Args {
     /// `--backlog`: the queue of connections not yet accepted.
     #[arg(long, value_parser = common::cli::whole_number(0, 65535), help = tr!(
         "Length of the queue of connections not yet accepted: the book's listen(5) in the iterative mode, 128 in the others, so a class connecting at once is neither delayed nor refused",
-        "等待队列的长度，即还没有被 accept 的连接数：iterative 模式为书中的 listen(5)，其他模式为 128，全班同时连接时既不会被延迟也不会被拒绝"
+        "等待队列的长度，即最多容纳多少个还没有被 accept() 的连接：iterative 模式默认为书中的 listen(5)，其他模式默认为 128，这样全班同时连接时既不会被延迟也不会被拒绝"
     ))]
     pub backlog: Option<i32>,
 
@@ -72,7 +72,7 @@ pub struct Args {
     /// `--write-timeout`: frees the place of a client that stopped reading.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, help = tr!(
         "Close a client that has not read its replies for this many seconds (0: never), so it cannot hold the server's memory or a thread forever",
-        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用服务器的内存或线程；0 表示不限"
+        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用内存或线程；0 表示不限"
     ))]
     pub write_timeout: Duration,
 }

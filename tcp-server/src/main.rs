@@ -261,7 +261,7 @@ fn talk_on_a_thread<'scope, 'env>(
         let reason = os_error(&error);
         problem!(
             "cannot start a thread for {addr}: {reason}; told it the server is busy (lower --max-clients?)",
-            "无法为 {addr} 启动线程：{reason}；已告诉它服务器忙（调低 --max-clients？）"
+            "无法为 {addr} 启动线程：{reason}；已告知对方服务器忙（可以考虑调低 --max-clients）"
         );
         if let Ok(cs) = spare {
             Shortage::of_thread(&error).turn_away(&cs, addr);

@@ -26,7 +26,7 @@ use tests::lab::{self, Protocol, Report, room, show};
     override_usage = "lab-check tcp|udp HOST:PORT [--json]\n       lab-check --room FILE [--csv FILE] [--json]",
     about = tr!(
         "Check a student's timestamp server (the chapter's lab) on the wire: tcp or udp, at HOST:PORT, already running anywhere",
-        "在网络上检查学生的时间戳服务器（本章的实验）：tcp 或 udp，位于 主机:端口，已在任意机器上运行"
+        "通过网络检查学生写的时间戳服务器（本章的实验）：一个已经在运行的 TCP 或 UDP 服务器，在哪台机器上都可以，给出它的 主机:端口 即可"
     ),
     after_help = tr!(
         "Exit status: 0 when every check passed, 1 when any failed, 2 for a usage error.\nExamples:\n  lab-check tcp 127.0.0.1:21567\n  lab-check udp 192.168.1.23:21567 --json\n  lab-check --room room.txt --csv grades.csv   (each line: NAME tcp|udp HOST:PORT)",
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         (Some(file), None, None) => check_room(file, cli.csv.as_ref(), cli.json),
         (None, _, _) if cli.csv.is_some() => common::cli::usage_error::<Cli>(tr!(
             "--csv writes a room's table: give it with --room FILE",
-            "--csv 用于写出全班的表格：请与 --room 文件 一起使用"
+            "--csv 用于写出全班的表格，只能与 --room 一起使用"
         )),
         (None, Some(protocol), Some(address)) => check_one(protocol, address, cli.json),
         _ => common::cli::usage_error::<Cli>(tr!(

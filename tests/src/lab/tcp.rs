@@ -170,7 +170,7 @@ impl Server {
                     Mistake::Silent,
                     tr!(
                         "a connection to {address} got no answer within {secs} s, though earlier ones were taken: its listen queue is full, so the server is not calling accept() for new clients",
-                        "{secs} 秒内连接 {address} 没有应答，而之前的连接都被接受了：它的连接队列已满，说明服务器没有为新客户端调用 accept()"
+                        "{secs} 秒内连接 {address} 没有应答，而之前的连接都被接受了：它的等待队列已满，说明服务器没有为新客户端调用 accept()"
                     ),
                 )
             }
