@@ -551,6 +551,7 @@ fn on_a_terminal(port: &str, input: &[u8], keep_open: Duration) -> Option<(Vec<u
 }
 
 /// As [`on_a_terminal`], with the client's arguments `args` (as a shell would split them).
+#[cfg(target_os = "linux")]
 fn on_a_terminal_with(
     args: &str,
     input: &[u8],
