@@ -27,6 +27,31 @@ pub struct Shared {
     pub trace: bool,
 }
 
+/// Where a server listens, and how much it logs: the options both servers take.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Listen {
+    /// `--host`: where to listen.
+    #[arg(long, default_value = crate::SERVER_HOST, help = tr!(
+        "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other machines connect, as a lab needs",
+        "监听的地址：127.0.0.1 仅限本机；0.0.0.0 或 :: 接受其他机器的连接，跨机器的实验课要用它"
+    ))]
+    pub host: String,
+
+    /// `--port`: the book's PORT, or 0 for any free port.
+    #[arg(long, default_value_t = crate::PORT, value_parser = server_port, help = tr!(
+        "Port to listen on (the book's 21567); 0 picks a free one and prints it",
+        "监听的端口，即书中的 PORT；0 表示由系统任选一个空闲端口并打印出来"
+    ))]
+    pub port: u16,
+
+    /// `--quiet`: a quiet log for a busy lab.
+    #[arg(long, help = tr!(
+        "Log only the address line, problems with the server and what it prints when it stops",
+        "只输出监听地址、本服务器的错误和停止时的汇总"
+    ))]
+    pub quiet: bool,
+}
+
 /// Where a client's server is, as people write it: `tcp-client 192.168.1.5`,
 /// `tcp-client 192.168.1.5:21567`, `--host HOST[:PORT]`, `--port PORT`.
 #[derive(clap::Args, Debug, Clone)]
@@ -36,21 +61,21 @@ pub struct Target {
         "The server: HOST or HOST:PORT ([::1]:21567 for IPv6), as for telnet and nc",
         "服务器：HOST 或 HOST:PORT（IPv6 写作 [::1]:21567），和 telnet、nc 的写法一样"
     ))]
-    pub server: Option<String>,
+    server: Option<String>,
 
     /// `--host`: the same, as an option.
     #[arg(long, help = tr!(
         "The server's host name or address, or HOST:PORT (default: localhost)",
         "服务器的主机名或地址，或 HOST:PORT（默认 localhost）"
     ))]
-    pub host: Option<String>,
+    host: Option<String>,
 
     /// `--port`: the server's port.
     #[arg(long, value_parser = client_port, help = tr!(
         "The server's port (default: the book's 21567)",
         "服务器的端口（默认为书中的 21567）"
     ))]
-    pub port: Option<u16>,
+    port: Option<u16>,
 }
 
 impl Target {
@@ -66,7 +91,7 @@ impl Target {
 }
 
 /// The longest time any option takes, so that no deadline overflows: a year.
-pub const MAX_SECONDS: u64 = 365 * 24 * 3600;
+const MAX_SECONDS: u64 = 365 * 24 * 3600;
 
 /// What `main` does instead of running when the command line is not to be run: print the
 /// help or the version (exit status 0), or a usage error (exit status 2).
@@ -83,15 +108,12 @@ impl Usage {
     pub fn report(self) -> ExitCode {
         use std::io::Write;
         // Nobody reading (`--help | head -1`) is no reason for a message of its own.
-        match self.is_error {
-            true => {
-                let _ = write!(std::io::stderr().lock(), "{}", self.text);
-                ExitCode::from(2)
-            }
-            false => {
-                let _ = write!(std::io::stdout().lock(), "{}", self.text);
-                ExitCode::SUCCESS
-            }
+        if self.is_error {
+            let _ = write!(std::io::stderr().lock(), "{}", self.text);
+            ExitCode::from(2)
+        } else {
+            let _ = write!(std::io::stdout().lock(), "{}", self.text);
+            ExitCode::SUCCESS
         }
     }
 }
@@ -145,7 +167,7 @@ fn typed_words(command: &mut Command) -> Result<Vec<String>, Usage> {
 
 /// Says which full-width character `text` holds (as a Chinese input method types `：`, `１`,
 /// `——`) and how it should be typed, or `None` when it has none.
-pub fn full_width(text: &str) -> Option<String> {
+pub(crate) fn full_width(text: &str) -> Option<String> {
     let found = text.chars().find(|&c| half_width(c) != c)?;
     let typed: String = text.chars().map(half_width).collect();
     Some(tr!(
@@ -204,9 +226,10 @@ fn from_clap(error: &clap::Error, command: &mut Command) -> Usage {
 /// `--help`, wrapped to the terminal's width.
 fn help(command: &mut Command) -> String {
     let text = command.render_help().to_string();
-    let text = match chinese() {
-        true => text.replace("[OPTIONS]", "[选项]"),
-        false => text,
+    let text = if chinese() {
+        text.replace("[OPTIONS]", "[选项]")
+    } else {
+        text
     };
     wrap(&text, terminal_width())
 }
@@ -310,12 +333,13 @@ fn localized(command: Command) -> Command {
                 .help(tr!("Print version", "显示版本")),
         )
         // `--port -1` is a bad port, not an unknown option `-1`.
-        .mut_args(
-            |arg| match arg.get_long().is_some() && arg.get_action().takes_values() {
-                true => arg.allow_negative_numbers(true),
-                false => arg,
-            },
-        );
+        .mut_args(|arg| {
+            if arg.get_long().is_some() && arg.get_action().takes_values() {
+                arg.allow_negative_numbers(true)
+            } else {
+                arg
+            }
+        });
     if !chinese() {
         return command;
     }
@@ -374,7 +398,7 @@ fn terminal_width() -> usize {
 /// `text` with every line longer than `width` columns broken, a Chinese character counting
 /// as two: at a space, or between two Chinese characters (never before `，` or after `（`).
 /// An option's line goes on under where its help starts.
-pub fn wrap(text: &str, width: usize) -> String {
+fn wrap(text: &str, width: usize) -> String {
     let mut wrapped = String::new();
     for line in text.lines() {
         for piece in wrap_line(line, width) {
@@ -498,16 +522,17 @@ fn check_server_named_once(command: &Command, matches: &ArgMatches) -> Result<()
     let named: Vec<&str> = named.iter().map(|(_, host)| host.as_str()).collect();
     let port = typed("port").and_then(|(_, port)| port.trim().parse().ok());
     let is_client = command.get_arguments().any(|arg| arg.get_id() == "server");
-    match is_client {
-        true => server_address(&named, port).map(|_| ()),
-        false => named
+    if is_client {
+        server_address(&named, port).map(|_| ())
+    } else {
+        named
             .iter()
-            .try_for_each(|host| listen_address(host, port).map(|_| ())),
+            .try_for_each(|host| listen_address(host, port).map(|_| ()))
     }
 }
 
 /// Parses a server's `--port`: 0 to 65535, where 0 lets the system pick a free port.
-pub fn server_port(text: &str) -> Result<u16, String> {
+fn server_port(text: &str) -> Result<u16, String> {
     text.trim().parse().map_err(|_| {
         tr!(
             "a port is a whole number from 0 to 65535 (0: the system picks a free one)",
@@ -517,7 +542,7 @@ pub fn server_port(text: &str) -> Result<u16, String> {
 }
 
 /// Parses a client's `--port`: 1 to 65535 (a client must name the server's real port).
-pub fn client_port(text: &str) -> Result<u16, String> {
+fn client_port(text: &str) -> Result<u16, String> {
     match text.trim().parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
         _ => Err(tr!(
@@ -552,7 +577,7 @@ where
     }
 }
 
-/// Parses a number of seconds from 0 up to [`MAX_SECONDS`], such as `--idle-timeout 2.5`.
+/// Parses a number of seconds from 0 up to `MAX_SECONDS`, such as `--idle-timeout 2.5`.
 pub fn seconds(text: &str) -> Result<Duration, String> {
     let max = MAX_SECONDS;
     let value: f64 = text.trim().parse().unwrap_or(f64::NAN);
@@ -588,7 +613,7 @@ pub fn positive_seconds(text: &str) -> Result<Duration, String> {
 ///
 /// Returns the host and port, or the usage error when the host or port is given twice,
 /// differently.
-pub fn server_address(named: &[&str], port: Option<u16>) -> Result<(String, u16), String> {
+fn server_address(named: &[&str], port: Option<u16>) -> Result<(String, u16), String> {
     let split: Vec<(String, Option<u16>)> = named
         .iter()
         .map(|text| split_port(text, client_port))
@@ -620,7 +645,10 @@ pub fn server_address(named: &[&str], port: Option<u16>) -> Result<(String, u16)
 ///
 /// Returns the host and the port the host names, if it names one; or the usage error when
 /// the port is given twice, differently.
-pub fn listen_address(host: &str, port: Option<u16>) -> Result<(String, Option<u16>), String> {
+pub(crate) fn listen_address(
+    host: &str,
+    port: Option<u16>,
+) -> Result<(String, Option<u16>), String> {
     let (host, named) = split_port(host, server_port)?;
     let ports: Vec<u16> = named.into_iter().chain(port).collect();
     same_port(&ports)?;
@@ -643,7 +671,7 @@ fn same_port(ports: &[u16]) -> Result<(), String> {
 
 /// Splits `HOST:PORT` (`[IPv6]:PORT` for IPv6), reading the port with `port_of`; a bare IPv6
 /// address such as `::1` has no port. A URL (`http://host:port/`) is told as what it is.
-pub fn split_port(
+fn split_port(
     text: &str,
     port_of: fn(&str) -> Result<u16, String>,
 ) -> Result<(String, Option<u16>), String> {
@@ -679,3 +707,6 @@ fn bad_port_in(text: &str, why: &str) -> String {
         "'{text}' 中的端口无效：{why}"
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,7 +15,7 @@ use chrono::{DateTime, Local, TimeZone};
 const CTIME_FORMAT: &str = "%a %b %e %H:%M:%S %Y";
 
 /// Formats `time` the way C's `ctime()` does, in `time`'s own time zone.
-pub fn ctime_of<Tz: TimeZone>(time: &DateTime<Tz>) -> String
+fn ctime_of<Tz: TimeZone>(time: &DateTime<Tz>) -> String
 where
     Tz::Offset: std::fmt::Display,
 {
@@ -37,7 +37,7 @@ pub fn ctime() -> String {
 
 /// Hands the current ctime text to `use_it` without copying it: the server stamps every
 /// reply this way, straight into the reply's buffer.
-pub fn with_ctime<T>(use_it: impl FnOnce(&str) -> T) -> T {
+fn with_ctime<T>(use_it: impl FnOnce(&str) -> T) -> T {
     let second = match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(since_epoch) => since_epoch.as_secs() as i64,
         // A clock set before 1970: don't cache, just format.
@@ -57,15 +57,6 @@ pub fn with_ctime<T>(use_it: impl FnOnce(&str) -> T) -> T {
 
 /// How many bytes a reply adds in front of the data: `[`, 24 of ctime, `] `.
 pub const STAMP_LEN: usize = 27;
-
-/// Builds the reply to `data`: `[Wed Nov 25 17:28:42 2026] data`, in one buffer, so that it
-/// can leave in one write.
-pub fn reply(data: &[u8]) -> Vec<u8> {
-    let mut reply = Vec::with_capacity(STAMP_LEN + data.len());
-    stamp_into(&mut reply);
-    reply.extend_from_slice(data);
-    reply
-}
 
 /// Appends `[Wed Nov 25 17:28:42 2026] ` to `out`: a server that reuses one buffer stamps
 /// replies this way without allocating.
@@ -87,3 +78,6 @@ pub fn begins_with_stamp(data: &[u8]) -> bool {
         chrono::NaiveDateTime::parse_from_str(ctime, "%a %b %e %H:%M:%S %Y").is_ok()
     })
 }
+
+#[cfg(test)]
+mod tests;

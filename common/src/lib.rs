@@ -9,15 +9,16 @@
 //! ADDR = (HOST, PORT)
 //! ```
 //!
-//! Those constants live here, beside what more than one program needs:
-//! - [`ctime`]: the book's timestamp and the reply `[timestamp] data`;
+//! Those constants live here (the programs use `BUFSIZ`; the others are the defaults of the
+//! options in [`cli`]), beside what more than one program needs:
+//! - [`ctime`](mod@ctime): the book's timestamp, and the stamp in front of each reply's data;
 //! - [`lang`]: the reader's language and the [`tr!`] macro that puts both languages' words
 //!   where they are printed;
 //! - [`cli`]: the options every program takes, and `--help` and usage errors in the reader's
 //!   language;
 //! - [`net`]: finding the other side, and errors that say what to do;
 //! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
-//! - [`run`]: a program's start and end: one-line panics and errors, the exit status;
+//! - [`program`]: a program's start and end: one-line panics and errors, the exit status;
 //! - [`screen`]: what a client shows on a terminal: replies that cannot drive it.
 //!
 //! What only one program needs lives in that program.
@@ -27,30 +28,30 @@ pub mod ctime;
 pub mod lang;
 pub mod net;
 pub mod out;
-pub mod run;
+pub mod program;
 pub mod screen;
 mod writer;
 
-pub use ctime::{ctime, reply};
+pub use ctime::ctime;
 
 /// The host a client talks to when given none: the book's client uses `'localhost'`.
 ///
 /// `localhost` may resolve to `::1` before `127.0.0.1`; [`net::resolve`] tries the address a
 /// default server listens on first, so the default pair always finds each other.
-pub const HOST: &str = "localhost";
+pub(crate) const HOST: &str = "localhost";
 
 /// The address a server listens on when given no `--host`.
 ///
 /// The book's server uses `HOST = ''`, every interface, so that other machines can reach it.
 /// Here the default is this machine only (nobody else on the network can reach a student's
 /// server by accident); a lab across machines passes `--host 0.0.0.0` (or `--host ::`).
-pub const SERVER_HOST: &str = "127.0.0.1";
+pub(crate) const SERVER_HOST: &str = "127.0.0.1";
 
 /// The book's port. Any free port above 1023 works; `--port 0` lets a server pick one.
-pub const PORT: u16 = 21567;
+pub(crate) const PORT: u16 = 21567;
 
 /// The book's buffer size: the most one `recv()`/`recvfrom()` reads at a time.
 pub const BUFSIZ: usize = 1024;
 
 /// The book's `ADDR = (HOST, PORT)`: where a client looks for the server by default.
-pub const ADDR: (&str, u16) = (HOST, PORT);
+pub(crate) const ADDR: (&str, u16) = (HOST, PORT);

@@ -7,11 +7,11 @@ use anyhow::anyhow;
 use socket2::Socket;
 
 use crate::ctime::STAMP_LEN;
-use crate::lang::os_error;
+use crate::lang::{OsError, os_error};
 use crate::tr;
 
 /// The most data one UDP datagram carries over IPv4 (65,535 less the IP and UDP headers).
-pub const MAX_DATAGRAM_V4: usize = 65_507;
+const MAX_DATAGRAM_V4: usize = 65_507;
 
 /// The most data one UDP datagram carries over IPv6 (no IP header counted in its length).
 pub const MAX_DATAGRAM_V6: usize = 65_527;
@@ -56,10 +56,28 @@ pub fn hear_ipv4_too(socket: &Socket, address: SocketAddr) -> anyhow::Result<()>
     if address.is_ipv6() && address.ip().is_unspecified() {
         socket
             .set_only_v6(false)
-            .map_err(|error| cannot_set("IPV6_V6ONLY", &error))?;
+            .map_err(|error| cannot_set("IPV6_V6ONLY", error))?;
         crate::trace!("setsockopt(IPV6_V6ONLY, 0)");
     }
     Ok(())
+}
+
+/// A server's first lines: the address it is bound to (`--port 0` picks one), even with
+/// `--quiet`; bound to every interface, then the command a student types for each of this
+/// machine's addresses (`client`, such as `tcp-client --host 192.168.1.23`), for the teacher
+/// to write on the board.
+pub fn announce(server: &str, client: &str, bound: SocketAddr) {
+    crate::out::log_line(tr!(
+        "{server} listening on {bound}",
+        "{server} 正在监听 {bound}"
+    ));
+    for ip in board(bound) {
+        let command = client_command(client, ip, bound.port());
+        crate::log!(
+            "  students connect with: {command}",
+            "  学生这样连接：{command}"
+        );
+    }
 }
 
 /// This machine's addresses that a server bound to `bound` can be reached at from other
@@ -83,26 +101,37 @@ pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
 
 /// The command a student types to reach a server at `ip` and `port`, as the lab handout
 /// shows it: `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
-pub fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
-    match port == crate::PORT {
-        true => format!("{client} --host {ip}"),
-        false => format!("{client} --host {ip} --port {port}"),
+fn client_command(client: &str, ip: IpAddr, port: u16) -> String {
+    if port == crate::PORT {
+        format!("{client} --host {ip}")
+    } else {
+        format!("{client} --host {ip} --port {port}")
     }
 }
 
-/// The error for a socket call that failed, such as `cannot("listen()", &error)`.
-pub fn cannot(call: &str, error: &io::Error) -> anyhow::Error {
-    let reason = os_error(error);
-    anyhow!(tr!("{call} failed: {reason}", "{call} 失败：{reason}"))
+/// The error for a socket call that failed, such as `cannot("listen()", error)`.
+pub fn cannot(call: &str, error: io::Error) -> anyhow::Error {
+    let reason = os_error(&error);
+    let message = tr!("{call} failed: {reason}", "{call} 失败：{reason}");
+    OsError::explained(message, error).into()
+}
+
+/// The error for a line a client could not send to the server at `server`.
+pub fn cannot_send(server: SocketAddr, error: io::Error) -> anyhow::Error {
+    anyhow::Error::new(OsError::new(error)).context(tr!(
+        "cannot send to the server at {server}",
+        "无法发送到服务器 {server}"
+    ))
 }
 
 /// The error for a socket option that could not be set.
-pub fn cannot_set(option: &str, error: &io::Error) -> anyhow::Error {
-    let error = os_error(error);
-    anyhow!(tr!(
-        "cannot set {option}: {error}",
-        "无法设置 {option}：{error}"
-    ))
+pub fn cannot_set(option: &str, error: io::Error) -> anyhow::Error {
+    let reason = os_error(&error);
+    let message = tr!(
+        "cannot set {option}: {reason}",
+        "无法设置 {option}：{reason}"
+    );
+    OsError::explained(message, error).into()
 }
 
 /// Explains why binding `address` failed, and what to do about it.
@@ -110,7 +139,7 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
     let port = address.port();
     let next = port.wrapping_add(1).max(1024);
     let reason = os_error(&error);
-    anyhow!(match error.kind() {
+    let message = match error.kind() {
         // Something holds the port: a server (perhaps another copy of this one, in another
         // terminal), or a connection that used it and has just ended (TIME_WAIT keeps the port
         // for up to a minute or two). Which one, the error does not say.
@@ -130,7 +159,8 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
             "cannot bind {address}: {reason}",
             "无法绑定 {address}：{reason}"
         ),
-    })
+    };
+    OsError::explained(message, error).into()
 }
 
 /// True for the error a read or write gives when its timeout runs out (`WouldBlock` on
@@ -146,28 +176,33 @@ pub fn is_timeout(error: &io::Error) -> bool {
 /// must fit in one datagram to every client the socket can hear. A socket on `::` hears IPv4
 /// clients too, and an IPv4-mapped address (`::ffff:127.0.0.1`) is IPv4 on the wire, so
 /// IPv4's smaller limit holds there.
-pub fn max_udp_bufsize(address: SocketAddr) -> usize {
+fn max_udp_bufsize(address: SocketAddr) -> usize {
     let ip = address.ip();
     let hears_ipv4 = ip.to_canonical().is_ipv4() || ip.is_unspecified();
-    match hears_ipv4 {
-        true => MAX_DATAGRAM_V4 - STAMP_LEN,
-        false => MAX_DATAGRAM_V6 - STAMP_LEN,
+    if hears_ipv4 {
+        MAX_DATAGRAM_V4 - STAMP_LEN
+    } else {
+        MAX_DATAGRAM_V6 - STAMP_LEN
     }
 }
 
-/// Checks a UDP program's `--bufsize` against [`max_udp_bufsize`]; the usage error if too large.
+/// Checks a UDP program's `--bufsize` against `max_udp_bufsize`; the usage error if too large.
 pub fn check_udp_bufsize(bufsize: usize, address: SocketAddr) -> Result<(), String> {
     let max = max_udp_bufsize(address);
     let stamp = STAMP_LEN;
-    let family = match max + STAMP_LEN == MAX_DATAGRAM_V4 {
-        true => "IPv4",
-        false => "IPv6",
+    let family = if max + STAMP_LEN == MAX_DATAGRAM_V4 {
+        "IPv4"
+    } else {
+        "IPv6"
     };
-    match bufsize > max {
-        true => Err(tr!(
-            "invalid value '{bufsize}' for '--bufsize': a reply ({stamp} bytes of stamp + {bufsize}) would not fit in one {family} datagram; the largest --bufsize for {address} is {max}",
-            "--bufsize 的值 {bufsize} 无效：回复（{stamp} 字节的时间戳加 {bufsize} 字节的数据）放不进一个 {family} 数据报；在 {address} 上 --bufsize 最大为 {max}"
-        )),
-        false => Ok(()),
+    if bufsize <= max {
+        return Ok(());
     }
+    Err(tr!(
+        "invalid value '{bufsize}' for '--bufsize': a reply ({stamp} bytes of stamp + {bufsize}) would not fit in one {family} datagram; the largest --bufsize for {address} is {max}",
+        "--bufsize 的值 {bufsize} 无效：回复（{stamp} 字节的时间戳加 {bufsize} 字节的数据）放不进一个 {family} 数据报；在 {address} 上 --bufsize 最大为 {max}"
+    ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,7 +29,7 @@ const QUEUE: usize = 8192;
 macro_rules! log {
     ($english:literal, $chinese:literal $(,)?) => {
         if $crate::out::logging() {
-            $crate::out::stdout($crate::tr!($english, $chinese));
+            $crate::out::log_line($crate::tr!($english, $chinese));
         }
     };
 }
@@ -38,7 +38,7 @@ macro_rules! log {
 #[macro_export]
 macro_rules! problem {
     ($english:literal, $chinese:literal $(,)?) => {
-        $crate::out::stderr($crate::tr!($english, $chinese))
+        $crate::out::problem_line($crate::tr!($english, $chinese))
     };
 }
 
@@ -47,7 +47,7 @@ macro_rules! problem {
 macro_rules! trace {
     ($($call:tt)*) => {
         if $crate::out::tracing() {
-            $crate::out::stderr(format!($($call)*));
+            $crate::out::problem_line(format!($($call)*));
         }
     };
 }
@@ -125,16 +125,19 @@ pub fn tracing() -> bool {
 
 /// A line on stdout, even under `--quiet` (the address line, the goodbye); the log goes
 /// through [`log!`](crate::log), which skips its lines under `--quiet`.
-pub fn stdout(line: String) {
+#[doc(hidden)] // public because `log!` expands to it in the programs
+pub fn log_line(line: String) {
     send(Stream::Stdout, line);
 }
 
 /// A line on stderr: a problem, or a socket call of `--trace`.
-pub fn stderr(line: String) {
+#[doc(hidden)] // public because `problem!` and `trace!` expand to it in the programs
+pub fn problem_line(line: String) {
     send(Stream::Stderr, line);
 }
 
 /// A socket call about to wait (use [`trace_wait!`](crate::trace_wait)).
+#[doc(hidden)] // public because `trace_wait!` expands to it in the programs
 pub fn trace_waiting(call: String) {
     if let Some(out) = OUT.get() {
         let entry = Entry::Waiting(call, thread::current().id());
@@ -169,7 +172,7 @@ pub fn flush(limit: Duration) -> bool {
 /// meant to stop.
 pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
     let installed = ctrlc::set_handler(move || {
-        stdout(last_words());
+        log_line(last_words());
         flush(Duration::from_millis(500));
         std::process::exit(0);
     });
@@ -181,7 +184,7 @@ pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
     }
 }
 
-/// Shows received bytes in a log line: quoted, at most [`Printable::SHOWN`] characters of it
+/// Shows received bytes in a log line: quoted, at most `Printable::SHOWN` (80) characters of it
 /// (a 1 MiB message must not flood the teacher's terminal), and everything a reader could not
 /// see written as an escape: control characters (`\n`, `\u{1b}`), characters that show as
 /// nothing (`\u{3164}`, `\u{2800}`, zero-width spaces), and bytes that are not UTF-8 (`\xff`),
@@ -190,7 +193,7 @@ pub struct Printable<'a>(pub &'a [u8]);
 
 impl Printable<'_> {
     /// The most characters of a message a log line shows.
-    pub const SHOWN: usize = 80;
+    const SHOWN: usize = 80;
 }
 
 impl Display for Printable<'_> {
@@ -299,7 +302,7 @@ pub struct LogShare {
 
 /// Whether a line may be logged now.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Turn {
+pub enum LogOrSkip {
     /// Log it; first say that `skipped` lines before it were not shown (when not 0).
     Log {
         /// Lines not shown since the last summary.
@@ -320,28 +323,29 @@ impl LogShare {
     }
 
     /// A line about this client is about to be logged at `now`: may it be?
-    pub fn take(&mut self, now: Instant) -> Turn {
+    pub fn take(&mut self, now: Instant) -> LogOrSkip {
         if now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
             self.second = now;
             self.logged = 0;
         }
         if self.logged < LINES_PER_SECOND {
             self.logged += 1;
-            return Turn::Log {
+            return LogOrSkip::Log {
                 skipped: std::mem::take(&mut self.skipped),
             };
         }
         self.skipped += 1;
-        Turn::Skip
+        LogOrSkip::Skip
     }
 
     /// Lines not shown and not summarised yet, once the second they fell in is over (for a
     /// server that summarises on a timer, or when the client leaves: pass a `now` a second
     /// on). Counted as summarised.
     pub fn skipped_by(&mut self, now: Instant) -> u64 {
-        match now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
-            true => std::mem::take(&mut self.skipped),
-            false => 0,
+        if now.saturating_duration_since(self.second) >= Duration::from_secs(1) {
+            std::mem::take(&mut self.skipped)
+        } else {
+            0
         }
     }
 
@@ -362,3 +366,6 @@ pub fn log_skipped(peer: std::net::SocketAddr, skipped: u64) {
         "  （{peer} 发来的另外 {skipped} 条消息未记入日志：发送速度远超人的阅读速度；停止时的统计包含它们）"
     );
 }
+
+#[cfg(test)]
+mod tests;

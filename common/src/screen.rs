@@ -44,3 +44,6 @@ pub fn visible(bytes: &[u8]) -> Cow<'_, [u8]> {
 fn is_control(byte: u8) -> bool {
     (byte < 0x20 && byte != b'\t') || byte == 0x7F
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::os_error::OsError;
+use common::lang::OsError;
 use common::{tr, trace};
 
 /// How long one address is given before the next one is tried beside it (RFC 8305's
@@ -46,9 +46,10 @@ pub fn first_to_answer(
             started += 1;
             next_start = now + NEXT_ADDRESS_AFTER;
         }
-        let wake = match started < addresses.len() {
-            true => next_start.min(deadline),
-            false => deadline,
+        let wake = if started < addresses.len() {
+            next_start.min(deadline)
+        } else {
+            deadline
         };
         match attempts.recv_timeout(wake.saturating_duration_since(Instant::now())) {
             Ok((address, Ok(cs))) => {
@@ -64,7 +65,7 @@ pub fn first_to_answer(
             Err(_) => {}
         }
     }
-    Err(why_not(host, port, addresses, &failed, timeout))
+    Err(why_not(host, port, addresses, failed, timeout))
 }
 
 /// `cs = socket(AF_INET or AF_INET6, SOCK_STREAM)`, then `cs.connect(address)` on a thread
@@ -76,7 +77,7 @@ fn start(address: SocketAddr, deadline: Instant, done: Sender<Attempt>) -> anyho
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .map_err(OsError)
+    .map_err(OsError::new)
     .context(tr!(
         "cannot create a socket: socket() failed",
         "无法创建套接字：socket() 失败"
@@ -94,7 +95,7 @@ fn start(address: SocketAddr, deadline: Instant, done: Sender<Attempt>) -> anyho
     thread::Builder::new()
         .name("connect".into())
         .spawn(connecting)
-        .map_err(OsError)
+        .map_err(OsError::new)
         .context(tr!(
             "cannot start a thread to connect",
             "无法启动用于连接的线程"
@@ -104,9 +105,10 @@ fn start(address: SocketAddr, deadline: Instant, done: Sender<Attempt>) -> anyho
 
 /// `host:port` as a person writes it: `[::1]:21567` for an IPv6 address.
 pub fn host_and_port(host: &str, port: u16) -> String {
-    match host.contains(':') && !host.starts_with('[') {
-        true => format!("[{host}]:{port}"),
-        false => format!("{host}:{port}"),
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
@@ -123,7 +125,7 @@ fn why_not(
     host: &str,
     port: u16,
     addresses: &[SocketAddr],
-    failed: &[(SocketAddr, io::Error)],
+    mut failed: Vec<(SocketAddr, io::Error)>,
     timeout: Duration,
 ) -> anyhow::Error {
     let target = host_and_port(host, port);
@@ -139,15 +141,12 @@ fn why_not(
             .iter()
             .all(|(_, error)| error.kind() == io::ErrorKind::TimedOut);
     if addresses.is_empty() {
-        return anyhow!(tr!(
-            "cannot connect to {target}: the name has no address",
-            "无法连接到 {target}：这个主机名没有解析到任何地址"
-        ));
+        return no_address(&target);
     }
     if refused {
         return anyhow!(tr!(
             "cannot connect to {target}: connection refused at {tried}: no server is running there; start one with `cargo run -p tcp-server` (with the same --host and --port)",
-            "无法连接到 {target}：连接被拒绝（connection refused）：{tried} 上没有服务器在运行；请先用 `cargo run -p tcp-server` 启动服务器（使用相同的 --host 和 --port）"
+            "无法连接到 {target}：连接被拒绝（connection refused），{tried} 上没有服务器在运行；请先用 `cargo run -p tcp-server` 启动服务器（使用相同的 --host 和 --port）"
         ));
     }
     if let Some((address, _)) = zoneless {
@@ -163,11 +162,23 @@ fn why_not(
             "无法连接到 {target}：{secs} 秒内 {tried} 没有应答（--timeout）。请检查：地址是否正确、服务器是否以 --host 0.0.0.0 启动、防火墙是否放行了该端口"
         ));
     }
-    let (_, last) = &failed[failed.len() - 1];
-    let reason = common::lang::os_error(last);
-    anyhow!(tr!(
+    // Every address failed at once (one still waiting counts as timed out, above).
+    let Some((_, last)) = failed.pop() else {
+        return no_address(&target);
+    };
+    let reason = common::lang::os_error(&last);
+    let message = tr!(
         "cannot connect to {target}: {reason} (tried {tried})",
         "无法连接到 {target}：{reason}（尝试了 {tried}）"
+    );
+    OsError::explained(message, last).into()
+}
+
+/// The error for a host name that has no address to connect to.
+fn no_address(target: &str) -> anyhow::Error {
+    anyhow!(tr!(
+        "cannot connect to {target}: the name has no address",
+        "无法连接到 {target}：这个主机名没有解析到任何地址"
     ))
 }
 

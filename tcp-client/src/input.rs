@@ -13,9 +13,20 @@ pub enum Piece {
     Part,
     /// The rest of a line, with its `\n`.
     LineEnd,
+    /// The rest of the last line, which the input ended without a `\n` (a file without a
+    /// final newline, or Ctrl+D after some typing); the `\n` is added. On a terminal the
+    /// cursor is still on the line typed.
+    LastLine,
     /// An empty line (the piece is its `\n`), or the end of input (the piece is empty): the
     /// book's client stops here.
     Stop,
+}
+
+impl Piece {
+    /// True when the piece ends a line.
+    pub fn ends_line(self) -> bool {
+        matches!(self, Piece::LineEnd | Piece::LastLine)
+    }
 }
 
 /// Standard input, read into a buffer of [`PIECE`] bytes.
@@ -64,7 +75,10 @@ impl<R: Read> Input<R> {
                 }
                 out.extend_from_slice(line);
                 out.push(b'\n');
-                return Ok(Piece::LineEnd);
+                return match newline {
+                    Some(_) => Ok(Piece::LineEnd),
+                    None => Ok(Piece::LastLine),
+                };
             }
             if self.start == 0 && self.end == self.buffer.len() {
                 // A full buffer and no end of line: send it, but keep a last `\r`, which may
@@ -103,7 +117,7 @@ mod tests {
             if piece == Piece::Stop {
                 break;
             }
-            first = piece == Piece::LineEnd;
+            first = piece.ends_line();
         }
         all
     }
@@ -119,7 +133,7 @@ mod tests {
     #[test]
     fn the_last_line_without_a_newline_is_sent_and_then_input_ends() {
         let got = pieces(b"last");
-        assert_eq!(got[0], (b"last\n".to_vec(), Piece::LineEnd));
+        assert_eq!(got[0], (b"last\n".to_vec(), Piece::LastLine));
         assert_eq!(got[1], (Vec::new(), Piece::Stop));
     }
 
@@ -135,10 +149,7 @@ mod tests {
             .take_while(|(_, piece)| *piece == Piece::Part)
             .flat_map(|(bytes, _)| bytes.clone())
             .collect();
-        let end = got
-            .iter()
-            .find(|(_, piece)| *piece == Piece::LineEnd)
-            .unwrap();
+        let end = got.iter().find(|(_, piece)| piece.ends_line()).unwrap();
         assert!(got.len() >= 4, "{}", got.len());
         assert_eq!(
             [joined, end.0.clone()].concat(),

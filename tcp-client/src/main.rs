@@ -40,7 +40,6 @@
 
 mod connect;
 mod input;
-mod os_error;
 mod screen;
 mod talk;
 
@@ -53,9 +52,9 @@ use anyhow::Context;
 use clap::Parser;
 
 use common::cli::{Shared, Target, positive_seconds};
+use common::lang::OsError;
 use common::{tr, trace};
-use os_error::OsError;
-use screen::{Screen, StdoutClosed};
+use screen::{NobodyReads, Screen};
 use talk::Conversation;
 
 /// The chapter's TCP timestamp client: sends each line of input, prints the stamped reply.
@@ -100,7 +99,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("tcp-client");
+    common::program::one_line_panics("tcp-client");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
@@ -108,10 +107,10 @@ fn main() -> ExitCode {
     common::out::start(false, args.shared.trace);
     let result = match run(&args) {
         // Nobody reads the replies any more (`tcp-client | head -1`): stop quietly.
-        Err(error) if error.is::<StdoutClosed>() => Ok(ExitCode::SUCCESS),
+        Err(error) if error.is::<NobodyReads>() => Ok(ExitCode::SUCCESS),
         result => result,
     };
-    common::run::exit_status("tcp-client", result)
+    common::program::exit_status("tcp-client", result)
 }
 
 /// The book's client, step by step.
@@ -122,13 +121,13 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // cs = socket(); cs.connect(ADDR): a socket for each address the name has, the first to
     // connect is kept (see `connect`)
     let cs = connect::first_to_answer(&host, port, &addresses, args.timeout)?;
-    let server = cs.peer_addr().map_err(OsError).context(tr!(
+    let server = cs.peer_addr().map_err(OsError::new).context(tr!(
         "the connection ended as soon as it was made",
         "连接刚建立就断开了"
     ))?;
     // Each line leaves at once, not held back by Nagle's algorithm.
     cs.set_nodelay(true)
-        .map_err(|error| common::net::cannot_set("TCP_NODELAY", &error))?;
+        .map_err(|error| common::net::cannot_set("TCP_NODELAY", error))?;
 
     let screen = Screen::new(io::stdin().is_terminal(), io::stdout().is_terminal());
     let mut talk = Conversation::start(&cs, server, screen, args.reply_timeout)?;

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use common::run::{nobody_reads, print_now};
+use common::program::{nobody_reads, print_now};
 use common::{out, tr};
 
 /// How long the tail of a reply may wait for the rest of its UTF-8 character before it is
@@ -24,6 +24,10 @@ pub struct Screen {
     interactive: bool,
     /// Stdout is a terminal: show replies visibly, keep every message on a line of its own.
     terminal: bool,
+    /// `--trace` lines go where the replies go (`--trace 2>&1`): a reply that pauses without
+    /// its `\n` is ended there, as on a terminal, so the next trace line starts a line of its
+    /// own instead of running into the reply.
+    traced_alongside: bool,
     /// The cursor is not at the start of a line: a reply's bytes came without their `\n` yet
     /// (or the prompt is showing).
     mid_line: bool,
@@ -36,15 +40,15 @@ pub struct Screen {
 /// Writing to stdout failed because nobody reads it any more (`tcp-client | head -1`): the
 /// client stops quietly, with status 0.
 #[derive(Debug)]
-pub struct StdoutClosed;
+pub struct NobodyReads;
 
-impl fmt::Display for StdoutClosed {
+impl fmt::Display for NobodyReads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&tr!("nobody reads standard output", "标准输出已无人读取"))
     }
 }
 
-impl std::error::Error for StdoutClosed {}
+impl std::error::Error for NobodyReads {}
 
 impl Screen {
     /// The screen of a client: `interactive` when its stdin is a terminal, `terminal` when
@@ -53,6 +57,7 @@ impl Screen {
         Screen {
             interactive,
             terminal,
+            traced_alongside: out::tracing() && stdout_is_stderr(),
             mid_line: false,
             prompting: false,
             unfinished: Vec::new(),
@@ -83,6 +88,17 @@ impl Screen {
             self.prompting = false;
             self.mid_line = false;
         }
+    }
+
+    /// The input ended (Ctrl+D) after some typing, with no Enter: the terminal echoed no
+    /// newline, so the cursor is still after the typed text, prompt or not. End that line.
+    pub fn typed_without_enter(&mut self) -> anyhow::Result<()> {
+        if self.interactive {
+            write(b"\n")?;
+        }
+        self.mid_line = false;
+        self.prompting = false;
+        Ok(())
     }
 
     /// Shows bytes of a reply the moment they come, all but an unfinished UTF-8 character.
@@ -124,20 +140,31 @@ impl Screen {
         Ok(())
     }
 
+    /// Lets a note just given to stderr out before anything more is shown: stderr is written
+    /// by a thread of its own (see `common::out`), and a reply shown meanwhile would run into
+    /// the note on a terminal or with `2>&1`.
+    pub fn after_note(&self) {
+        out::flush(std::time::Duration::from_millis(200));
+    }
+
     /// Ends the prompt's line, if the prompt is showing (after Ctrl+D at the prompt).
     pub fn end_prompt(&mut self) -> anyhow::Result<()> {
-        match self.prompting {
-            true => self.end_line(),
-            false => Ok(()),
+        if self.prompting {
+            self.end_line()
+        } else {
+            Ok(())
         }
     }
 
     /// Ends a line of a reply shown on a terminal that has paused without its `\n`, so that
-    /// the prompt comes back under it; into a pipe the bytes stay exactly as they came.
+    /// the prompt (or the next `--trace` line) comes under it; into a pipe of its own the
+    /// bytes stay exactly as they came.
     pub fn end_paused_line(&mut self) -> anyhow::Result<()> {
-        match (self.terminal || self.interactive) && !self.prompting {
-            true => self.end_line(),
-            false => Ok(()),
+        let shared = self.terminal || self.interactive || self.traced_alongside;
+        if shared && !self.prompting {
+            self.end_line()
+        } else {
+            Ok(())
         }
     }
 
@@ -167,18 +194,33 @@ impl Screen {
     }
 }
 
-/// Writes to stdout at once; a reader that has gone becomes [`StdoutClosed`].
+/// True when stdout and stderr are the same pipe or file (`2>&1`).
+#[cfg(unix)]
+fn stdout_is_stderr() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let identity = |fd: std::os::fd::BorrowedFd<'_>| {
+        let file = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+        let metadata = file.metadata().ok()?;
+        Some((metadata.dev(), metadata.ino()))
+    };
+    let stdout = identity(std::io::stdout().as_fd());
+    stdout.is_some() && stdout == identity(std::io::stderr().as_fd())
+}
+
+/// True when stdout and stderr are the same pipe or file (`2>&1`): Windows does not tell
+/// simply, so a paused reply's bytes are left as they came.
+#[cfg(not(unix))]
+fn stdout_is_stderr() -> bool {
+    false
+}
+
+/// Writes to stdout at once; a reader that has gone becomes [`NobodyReads`].
 fn write(bytes: &[u8]) -> anyhow::Result<()> {
     match print_now(bytes) {
         Ok(()) => Ok(()),
-        Err(error) if nobody_reads(&error) => Err(StdoutClosed.into()),
-        Err(error) => {
-            let reason = common::lang::os_error(&error);
-            Err(anyhow::anyhow!(tr!(
-                "cannot write the reply to standard output: {reason}",
-                "无法把回复写到标准输出：{reason}"
-            )))
-        }
+        Err(error) if nobody_reads(&error) => Err(NobodyReads.into()),
+        Err(error) => Err(common::program::cannot_write_reply(error)),
     }
 }
 
@@ -200,10 +242,7 @@ pub fn unfinished_tail(bytes: &[u8]) -> usize {
         _ => 1,
     };
     let have = back + 1;
-    match have < width {
-        true => have,
-        false => 0,
-    }
+    if have < width { have } else { 0 }
 }
 
 #[cfg(test)]

@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow};
 
 use crate::input::{Input, Piece};
-use crate::os_error::OsError;
 use crate::screen::{LONG_PAUSE, Screen};
+use common::ctime::STAMP_LEN;
+use common::lang::OsError;
 use common::{problem, tr, trace};
 
 /// How long a reply may pause without its `\n` before it is shown as it is and the client
@@ -46,8 +47,13 @@ const CLOSE_GRACE: Duration = Duration::from_millis(250);
 /// input, or a line): a moment, so that a close still ends the client at once.
 const KEYBOARD_GRACE: Duration = Duration::from_millis(100);
 
-/// How many of a reply's first bytes are kept to tell the next reply's start by (12: a stamp's
-/// `[Mon Nov 30 `, or a changed server's own prefix).
+/// How long the loop gives the keyboard thread, before it shows the prompt, to pass on a line
+/// typed ahead (a quick typist, a paste): the terminal echoed that line and its Enter before
+/// the prompt, so a prompt shown first would leave what follows glued after `> `.
+const TYPED_AHEAD: Duration = Duration::from_millis(100);
+
+/// How many of a reply's first bytes are compared to tell the next reply's start by (12: a
+/// stamp's `[Mon Nov 30 `, or a changed server's own prefix).
 const REPLY_HEAD: usize = 12;
 
 /// How often the loop looks at the clock while it waits for an event.
@@ -79,6 +85,8 @@ struct Sent {
     at: Instant,
     /// Its last bytes, which a timestamp reply ends with.
     tail: Vec<u8>,
+    /// How many bytes it has, with its `\n`: a timestamp reply echoes them all.
+    len: usize,
 }
 
 /// A piece of a line from standard input.
@@ -125,9 +133,11 @@ pub struct Conversation {
     newline_seen: bool,
     /// The client went on after the reply under way paused without its `\n`.
     went_on_after_pause: bool,
-    /// The first bytes of the reply under way, to tell the next reply's start from the rest
-    /// of this one (see `next_reply_begins`).
+    /// The first bytes of the reply under way (its stamp, if it has one), to tell the next
+    /// reply's start from the rest of this one (see `next_reply_begins`).
     reply_head: Vec<u8>,
+    /// How many bytes of the reply under way have come.
+    reply_len: usize,
     /// The last bytes of the reply under way, to see whether it ends as its line did.
     reply_tail: Vec<u8>,
     /// The last reply ended as its line did, as a timestamp reply does. A line the server
@@ -136,6 +146,9 @@ pub struct Conversation {
     last_reply_echoed: bool,
     /// Stderr has said that the server's replies have no `\n`.
     told_no_newline: bool,
+    /// The server sent a line that answered no line of ours (busy, idle): a reset after it
+    /// is the server closing on us, not a reply that never came.
+    spoke_on_its_own: bool,
     /// How the connection ended, once it has.
     ended: Option<Ending>,
 }
@@ -151,8 +164,14 @@ impl Conversation {
         let (tell, events) = mpsc::sync_channel(EVENTS);
         let (more_input, more) = mpsc::channel();
         let (to_send, pieces) = mpsc::channel();
-        let receiving = cs.try_clone().map_err(OsError).context(cannot_start())?;
-        let sending = cs.try_clone().map_err(OsError).context(cannot_start())?;
+        let receiving = cs
+            .try_clone()
+            .map_err(OsError::new)
+            .context(cannot_start())?;
+        let sending = cs
+            .try_clone()
+            .map_err(OsError::new)
+            .context(cannot_start())?;
         // The first `recv()` starts waiting now, before the first prompt.
         trace!("recv({}) ...", common::BUFSIZ);
         let receiver_tells = tell.clone();
@@ -175,9 +194,11 @@ impl Conversation {
             newline_seen: false,
             went_on_after_pause: false,
             reply_head: Vec::new(),
+            reply_len: 0,
             reply_tail: Vec::new(),
             last_reply_echoed: true,
             told_no_newline: false,
+            spoke_on_its_own: false,
             ended: None,
         })
     }
@@ -186,6 +207,7 @@ impl Conversation {
     /// the end of input. While the student has not typed, replies and the server's own lines
     /// are shown, and a server that closes the connection ends the client at once.
     pub fn input(&mut self) -> anyhow::Result<Option<Typed>> {
+        let mut typed_ahead_looked_for = false;
         loop {
             self.take_waiting_events()?;
             if let Some(typed) = self.typed_ahead.take() {
@@ -198,7 +220,11 @@ impl Conversation {
                     self.screen.typed(); // an empty line: Enter has ended the prompt's line
                     return Ok(None);
                 }
-                self.screen.typed();
+                match typed.piece {
+                    // Ctrl+D after some typing: the cursor is still after the typed text.
+                    Piece::LastLine => self.screen.typed_without_enter()?,
+                    _ => self.screen.typed(),
+                }
                 let _ = self.more_input.send(());
                 return Ok(Some(typed));
             }
@@ -218,6 +244,11 @@ impl Conversation {
             if self.has_paused() {
                 self.screen.end_paused_line()?;
             }
+            if !self.screen.mid_line() && self.screen.is_interactive() && !typed_ahead_looked_for {
+                typed_ahead_looked_for = true;
+                self.wait_for_typing(TYPED_AHEAD)?;
+                continue;
+            }
             if !self.screen.mid_line() {
                 self.screen.prompt()?; // and again after whatever was shown since
             }
@@ -230,12 +261,14 @@ impl Conversation {
         self.awaiting.push_back(Sent {
             at: Instant::now(),
             tail: Vec::new(),
+            len: 0,
         });
         let mut typed = first;
         loop {
-            let line_ends = typed.piece == Piece::LineEnd;
+            let line_ends = typed.piece.ends_line();
             if let Some(sent) = self.awaiting.back_mut() {
                 keep_tail(&mut sent.tail, &typed.bytes);
+                sent.len += typed.bytes.len();
             }
             self.send_piece(typed.bytes)?;
             if line_ends {
@@ -317,6 +350,7 @@ impl Conversation {
                 "(still waiting for the reply from {server} after {secs} s: an iterative server serves one client at a time and may be busy with another, or the server may be stuck; Ctrl+C gives up)",
                 "（已等待 {server} 的回复 {secs} 秒：iterative 模式的服务器一次只服务一个客户端，可能正在服务别的客户端；也可能服务器卡住了。按 Ctrl+C 放弃）"
             );
+            self.screen.after_note();
         }
         Ok(())
     }
@@ -383,11 +417,7 @@ impl Conversation {
         if self.ended.is_some() {
             return self.cut_off();
         }
-        let server = self.server;
-        anyhow::Error::new(OsError(error)).context(tr!(
-            "cannot send to the server at {server}",
-            "无法发送到服务器 {server}"
-        ))
+        common::net::cannot_send(self.server, error)
     }
 
     /// Handles every event already waiting, without waiting for more.
@@ -419,13 +449,37 @@ impl Conversation {
         match event {
             Event::Typed(typed) => self.typed_ahead = Some(typed),
             Event::InputFailed(error) => {
-                return Err(anyhow::Error::new(OsError(error))
-                    .context(tr!("cannot read standard input", "无法读取标准输入")));
+                return Err(common::program::cannot_read_input(error));
             }
             Event::Sent(result) => self.sent = Some(result),
-            Event::Received(bytes, at) => self.received(&bytes, at)?,
-            Event::Closed => self.ended = Some(Ending::Closed),
-            Event::RecvFailed(error) => self.ended = Some(Ending::Reset(error)),
+            Event::Received(bytes, at) => {
+                self.trace_recv(&format!("{} bytes", bytes.len()), true)?;
+                self.received(&bytes, at)?;
+            }
+            Event::Closed => {
+                self.trace_recv("0 bytes", false)?;
+                self.ended = Some(Ending::Closed);
+            }
+            Event::RecvFailed(error) => {
+                self.trace_recv(&error.to_string(), false)?;
+                self.ended = Some(Ending::Reset(error));
+            }
+        }
+        Ok(())
+    }
+
+    /// `--trace` of what `cs.recv()` returned, and of the next `recv()` starting to wait.
+    /// Written here rather than on the receiving thread so that it can never land after the
+    /// prompt `> `: the prompt's line is ended first, and the prompt comes back after.
+    fn trace_recv(&mut self, returned: &str, waits_again: bool) -> anyhow::Result<()> {
+        if !common::out::tracing() {
+            return Ok(());
+        }
+        self.screen.end_prompt()?;
+        let bufsize = common::BUFSIZ;
+        trace!("recv({bufsize}) -> {returned}");
+        if waits_again {
+            trace!("recv({bufsize}) ...");
         }
         Ok(())
     }
@@ -439,10 +493,12 @@ impl Conversation {
             if self.reply_started.is_none() {
                 self.reply_head.clear();
                 self.reply_tail.clear();
+                self.reply_len = 0;
             }
             keep_tail(&mut self.reply_tail, line);
+            self.reply_len += line.len();
             let started = *self.reply_started.get_or_insert(at);
-            let room = REPLY_HEAD.saturating_sub(self.reply_head.len());
+            let room = STAMP_LEN.saturating_sub(self.reply_head.len());
             self.reply_head
                 .extend_from_slice(&line[..room.min(line.len())]);
             if !line.ends_with(b"\n") {
@@ -455,6 +511,8 @@ impl Conversation {
             // the server said it on its own (busy, idle).
             if self.awaiting.front().is_some_and(|sent| started >= sent.at) {
                 self.answered_the_oldest();
+            } else {
+                self.spoke_on_its_own = true;
             }
         }
         self.last_bytes = at;
@@ -465,13 +523,31 @@ impl Conversation {
     /// without its `\n` and the client went on: they begin with a new timestamp, or as that
     /// reply began. A server that sends no `\n` (a port of the book's) answers every line that
     /// way; the rest of a reply that only paused on a slow link goes on where it stopped.
+    ///
+    /// A server that has ended a reply with `\n` is not such a server; and a timestamp reply
+    /// that has not yet echoed as many bytes as its line has is not over: a line longer than
+    /// the server's buffer is answered in several stamped pieces (book 16.2.3), and a pause
+    /// between two of them is no reply's end.
     fn next_reply_begins(&self, bytes: &[u8]) -> bool {
-        let shared = self.reply_head.len().min(bytes.len());
+        let shared = self.reply_head.len().min(bytes.len()).min(REPLY_HEAD);
         let begins_as_the_last_did = shared >= 4 && bytes[..shared] == self.reply_head[..shared];
         self.went_on_after_pause
             && self.reply_started.is_some()
             && self.awaiting.len() > 1
+            && !self.newline_seen
+            && !self.echoed_less_than_its_line()
             && (common::ctime::begins_with_stamp(bytes) || begins_as_the_last_did)
+    }
+
+    /// True when the reply under way is a timestamp reply (`[ctime] ` + the line) shorter than
+    /// its line: the rest of the line's echo is still to come. (Its `\n` aside, which a
+    /// changed server may drop.)
+    fn echoed_less_than_its_line(&self) -> bool {
+        let Some(line) = self.awaiting.front() else {
+            return false;
+        };
+        common::ctime::begins_with_stamp(&self.reply_head)
+            && self.reply_len < STAMP_LEN + line.len.saturating_sub(1)
     }
 
     /// The reply under way had no `\n` after all: it is complete, on a line of its own, and
@@ -488,6 +564,7 @@ impl Conversation {
                 "(the server's replies have no newline at their end: each is shown on a line of its own once the next one begins)",
                 "（服务器的回复末尾没有换行符：每个回复在下一个回复开始时单独成行显示）"
             );
+            self.screen.after_note();
         }
         Ok(())
     }
@@ -509,6 +586,7 @@ impl Conversation {
                 "(the server's replies had no newline at their end: each was shown after a pause of 1 s)",
                 "（服务器的回复末尾没有换行符：每个回复都在停顿 1 秒后显示）"
             );
+            self.screen.after_note();
         }
         Ok(())
     }
@@ -523,24 +601,30 @@ impl Conversation {
         }
         let part_came = self.reply_started.is_some();
         match (self.ended.take(), part_came) {
-            (Some(Ending::Reset(error)), true) => anyhow::Error::new(OsError(error)).context(tr!(
-                "the reply from {server} was cut short (the part that came is shown above)",
-                "{server} 的回复被截断了（已收到的部分显示在上面）"
-            )),
+            (Some(Ending::Reset(error)), true) => {
+                anyhow::Error::new(OsError::new(error)).context(tr!(
+                    "the reply from {server} was cut short (the part that came is shown above)",
+                    "{server} 的回复被截断了（已收到的部分显示在上面）"
+                ))
+            }
             (_, true) => anyhow!(tr!(
                 "the reply from {server} was cut short: the server closed the connection before the reply's end (the part that came is shown above)",
                 "{server} 的回复被截断了：回复还没结束，服务器就关闭了连接（已收到的部分显示在上面）"
             )),
-            (Some(Ending::Reset(error)), false) if !self.awaiting.is_empty() => {
-                anyhow::Error::new(OsError(error)).context(tr!(
+            (Some(Ending::Reset(error)), false)
+                if !self.awaiting.is_empty() && !self.spoke_on_its_own =>
+            {
+                anyhow::Error::new(OsError::new(error)).context(tr!(
                     "no reply from the server at {server}",
                     "服务器 {server} 没有回复"
                 ))
             }
-            (Some(Ending::Reset(error)), false) => anyhow::Error::new(OsError(error)).context(tr!(
-                "the server at {server} closed the connection",
-                "服务器 {server} 关闭了连接"
-            )),
+            (Some(Ending::Reset(error)), false) => {
+                anyhow::Error::new(OsError::new(error)).context(tr!(
+                    "the server at {server} closed the connection",
+                    "服务器 {server} 关闭了连接"
+                ))
+            }
             (_, false) => anyhow!(tr!(
                 "the server at {server} closed the connection",
                 "服务器 {server} 关闭了连接"
@@ -557,15 +641,16 @@ impl Conversation {
         if let Err(error) = shown {
             return error;
         }
-        match part_came {
-            true => anyhow!(tr!(
+        if part_came {
+            anyhow!(tr!(
                 "no complete reply from {server} within {secs} s (--reply-timeout); the part that came is shown above",
                 "{secs} 秒内没有收到 {server} 的完整回复（--reply-timeout）；已收到的部分显示在上面"
-            )),
-            false => anyhow!(tr!(
+            ))
+        } else {
+            anyhow!(tr!(
                 "no reply from {server} within {secs} s (--reply-timeout)",
                 "{secs} 秒内没有收到 {server} 的回复（--reply-timeout）"
-            )),
+            ))
         }
     }
 }
@@ -599,7 +684,7 @@ fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> anyhow::Result<()>
     thread::Builder::new()
         .name(name.into())
         .spawn(work)
-        .map_err(OsError)
+        .map_err(OsError::new)
         .context(cannot_start())?;
     Ok(())
 }
@@ -614,7 +699,7 @@ fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
         let mut bytes = Vec::new();
         let event = match input.next_piece(&mut bytes, line_start) {
             Ok(piece) => {
-                line_start = piece == Piece::LineEnd;
+                line_start = piece.ends_line();
                 Event::Typed(Typed { bytes, piece })
             }
             Err(error) => Event::InputFailed(error),
@@ -622,7 +707,7 @@ fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
         let more_to_read = matches!(
             event,
             Event::Typed(Typed {
-                piece: Piece::Part | Piece::LineEnd,
+                piece: Piece::Part | Piece::LineEnd | Piece::LastLine,
                 ..
             })
         );
@@ -633,35 +718,18 @@ fn keyboard(more: &Receiver<()>, tell: &SyncSender<Event>) {
 }
 
 /// The receiving thread: `data = cs.recv(BUFSIZ)`, passed on, until the connection ends.
-///
-/// With `--trace`, each `recv()` is shown as it starts waiting, `recv(1024) ...`, before the
-/// bytes of the last one are passed on: so on a terminal that line comes before the reply and
-/// the prompt after it, never in the middle of the student's typing.
+/// (The loop writes its `--trace` lines: see `Conversation::trace_recv`.)
 fn receive(mut cs: TcpStream, tell: &SyncSender<Event>) {
     let mut buffer = [0; common::BUFSIZ];
-    let bufsize = buffer.len();
     loop {
         // data = cs.recv(BUFSIZ)
         let event = match cs.read(&mut buffer) {
-            Ok(0) => {
-                trace!("recv({bufsize}) -> 0 bytes");
-                Event::Closed
-            }
-            Ok(n) => {
-                let at = Instant::now();
-                trace!("recv({bufsize}) -> {n} bytes");
-                Event::Received(buffer[..n].to_vec(), at)
-            }
+            Ok(0) => Event::Closed,
+            Ok(n) => Event::Received(buffer[..n].to_vec(), Instant::now()),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => {
-                trace!("recv({bufsize}) -> {error}");
-                Event::RecvFailed(error)
-            }
+            Err(error) => Event::RecvFailed(error),
         };
         let goes_on = matches!(event, Event::Received(..));
-        if goes_on {
-            trace!("recv({bufsize}) ...");
-        }
         if tell.send(event).is_err() || !goes_on {
             return;
         }

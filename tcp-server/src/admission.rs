@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::lang::count;
-use common::out::{LogShare, Turn};
+use common::out::{LogOrSkip, LogShare};
 use common::{log, tr};
 
 use crate::goodbye;
@@ -81,7 +81,7 @@ impl Limit {
             .turned_away
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let Turn::Log { skipped } = share.take(Instant::now()) else {
+        let LogOrSkip::Log { skipped } = share.take(Instant::now()) else {
             return false;
         };
         if skipped > 0 {

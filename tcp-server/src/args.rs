@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use common::cli::{Shared, bytes_up_to, seconds, server_port};
+use common::cli::{Listen, Shared, bytes_up_to, seconds};
 use common::tr;
 
 /// The largest `--bufsize`: 16 MiB is far past any use, and keeps a typo from asking for
@@ -26,19 +26,9 @@ pub const MAX_BUFSIZE: usize = 16 * 1024 * 1024;
     )
 )]
 pub struct Args {
-    /// `--host`: where to listen.
-    #[arg(long, default_value = common::SERVER_HOST, help = tr!(
-        "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other machines connect, as a lab needs",
-        "监听的地址：127.0.0.1 仅限本机；0.0.0.0 或 :: 接受其他机器的连接，跨机器的实验课要用它"
-    ))]
-    pub host: String,
-
-    /// `--port`: the book's PORT, or 0 for any free port.
-    #[arg(long, default_value_t = common::PORT, value_parser = server_port, help = tr!(
-        "Port to listen on (the book's 21567); 0 picks a free one and prints it",
-        "监听的端口，即书中的 PORT；0 表示由系统任选一个空闲端口并打印出来"
-    ))]
-    pub port: u16,
+    /// `--host`, `--port` and `--quiet`, as both servers take them.
+    #[command(flatten)]
+    pub listen: Listen,
 
     /// `--trace` and what every program takes.
     #[command(flatten)]
@@ -61,7 +51,7 @@ pub struct Args {
     /// `--backlog`: the queue of connections not yet accepted.
     #[arg(long, value_parser = common::cli::whole_number(0, 65535), help = tr!(
         "Length of the queue of connections not yet accepted: the book's listen(5) in the iterative mode, 128 in the others, so a class connecting at once is neither delayed nor refused",
-        "等待队列的长度，即还没有被 accept 的连接数：iterative 模式为书中的 listen(5)，其他模式为 128，全班同时连接时既不会被延迟也不会被拒绝"
+        "等待队列的长度，即最多容纳多少个还没有被 accept() 的连接：iterative 模式默认为书中的 listen(5)，其他模式默认为 128，这样全班同时连接时既不会被延迟也不会被拒绝"
     ))]
     pub backlog: Option<i32>,
 
@@ -82,16 +72,9 @@ pub struct Args {
     /// `--write-timeout`: frees the place of a client that stopped reading.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, help = tr!(
         "Close a client that has not read its replies for this many seconds (0: never), so it cannot hold the server's memory or a thread forever",
-        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用服务器的内存或线程；0 表示不限"
+        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用内存或线程；0 表示不限"
     ))]
     pub write_timeout: Duration,
-
-    /// `--quiet`: a quiet log for a busy lab.
-    #[arg(long, help = tr!(
-        "Log only the address line, problems with the server and what it prints when it stops",
-        "只输出监听地址、服务器自身的错误和停止时的汇总"
-    ))]
-    pub quiet: bool,
 }
 
 /// Parses a count of at least 1, such as `--max-clients 30`.

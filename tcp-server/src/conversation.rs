@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::lang::count;
-use common::out::{self, LogShare, Printable, Turn};
+use common::out::{self, LogOrSkip, LogShare, Printable};
 use common::{log, tr, trace};
 
 use crate::tally::TALLY;
@@ -64,11 +64,11 @@ impl Conversation {
         }
         // --trace asks for every call, and gets every line with it.
         let turn = if out::tracing() {
-            Turn::Log { skipped: 0 }
+            LogOrSkip::Log { skipped: 0 }
         } else {
             self.share.take(Instant::now())
         };
-        let Turn::Log { skipped } = turn else {
+        let LogOrSkip::Log { skipped } = turn else {
             return; // counted, and said with the next line shown
         };
         let peer = self.peer;
@@ -100,7 +100,7 @@ impl Conversation {
         let secs = after.as_secs_f64();
         let line = tr!(
             "the server closed the connection: you were idle, sending nothing for {secs} s (its --idle-timeout); connect again to go on",
-            "服务器关闭了连接：你已有 {secs} 秒没有发送任何内容（超过了服务器的 --idle-timeout）；请重新连接"
+            "服务器关闭了连接：你已有 {secs} 秒没有发送内容（超过了 --idle-timeout）；请重新连接"
         );
         replies.extend_from_slice(line.as_bytes());
         replies.push(b'\n');

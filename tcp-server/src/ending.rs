@@ -58,14 +58,14 @@ impl fmt::Display for Ending {
                 let secs = after.as_secs_f64();
                 tr!(
                     "closed: sent nothing for {secs} s (--idle-timeout)",
-                    "已关闭：{secs} 秒内没有发来任何数据（--idle-timeout）"
+                    "已被断开：连续 {secs} 秒没有发来任何数据（--idle-timeout）"
                 )
             }
             Ending::NotReading(after) => {
                 let secs = after.as_secs_f64();
                 tr!(
                     "closed: left its replies unread for {secs} s (--write-timeout)",
-                    "已关闭：{secs} 秒内没有读取回复（--write-timeout）"
+                    "已被断开：连续 {secs} 秒没有读取回复（--write-timeout）"
                 )
             }
             Ending::Reset => tr!(

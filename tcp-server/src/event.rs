@@ -19,7 +19,6 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::anyhow;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
@@ -29,7 +28,7 @@ use crate::args::Settings;
 use crate::backoff::Backoff;
 use crate::conversation::Conversation;
 use crate::ending::{self, Ending};
-use common::lang::os_error;
+use common::lang::{OsError, os_error};
 use common::{log, problem, tr, trace};
 
 /// The listening socket's token; clients get 1, 2, 3, ... (see [`token_of`]).
@@ -132,10 +131,11 @@ impl Readiness {
 pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> anyhow::Result<()> {
     let cannot = |error: io::Error| {
         let reason = os_error(&error);
-        anyhow!(tr!(
+        let message = tr!(
             "cannot set up the event loop: {reason}",
             "无法建立事件循环：{reason}"
-        ))
+        );
+        anyhow::Error::from(OsError::explained(message, error))
     };
     let mut poll = Poll::new().map_err(cannot)?;
     let listener = ss

@@ -58,7 +58,7 @@ use backoff::Backoff;
 use common::ctime::STAMP_LEN;
 use common::lang::os_error;
 use common::net::{bind_error, cannot, is_timeout};
-use common::{log, out, problem, tr, trace, trace_wait};
+use common::{log, out, problem, trace, trace_wait};
 use conversation::Conversation;
 use ending::Ending;
 use tally::TALLY;
@@ -68,17 +68,17 @@ use tally::TALLY;
 const CLIENT_STACK: usize = 128 * 1024;
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("tcp-server");
+    common::program::one_line_panics("tcp-server");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
-    out::start(args.quiet, args.shared.trace);
-    common::run::exit_status("tcp-server", run(&args))
+    out::start(args.listen.quiet, args.shared.trace);
+    common::program::exit_status("tcp-server", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let address = common::net::resolve(&args.host, args.port)?[0];
+    let address = common::net::resolve(&args.listen.host, args.listen.port)?[0];
     let backlog = args.backlog();
 
     // ss = socket(AF_INET, SOCK_STREAM)
@@ -87,12 +87,12 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Type::STREAM,
         Some(Protocol::TCP),
     )
-    .map_err(|error| cannot("socket()", &error))?;
+    .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
     allow_quick_restart(&ss)?;
     common::net::hear_ipv4_too(&ss, address)?;
     connection::modest_kernel_buffers(&ss)
-        .map_err(|error| common::net::cannot_set("SO_SNDBUF", &error))?;
+        .map_err(|error| common::net::cannot_set("SO_SNDBUF", error))?;
 
     // ss.bind(ADDR)
     ss.bind(&address.into())
@@ -101,7 +101,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
     // ss.listen(5)
     ss.listen(backlog)
-        .map_err(|error| cannot("listen()", &error))?;
+        .map_err(|error| cannot("listen()", error))?;
     trace!("listen({backlog})");
     let ss: TcpListener = ss.into();
 
@@ -269,7 +269,7 @@ fn talk_on_a_thread<'scope, 'env>(
         let reason = os_error(&error);
         problem!(
             "cannot start a thread for {addr}: {reason}; told it the server is busy (lower --max-clients?)",
-            "无法为 {addr} 启动线程：{reason}；已告诉它服务器忙（调低 --max-clients？）"
+            "无法为 {addr} 启动线程：{reason}；已告知对方服务器忙（可以考虑调低 --max-clients）"
         );
         if let Ok(cs) = spare {
             Shortage::of_thread(&error).turn_away(&cs, addr);
@@ -277,24 +277,13 @@ fn talk_on_a_thread<'scope, 'env>(
     }
 }
 
-/// The first line names the address the server is bound to (`--port 0` picks one); bound to
-/// every interface, the lines after it give the command a student types for each of this
-/// machine's addresses, for the teacher to write on the board.
+/// The address the server is bound to, the board's lines ([`common::net::announce`]), and the
+/// settings it serves with.
 fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
     let bound = ss
         .local_addr()
-        .map_err(|error| cannot("getsockname()", &error))?;
-    out::stdout(tr!(
-        "tcp-server listening on {bound}",
-        "tcp-server 正在监听 {bound}"
-    ));
-    for ip in common::net::board(bound) {
-        let command = common::net::client_command("tcp-client", ip, bound.port());
-        log!(
-            "  students connect with: {command}",
-            "  学生这样连接：{command}"
-        );
-    }
+        .map_err(|error| cannot("getsockname()", error))?;
+    common::net::announce("tcp-server", "tcp-client", bound);
     let (mode, bufsize, backlog) = (args.mode, args.bufsize, args.backlog());
     let buffer = common::lang::count(bufsize as u64, "byte");
     let mode = mode
@@ -317,7 +306,7 @@ fn allow_quick_restart(ss: &Socket) -> anyhow::Result<()> {
     #[cfg(not(windows))]
     {
         ss.set_reuse_address(true)
-            .map_err(|error| common::net::cannot_set("SO_REUSEADDR", &error))?;
+            .map_err(|error| common::net::cannot_set("SO_REUSEADDR", error))?;
         trace!("setsockopt(SO_REUSEADDR, 1)");
     }
     #[cfg(windows)]

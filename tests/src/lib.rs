@@ -52,9 +52,10 @@ pub fn binary(program: &str) -> PathBuf {
     });
     let plain = dir.join(program);
     let exe = dir.join(format!("{program}.exe"));
-    match plain.exists() || !exe.exists() {
-        true => plain,
-        false => exe,
+    if plain.exists() || !exe.exists() {
+        plain
+    } else {
+        exe
     }
 }
 

@@ -215,9 +215,10 @@ fn schedule(
     let mut arrivals = Vec::new();
     {
         let mut random = shared.random.lock().expect("random");
-        let random = match to_server {
-            true => &mut random.0,
-            false => &mut random.1,
+        let random = if to_server {
+            &mut random.0
+        } else {
+            &mut random.1
         };
         if lost || random.chance(link.loss) {
             return;

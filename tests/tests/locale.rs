@@ -300,7 +300,7 @@ fn english_in(text: &str) -> Vec<String> {
         let after = chars.get(at).copied().unwrap_or(' ');
         let flag = before == '-';
         let call = after == '(';
-        let gloss = before == '（' || (before == ' ' && in_gloss(&chars, start));
+        let gloss = before == '（' || (matches!(before, ' ' | '\n') && in_gloss(&chars, start));
         let letters = word.chars().filter(char::is_ascii_alphabetic).count();
         if letters >= 3 && !flag && !call && !gloss {
             found.push(word);
@@ -309,11 +309,12 @@ fn english_in(text: &str) -> Vec<String> {
     found
 }
 
-/// True when the word at `at` is inside a bracketed gloss of Latin words (`（no such host）`).
+/// True when the word at `at` is inside a bracketed gloss of Latin words (`（no such host）`),
+/// also one that a usage error's wrapping broke across lines.
 fn in_gloss(chars: &[char], at: usize) -> bool {
     let opening = chars[..at]
         .iter()
-        .rposition(|&c| c == '（' || !(c.is_ascii_alphabetic() || c == ' '));
+        .rposition(|&c| c == '（' || !(c.is_ascii_alphabetic() || c == ' ' || c == '\n'));
     opening.is_some_and(|open| chars[open] == '（')
 }
 
@@ -342,6 +343,7 @@ fn the_english_finder_finds_english_and_lets_the_rest_be() {
     assert!(english_in("用 --port 选择；`cargo run -p tcp-server`；recv(1024)；IPv4").is_empty());
     assert!(english_in("未知的选项 '--prot'；你是不是想用 '--port'？").is_empty());
     assert!(english_in("权限不足（permission denied）").is_empty());
+    assert!(english_in("找不到该文件或目录（no such file or\ndirectory）").is_empty());
     assert_eq!(
         english_in("系统错误：Too many open files"),
         ["Too", "many", "open", "files"]
@@ -419,6 +421,8 @@ fn help_usage_and_runtime_errors_are_whole_chinese() {
         ("tcp-client", vec!["--port", &closed], 1),
         ("tcp-client", vec!["no-such-host.invalid"], 1),
         ("tcp-server", vec!["--port", &busy_port], 1),
+        // No UDP server there, but a TCP one: the ports are apart.
+        ("udp-client", vec!["--port", &busy_port], 1),
         (
             "udp-client",
             vec!["--port", &silent, "--timeout", "0.1", "--retries", "0"],
@@ -588,4 +592,244 @@ fn a_server_takes_the_books_empty_host_and_the_ip_port_it_prints() {
         PATIENCE,
     );
     assert_eq!(done.code(), 0, "{}", done.stderr);
+}
+
+/// The part of a log line between its first and last `"`: the message as the log shows it.
+fn preview(line: &str) -> &str {
+    match (line.find('"'), line.rfind('"')) {
+        (Some(open), Some(close)) if open < close => &line[open + 1..close],
+        _ => "",
+    }
+}
+
+#[test]
+fn a_servers_log_under_a_chinese_locale_is_whole_chinese() {
+    use std::io::Write;
+    use std::net::Shutdown;
+    // Four bytes a read: every Chinese character but the first is cut across two reads.
+    let server = ServerProcess::start_with(
+        localized("tcp-server", CHINESE),
+        &["--bufsize", "4", "--max-clients", "1"],
+    );
+
+    // One client at its --max-clients: the next one is told the server is busy.
+    let holder = tests::connect(server.address);
+    server.wait_for_log("当前 1 个客户端").expect("admitted");
+    let mut turned_away = tests::connect(server.address);
+    let busy = String::from_utf8(tests::read_to_close(&mut turned_away)).expect("UTF-8");
+    assert!(busy.contains("服务器忙"), "{busy}");
+    assert!(english_in(&busy).is_empty(), "{busy}");
+    server
+        .wait_for_log("被拒绝")
+        .expect("the busy line in the log");
+    let address = holder.local_addr().expect("address");
+    drop(holder);
+    server
+        .wait_for_log(&format!("{address} 已断开连接"))
+        .expect("the holder left");
+
+    // Chinese cut across reads: the log shows whole characters, as the replies carry them.
+    let mut chinese = tests::connect(server.address);
+    chinese.write_all("你好世界".as_bytes()).expect("send");
+    chinese.shutdown(Shutdown::Write).expect("shutdown");
+    let address = chinese.local_addr().expect("address");
+    tests::read_to_close(&mut chinese);
+    server
+        .wait_for_log(&format!("{address} 已断开连接"))
+        .expect("it left");
+    let shown: String = server
+        .log()
+        .iter()
+        .filter(|line| line.starts_with("服务器接受TCP数据："))
+        .map(|line| preview(line).to_string())
+        .collect();
+    assert_eq!(shown, "你好世界", "{:?}", server.log());
+
+    // A flood: the log's share for it, then one Chinese line for the rest.
+    let mut flood = tests::connect(server.address);
+    let mut replies = flood.try_clone().expect("clone");
+    let reader = std::thread::spawn(move || tests::read_to_close(&mut replies).len());
+    flood.write_all("中".repeat(3000).as_bytes()).expect("send");
+    flood.shutdown(Shutdown::Write).expect("shutdown");
+    assert!(reader.join().expect("the reader") > 0);
+    let summary = server
+        .wait_for_log("未记入日志")
+        .expect("the flood's summary line");
+    assert!(summary.contains("停止时的统计包含它们"), "{summary}");
+
+    let log = server.log();
+    let english: Vec<String> = log
+        .iter()
+        .filter(|line| !english_in(line).is_empty())
+        .cloned()
+        .collect();
+    assert!(english.is_empty(), "English in the log: {english:#?}");
+    assert!(
+        log.iter()
+            .all(|line| !line.contains('\u{fffd}') && !line.contains("\\x")),
+        "{log:#?}"
+    );
+    assert!(server.stderr().is_empty(), "{:?}", server.stderr());
+}
+
+#[test]
+fn a_udp_servers_log_under_a_chinese_locale_is_whole_chinese() {
+    let server = ServerProcess::start_with(localized("udp-server", CHINESE), &[]);
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    client.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    // A reply sent back as a message is not answered: two servers would answer each other.
+    client
+        .send_to(b"[Mon Nov 30 07:00:00 2026] hi", server.address)
+        .expect("send");
+    let line = server
+        .wait_for_log("未回复")
+        .expect("the not-answered line");
+    assert!(english_in(&line).is_empty(), "{line}");
+    client
+        .send_to("你好".as_bytes(), server.address)
+        .expect("send");
+    let mut reply = [0; 100];
+    let (len, _) = client.recv_from(&mut reply).expect("a reply");
+    assert_eq!(data_of(&reply[..len]), "你好".as_bytes());
+    server
+        .wait_for_log("...received from and returned to: ")
+        .expect("the book's line");
+    for line in server.log() {
+        assert!(english_in(&line).is_empty(), "{line}");
+    }
+}
+
+/// What `lab-check` may print in Latin letters besides [`ALLOWED`]: its verdicts (`PASS`,
+/// `FAIL`, `ok`: the same in both languages, for grep, as `lab_check.rs` holds them), its
+/// check names and protocols (what `--json` and `--csv` carry), and the Python of a student's
+/// server that a reason quotes. Replaced before [`ALLOWED`], whose `socket` is inside
+/// `socketserver`.
+const LAB_ALLOWED: &[&str] = &[
+    "lab-check",
+    "PASS",
+    "FAIL",
+    "next-client",
+    "at-once",
+    "not-utf8",
+    "reply",
+    "time",
+    "several",
+    "long",
+    "chinese",
+    "reset",
+    "senders",
+    "source",
+    "vanished",
+    "tcp",
+    "udp",
+    "FILE",
+    "PROTOCOL",
+    "JSON",
+    "CSV",
+    // the keys of the `--json` object, as its help names them
+    "target, protocol, checks: [name, passed, detail]",
+    "room.txt",
+    "grades.csv",
+    // the Python a reason quotes
+    "socketserver.ThreadingTCPServer",
+    "threading",
+    "select",
+    "ConnectionResetError",
+    "UnicodeDecodeError",
+    "while True",
+    "(ctime(), data)",
+    "data = recv",
+    "Python",
+    "bytes 对象",
+    "ICMP",
+];
+
+/// The English in `lab-check`'s output: [`english_in`] after its own names.
+fn english_in_lab(text: &str) -> Vec<String> {
+    english_in(
+        &LAB_ALLOWED
+            .iter()
+            .fold(text.to_string(), |left, name| left.replace(name, " ")),
+    )
+}
+
+/// `lab-check` with `args` under a Chinese locale in an 80-column terminal, in the zone our
+/// servers run in (it compares their stamps with its own clock): its exit code and output.
+fn lab_check_in_chinese(args: &[&str]) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-check"));
+    for name in ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"] {
+        command.env_remove(name);
+    }
+    command
+        .args(args)
+        .env("LANG", "zh_CN.UTF-8")
+        .env("COLUMNS", "80")
+        .env("TZ", tests::ZONE)
+        .env_remove("RUST_BACKTRACE");
+    let done = run_command(&mut command, b"", 6 * PATIENCE);
+    let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
+    (done.code(), stdout + &done.stderr)
+}
+
+#[test]
+fn lab_check_under_a_chinese_locale_is_whole_chinese() {
+    if tests::launched() {
+        return; // our servers run under a launcher, in UTC: lab-check here is native
+    }
+    let good = ServerProcess::start("tcp-server", &["--quiet"]);
+    let one_at_a_time = ServerProcess::start("tcp-server", &["--mode", "iterative", "--quiet"]);
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free TCP port");
+        listener.local_addr().expect("address")
+    };
+    let room = std::env::temp_dir().join(format!("locale-room-{}.txt", std::process::id()));
+    std::fs::write(
+        &room,
+        format!("# 名单\n张三 tcp {}\n王五 tcp {closed}\n", good.address),
+    )
+    .expect("the room file");
+    let room_file = room.to_string_lossy().into_owned();
+    let directory = std::env::temp_dir().to_string_lossy().into_owned();
+    let (good_at, iterative_at, closed_at) = (
+        good.address.to_string(),
+        one_at_a_time.address.to_string(),
+        closed.to_string(),
+    );
+    let runs: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["--help"], 0, "退出状态"),
+        (vec!["tcp", &good_at], 0, "全部 9 项检查通过"),
+        (vec!["tcp", &iterative_at], 1, "FAIL at-once: 同时连接的"),
+        (vec!["udp", &closed_at], 1, "未通过"),
+        (vec!["--room", &room_file], 1, "学生"),
+        // The table is written to the terminal first; then --csv into a directory fails.
+        (
+            vec!["--room", &room_file, "--csv", &directory],
+            1,
+            "这是一个目录",
+        ),
+        (vec![], 2, "请说明要检查什么"),
+        (vec!["foo", "127.0.0.1:1"], 2, "不是协议"),
+        (vec!["tcp", "127.0.0.1:99999"], 2, "1 到 65535"),
+        (vec!["--room", "/no/such/room.txt"], 2, "找不到该文件或目录"),
+        (vec!["--bogus"], 2, "未知的选项"),
+    ];
+    let mut english = Vec::new();
+    for (args, code, chinese) in &runs {
+        let (status, output) = lab_check_in_chinese(args);
+        assert_eq!(status, *code, "lab-check {args:?}: {output}");
+        assert!(output.contains(chinese), "lab-check {args:?}: {output}");
+        let theirs = args
+            .iter()
+            .fold(output.clone(), |left, arg| left.replace(arg, " "));
+        let found = english_in_lab(&theirs);
+        if !found.is_empty() {
+            english.push(format!("lab-check {args:?}: {found:?} in\n{output}"));
+        }
+    }
+    let _ = std::fs::remove_file(&room);
+    assert!(
+        english.is_empty(),
+        "English in lab-check's Chinese output:\n{}",
+        english.join("\n")
+    );
 }

@@ -10,7 +10,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use tests::tcp_proxy::{End, Plan, Proxy};
-use tests::{Finished, PATIENCE, ServerProcess, command, data_of, run, wait_or_kill};
+use tests::{
+    Finished, PATIENCE, ServerProcess, command, data_of, run, stamped_parts, wait_or_kill,
+};
 
 /// Runs tcp-client on `port` with `input`, and gives what it left and how long it took.
 fn client(port: &str, extra: &[&str], input: &[u8]) -> (Finished, Duration) {
@@ -275,6 +277,37 @@ fn a_busy_line_and_a_close_end_the_client_at_once_while_it_waits_for_the_keyboar
 }
 
 #[test]
+fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
+    // A student's server: the busy line, then a close with the client's line unread, which
+    // makes the close a reset.
+    let (port, server) = fake_server(|stream| {
+        let _ = (&stream).write_all(b"server busy: try again later\n");
+        let _ = stream.peek(&mut [0; 1]); // the client's line has come, and stays unread
+        let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    });
+    let mut child = client_waiting_for_the_keyboard(&port);
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut busy = String::new();
+    let _ = std::io::BufRead::read_line(&mut stdout, &mut busy);
+    assert_eq!(busy, "server busy: try again later\n");
+    // Typed after the busy line was shown: it answers no line.
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _ = stdin.write_all(b"hi\n");
+    let status = wait_or_kill(&mut child, PATIENCE);
+    let mut stderr = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("closed the connection"), "{stderr}");
+    assert!(!stderr.contains("no reply"), "{stderr}");
+    drop(stdin);
+    server.join().expect("fake server");
+}
+
+#[test]
 fn a_port_of_the_books_server_gets_each_reply_on_a_line_of_its_own() {
     // The book's server: '[%s] %s' % (ctime(), data), no newline, and the client's '\n' is
     // part of the data it echoes only if sent; here it strips it, as a student's port might.
@@ -300,6 +333,41 @@ fn a_port_of_the_books_server_gets_each_reply_on_a_line_of_its_own() {
     );
     assert!(done.stderr.contains("no newline"), "{}", done.stderr);
     server.join().expect("fake server");
+}
+
+#[test]
+fn with_2_and_1_the_no_newline_note_never_runs_into_a_reply() {
+    for _ in 0..2 {
+        let (port, server) = fake_server(|stream| {
+            loop {
+                let line = read_line(&stream);
+                if line.is_empty() {
+                    return;
+                }
+                let stamp = b"[Mon Nov 30 06:23:27 2026] ";
+                let _ = (&stream).write_all(&[&stamp[..], &line[..line.len() - 1]].concat());
+            }
+        });
+        let mut both = std::process::Command::new("sh");
+        both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+            .arg(tests::binary("tcp-client"))
+            .args(["--port", &port])
+            .env("LC_ALL", "C");
+        let done = tests::run_command(&mut both, b"one\ntwo\nthree\n", PATIENCE);
+        let lines = done.lines();
+        assert_eq!(done.code(), 0, "{lines:#?}");
+        let notes = lines.iter().filter(|line| line.contains("no newline"));
+        assert!(notes.clone().count() >= 1, "{lines:#?}");
+        assert!(
+            notes.clone().all(|line| line.starts_with('(')),
+            "{lines:#?}"
+        );
+        for data in ["one", "two", "three"] {
+            let reply = format!("[Mon Nov 30 06:23:27 2026] {data}");
+            assert!(lines.contains(&reply), "{data}: {lines:#?}");
+        }
+        server.join().expect("fake server");
+    }
 }
 
 #[test]
@@ -359,6 +427,34 @@ fn with_trace_a_reply_comes_after_the_calls_that_brought_it() {
 }
 
 #[test]
+fn with_trace_into_the_same_pipe_a_paused_reply_never_runs_into_a_trace_line() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let plan = Plan {
+        pause_after: Some((10, Duration::from_millis(1500))),
+        ..Plan::default()
+    };
+    let proxy = Proxy::start(server.address, plan);
+    let mut both = std::process::Command::new("sh");
+    both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+        .arg(tests::binary("tcp-client"))
+        .args(["--port", &proxy.port(), "--trace"])
+        .env("LC_ALL", "C");
+    let done = tests::run_command(&mut both, b"one\ntwo\n", PATIENCE);
+    let lines = done.lines();
+    assert_eq!(done.code(), 0, "{lines:#?}");
+    for call in ["send(", "recv(", "shutdown(", "close("] {
+        let glued = lines
+            .iter()
+            .any(|line| line.contains(call) && !line.starts_with(call));
+        assert!(!glued, "a trace line ran into a reply: {lines:#?}");
+    }
+    for data in ["] one", "] two"] {
+        let ends = lines.iter().filter(|line| line.ends_with(data)).count();
+        assert_eq!(ends, 1, "{data}: {lines:#?}");
+    }
+}
+
+#[test]
 fn a_ten_line_conversation_through_a_slow_trickle_loses_nothing() {
     let server = ServerProcess::start("tcp-server", &["--quiet"]);
     let plan = Plan {
@@ -388,6 +484,30 @@ fn a_pause_inside_the_last_reply_is_waited_for_after_the_input_ends() {
     assert_eq!(done.stdout.len(), 27 + "中文\n".len(), "{:?}", done.stdout);
     assert_eq!(data_lines(&done), ["中文"]);
     assert_eq!(done.stderr, "");
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+}
+
+#[test]
+fn a_pause_between_the_stamped_pieces_of_a_long_lines_reply_keeps_the_client_in_step() {
+    // A line longer than the server's buffer is answered in two stamped pieces, 1024 bytes of
+    // the line and then the rest; the network pauses between them. The second piece begins
+    // with a stamp, as the next reply would: it is still the same reply, up to its '\n'.
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let plan = Plan {
+        pause_after: Some((27 + 1024, Duration::from_millis(1500))),
+        ..Plan::default()
+    };
+    let proxy = Proxy::start(server.address, plan);
+    let long = "x".repeat(2000);
+    let (done, took) = client(&proxy.port(), &[], format!("{long}\nshort\n").as_bytes());
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    let lines = done.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let parts = stamped_parts(lines[0].as_bytes());
+    assert_eq!(parts.concat(), long.as_bytes(), "{parts:?}");
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!(data_of(lines[1].as_bytes()), b"short");
+    assert_eq!(done.stderr, "", "every reply had its newline");
     assert!(took >= Duration::from_millis(1500), "{took:?}");
 }
 
@@ -427,12 +547,22 @@ fn a_class_on_a_slow_link_each_gets_every_reply_once_in_step() {
 /// terminal showed. `None` where there is no `script` to run it with.
 #[cfg(target_os = "linux")]
 fn on_a_terminal(port: &str, input: &[u8], keep_open: Duration) -> Option<(Vec<u8>, Duration)> {
+    on_a_terminal_with(&format!("--port {port}"), input, keep_open)
+}
+
+/// As [`on_a_terminal`], with the client's arguments `args` (as a shell would split them).
+#[cfg(target_os = "linux")]
+fn on_a_terminal_with(
+    args: &str,
+    input: &[u8],
+    keep_open: Duration,
+) -> Option<(Vec<u8>, Duration)> {
     if tests::launched() || command_missing("script") {
         eprintln!("skipped: no `script` to give the client a terminal");
         return None;
     }
     let client = tests::binary("tcp-client");
-    let line = format!("{} --port {port}", client.display());
+    let line = format!("{} {args}", client.display());
     let mut script = std::process::Command::new("script");
     script
         .args(["-q", "-e", "-c", &line, "/dev/null"])
@@ -496,6 +626,48 @@ fn on_a_terminal_a_reply_cannot_drive_it() {
     assert!(text.contains("\\x1b]0;PWNED\\x07"), "{text:?}");
     assert!(text.contains("\\x0dX hi"), "{text:?}");
     server.join().expect("fake server");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_trace_lines_never_land_after_the_prompt() {
+    // The server answers the line, and a moment later says on its own that it closes.
+    let (port, server) = fake_server(|stream| {
+        let line = read_line(&stream);
+        let _ = (&stream).write_all(&[&b"[Mon Nov 30 06:23:27 2026] "[..], &line].concat());
+        thread::sleep(Duration::from_millis(500));
+        let _ = (&stream).write_all(b"closing: idle for too long\n");
+    });
+    let args = format!("--port {port} --trace");
+    let Some((shown, _)) = on_a_terminal_with(&args, b"a\n", Duration::from_secs(5)) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&shown);
+    assert!(text.contains("closing: idle"), "{text:?}");
+    for call in ["recv(", "send(", "shutdown(", "close("] {
+        assert!(
+            !text.contains(&format!("> {call}")),
+            "{call} after the prompt: {text:?}"
+        );
+    }
+    server.join().expect("fake server");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_ctrl_d_after_some_typing_shows_the_reply_on_a_line_of_its_own() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    // 'abc', then Ctrl+D twice: the first hands 'abc' over with no Enter, the second ends.
+    let typed = b"abc\x04\x04";
+    let Some((shown, took)) = on_a_terminal(&server.port(), typed, PATIENCE) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&shown);
+    assert!(took < PATIENCE, "the client ended: {text:?}");
+    // The cursor stays after the echoed 'abc' (and the prompt): the reply moves to a new line.
+    let reply = text.find('[').expect("a reply");
+    assert!(text[..reply].ends_with("\r\n"), "{text:?}");
+    assert!(text.ends_with("] abc\r\n"), "{text:?}");
 }
 
 #[test]

@@ -3,26 +3,11 @@
 //! true reason, urgent bytes are data, and the log shows what the reply carries.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use tests::{MODES, PATIENCE, ServerProcess, data_of};
-
-/// A raw client, as `nc` would be, with replies leaving at once.
-fn connect(address: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&address, PATIENCE).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    stream.set_nodelay(true).expect("nodelay");
-    stream
-}
-
-/// Sends `message` and reads its whole reply: one read on the server, one reply.
-fn exchange(stream: &mut TcpStream, message: &[u8]) -> Vec<u8> {
-    stream.write_all(message).expect("send");
-    let mut reply = vec![0; 27 + message.len()];
-    stream.read_exact(&mut reply).expect("the whole reply");
-    data_of(&reply).to_vec()
-}
+use tests::talk::{connect, exchange};
+use tests::{MODES, PATIENCE, ServerProcess};
 
 /// The number in a summary line such as `  (295 more messages from ... not logged: ...)`.
 fn skipped_in(line: &str) -> u64 {
@@ -42,7 +27,7 @@ fn a_flood_from_one_client_is_summarised_in_the_log_and_every_message_counted() 
         let started = Instant::now();
         let mut flood = connect(server.address);
         for _ in 0..MESSAGES {
-            assert_eq!(exchange(&mut flood, b"x"), b"x");
+            exchange(&mut flood, b"x");
         }
         let took = started.elapsed();
         drop(flood);
@@ -155,7 +140,7 @@ fn the_busy_line_names_file_descriptors_when_they_run_out() {
         assert!(!busy.contains("--max-clients"), "{mode}: {busy}");
         // The clients already in are served on.
         let first = held.first_mut().expect("some clients got in");
-        assert_eq!(exchange(first, b"still here\n"), b"still here\n");
+        exchange(first, b"still here\n");
     }
 }
 
@@ -230,7 +215,7 @@ fn a_flood_of_clients_over_the_cap_is_summarised_in_the_log_and_counted() {
     for mode in ["threaded", "event"] {
         let server = ServerProcess::start("tcp-server", &["--mode", mode, "--max-clients", "1"]);
         let mut held = connect(server.address);
-        assert_eq!(exchange(&mut held, b"in\n"), b"in\n");
+        exchange(&mut held, b"in\n");
         let began = Instant::now();
         for _ in 0..TRIES {
             let mut turned_away = connect(server.address);
@@ -302,10 +287,7 @@ fn the_log_shows_whole_characters_and_what_would_look_blank() {
         client.write_all("ab中".as_bytes()).expect("send");
         let mut replies = vec![0; 27 + 2 + 27 + 3];
         client.read_exact(&mut replies).expect("both replies");
-        assert_eq!(
-            exchange(&mut client, "\u{3164}".as_bytes()),
-            "\u{3164}".as_bytes()
-        );
+        exchange(&mut client, "\u{3164}".as_bytes());
         drop(client);
         assert!(server.wait_for_log("disconnected").is_some());
         let log = server.log();
@@ -333,17 +315,8 @@ fn a_large_bufsize_is_not_kept_by_idle_clients() {
     if tests::launched() {
         return;
     }
-    let rss_kib = |pid: u32| -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-        let line = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .expect("VmRSS");
-        let kib = line.split_whitespace().nth(1).and_then(|n| n.parse().ok());
-        kib.expect("a number")
-    };
     let server = ServerProcess::start("tcp-server", &["--bufsize", "16777216", "--quiet"]);
-    let before = rss_kib(server.pid());
+    let before = tests::usage::rss_kib(server.pid()).expect("VmRSS");
     let line = vec![b'z'; 4_000_000];
     let mut idle = Vec::new();
     for _ in 0..5 {
@@ -362,7 +335,7 @@ fn a_large_bufsize_is_not_kept_by_idle_clients() {
         sending.join().expect("sender").expect("sent");
         idle.push(client);
     }
-    let after = rss_kib(server.pid());
+    let after = tests::usage::rss_kib(server.pid()).expect("VmRSS");
     assert!(
         after < before + 5 * 1024,
         "RSS {before} KiB before, {after} KiB with 5 idle clients that each sent 4 MB"

@@ -429,6 +429,74 @@ mod terminal {
         (status.code(), shown)
     }
 
+    /// A client run on a terminal, `typed` written at once, after the first prompt when
+    /// `after_the_prompt` (else before the client may have shown it). Returns the exit status
+    /// and everything the terminal showed.
+    fn typed_at_once(port: &str, typed: &[u8], after_the_prompt: bool) -> (Option<i32>, String) {
+        let command = format!("{} --port {port}", tests::binary("udp-client").display());
+        let mut child = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env("LC_ALL", "C")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("script (util-linux) runs");
+        let shown = Arc::new(Mutex::new(Vec::new()));
+        let mut stdout = child.stdout.take().expect("stdout");
+        let reader = {
+            let shown = Arc::clone(&shown);
+            thread::spawn(move || {
+                let mut buffer = [0; 4096];
+                while let Ok(len @ 1..) = stdout.read(&mut buffer) {
+                    shown
+                        .lock()
+                        .expect("shown")
+                        .extend_from_slice(&buffer[..len]);
+                }
+            })
+        };
+        let deadline = Instant::now() + PATIENCE;
+        let prompted = || shown.lock().expect("shown").starts_with(b"> ");
+        while after_the_prompt && !prompted() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(typed).expect("type");
+        let status = tests::wait_or_kill(&mut child, PATIENCE);
+        drop(stdin);
+        let _ = reader.join();
+        let shown = shown.lock().expect("shown").clone();
+        (status.code(), String::from_utf8_lossy(&shown).into_owned())
+    }
+
+    /// Ctrl+D after some typing sends that text as the last line: its reply starts on a line
+    /// of its own, and the client ends there, though a terminal would go on reading.
+    #[test]
+    fn on_a_terminal_ctrl_d_after_some_typing_sends_the_line_and_ends() {
+        let server = ServerProcess::start("udp-server", &["--quiet"]);
+        // 'abc', then Ctrl+D twice: the first hands 'abc' over, the second is the end.
+        let (status, text) = typed_at_once(&server.port(), b"abc\x04\x04", true);
+        assert_eq!(status, Some(0), "the client ended: {text:?}");
+        assert!(text.contains("> abc\r\n["), "{text:?}");
+        assert!(
+            text.ends_with("] abc\r\n"),
+            "no prompt after the end: {text:?}"
+        );
+    }
+
+    /// Lines typed (or pasted) before the prompt came were echoed with their Enter already:
+    /// no prompt is shown for them, so no reply is glued after `> `.
+    #[test]
+    fn on_a_terminal_lines_typed_ahead_get_no_prompt_and_no_reply_after_one() {
+        let server = ServerProcess::start("udp-server", &["--quiet"]);
+        let (status, text) = typed_at_once(&server.port(), b"one\ntwo\n\x04", false);
+        assert_eq!(status, Some(0), "{text:?}");
+        assert!(!text.contains("> ["), "{text:?}");
+        assert!(text.contains("] one\r\n"), "{text:?}");
+        assert!(text.contains("] two\r\n"), "{text:?}");
+    }
+
     /// On a terminal, a reply's control characters are shown, not obeyed (a classmate's forged
     /// `ESC ] 0 ; PWNED BEL` must not retitle the window), and every note starts on a line of its
     /// own with the prompt back after it.

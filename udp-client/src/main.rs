@@ -22,26 +22,34 @@
 //! no server is there), this one waits `--timeout` seconds, sends again up to `--retries`
 //! times, says so if no reply came, and goes on with the next line. And it makes a socket for
 //! each line rather than one for all of them, so that a late reply is never taken for the
-//! answer to a later line (see [`server::Server::socket`]).
+//! answer to a later line (see [`server::Server::socket`]). Standard input is read on a small
+//! thread of its own ([`Input`]), so that a line typed ahead of the prompt is taken without
+//! one, and no reply runs after a `> ` the terminal never moved past.
 
 mod server;
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
 
 use common::cli::{Shared, Target, bytes_up_to, positive_seconds, usage_error};
+use common::lang::OsError;
 use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
-use common::run::{nobody_reads, print_now};
+use common::program::{nobody_reads, print_now};
 use common::{out, problem, tr};
-use server::{Heard, OsError, Server};
+use server::{Heard, Server};
 
 /// How many lines in a row may go unanswered before the client gives up on the server.
 const UNANSWERED_IN_A_ROW: u32 = 3;
+
+/// How long the client waits, before it shows the prompt, for a line typed ahead of it.
+const TYPED_AHEAD: Duration = Duration::from_millis(100);
 
 /// How many earlier lines the client remembers, to know a late answer to one of them.
 const REMEMBERED: usize = 1000;
@@ -84,26 +92,26 @@ struct Args {
     /// `--timeout`: how long to wait for each reply.
     #[arg(long, value_name = "SECS", default_value = "2", value_parser = positive_seconds, help = tr!(
         "Seconds to wait for each reply before sending the line again; at most a year",
-        "每次等待回复的秒数，超时就重发这一行；最多一年"
+        "等待每个回复的秒数，超时就重发（最多一年）"
     ))]
     timeout: Duration,
 
     /// `--retries`: how many times to send a line again.
     #[arg(long, default_value_t = 2, value_parser = common::cli::whole_number(0, u32::MAX), help = tr!(
         "How many times to send a line again when no reply comes within --timeout",
-        "在 --timeout 秒内没有收到回复时，这一行最多重发几次"
+        "每行最多重发几次（每次等待 --timeout 秒）"
     ))]
     retries: u32,
 }
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("udp-client");
+    common::program::one_line_panics("udp-client");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
     out::start(false, args.shared.trace);
-    common::run::exit_status("udp-client", run(&args))
+    common::program::exit_status("udp-client", run(&args))
 }
 
 /// The book's client, step by step.
@@ -115,7 +123,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|message| usage_error::<Args>(message));
     let mut server = Server::new(addresses, args.timeout, args.retries);
     let screen = Screen::new();
-    let mut input = io::stdin().lock();
+    let mut input = Input::start(|| io::stdin().lock())?;
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let mut unanswered_in_a_row = 0;
     let mut some_line_failed = false;
@@ -123,8 +131,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // comm_loop():
     loop {
         // data = raw_input('> '); if not data: break
-        screen.prompt()?;
-        let Some(data) = read_line(&mut input, &screen)? else {
+        let Some(data) = input.read_line(&screen)? else {
             break;
         };
         if data.len() > args.bufsize {
@@ -244,10 +251,7 @@ impl Screen {
         match print_now(&line) {
             Ok(()) => Ok(Printed::Yes),
             Err(error) if nobody_reads(&error) => Ok(Printed::NobodyReads),
-            Err(error) => Err(OsError(error)).context(tr!(
-                "cannot write the reply to standard output",
-                "无法把回复写到标准输出"
-            )),
+            Err(error) => Err(common::program::cannot_write_reply(error)),
         }
     }
 
@@ -266,28 +270,93 @@ fn ignore_nobody_reads(error: io::Error) -> anyhow::Result<()> {
     if nobody_reads(&error) {
         return Ok(());
     }
-    Err(OsError(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
+    Err(OsError::new(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
 }
 
-/// Reads one line of input, without its `\n` (or `\r\n`, as Windows and `telnet` end lines).
-/// `None` ends the client: end of input, or an empty line, as in the book.
-fn read_line(input: &mut impl BufRead, screen: &Screen) -> anyhow::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    input
-        .read_until(b'\n', &mut line)
-        .map_err(OsError)
-        .context(tr!("cannot read standard input", "无法读取标准输入"))?;
-    match line.last() {
-        Some(b'\n') => {
+/// Standard input, a line at a time, read by a thread of its own: so the client can tell a
+/// line typed ahead of the prompt (a quick typist, a paste) from one not typed yet.
+struct Input {
+    /// Each line as read, with its `\n` if it had one; an empty one at the end of input.
+    lines: Receiver<io::Result<Vec<u8>>>,
+    /// The input has ended: on a terminal Ctrl+D after some typing sends that text as the
+    /// last line, and a terminal would go on reading after it, so the end is kept here.
+    ended: bool,
+}
+
+impl Input {
+    /// Starts the thread that reads the lines of what `open` gives, one ahead of the loop.
+    fn start<R: BufRead>(open: impl FnOnce() -> R + Send + 'static) -> anyhow::Result<Input> {
+        let (tell, lines) = mpsc::sync_channel(0);
+        thread::Builder::new()
+            .name("keyboard".into())
+            .spawn(move || read_lines(open(), &tell))
+            .map_err(OsError::new)
+            .context(tr!(
+                "cannot start the thread that reads standard input",
+                "无法启动读取标准输入的线程"
+            ))?;
+        Ok(Input {
+            lines,
+            ended: false,
+        })
+    }
+
+    /// `raw_input('> ')`: shows the prompt on a terminal and reads one line of input, without
+    /// its `\n` (or `\r\n`, as Windows and `telnet` end lines). `None` ends the client: end
+    /// of input, or an empty line, as in the book.
+    fn read_line(&mut self, screen: &Screen) -> anyhow::Result<Option<Vec<u8>>> {
+        if self.ended {
+            return Ok(None);
+        }
+        let mut line = self.next_line(screen)?;
+        match line.last() {
+            Some(b'\n') => {
+                line.pop();
+            }
+            // Ctrl+D, on the prompt's line or after some text typed
+            _ => {
+                self.ended = true;
+                screen.end_line()?;
+            }
+        }
+        if line.last() == Some(&b'\r') {
             line.pop();
         }
-        // Ctrl+D, on the prompt's line or after some text typed
-        _ => screen.end_line()?,
+        Ok((!line.is_empty()).then_some(line))
     }
-    if line.last() == Some(&b'\r') {
-        line.pop();
+
+    /// The next line as read, after the prompt, unless it was typed ahead of it with its
+    /// Enter: the terminal echoed that line and moved to a new one before the prompt could
+    /// come, and a prompt shown now would leave the reply glued after `> `.
+    fn next_line(&self, screen: &Screen) -> anyhow::Result<Vec<u8>> {
+        let typed_ahead = if screen.typing {
+            self.lines.recv_timeout(TYPED_AHEAD).ok()
+        } else {
+            None
+        };
+        let entered = matches!(&typed_ahead, Some(Ok(line)) if line.ends_with(b"\n"));
+        if !entered {
+            screen.prompt()?;
+        }
+        let read = match typed_ahead {
+            Some(read) => read,
+            None => self.lines.recv().unwrap_or_else(|_| Ok(Vec::new())),
+        };
+        read.map_err(common::program::cannot_read_input)
     }
-    Ok((!line.is_empty()).then_some(line))
+}
+
+/// The keyboard thread: reads each line (with its `\n`, if it has one) and hands it over,
+/// until the input ends (a line without `\n`) or fails.
+fn read_lines(mut source: impl BufRead, tell: &SyncSender<io::Result<Vec<u8>>>) {
+    loop {
+        let mut line = Vec::new();
+        let read = source.read_until(b'\n', &mut line).map(|_| line);
+        let goes_on = matches!(&read, Ok(line) if line.ends_with(b"\n"));
+        if tell.send(read).is_err() || !goes_on {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -296,16 +365,41 @@ mod tests {
 
     #[test]
     fn read_line_drops_the_newline_and_a_carriage_return() {
-        let mut input = &b"one\r\ntwo\n\nthree"[..];
+        let mut input = Input::start(|| &b"one\r\ntwo\n\nthree"[..]).unwrap();
         let pipes = Screen {
             typing: false,
             showing: false,
         };
-        let mut next = || read_line(&mut input, &pipes).unwrap();
+        let mut next = || input.read_line(&pipes).unwrap();
         assert_eq!(next(), Some(b"one".to_vec()));
         assert_eq!(next(), Some(b"two".to_vec()));
         assert_eq!(next(), None);
         assert_eq!(next(), Some(b"three".to_vec()));
         assert_eq!(next(), None);
+    }
+
+    /// A terminal: each read gives what was typed up to Enter or Ctrl+D, and Ctrl+D at a
+    /// line's start reads as the end (0 bytes), after which reading goes on.
+    struct Terminal(VecDeque<&'static [u8]>);
+
+    impl io::Read for Terminal {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            let typed = self.0.pop_front().unwrap_or_default();
+            buffer[..typed.len()].copy_from_slice(typed);
+            Ok(typed.len())
+        }
+    }
+
+    /// A terminal goes on reading after Ctrl+D; the client must not.
+    #[test]
+    fn after_a_last_line_without_a_newline_nothing_more_is_read() {
+        let typing = [&b"last"[..], b"", b"typed after Ctrl+D\n"];
+        let mut input = Input::start(move || io::BufReader::new(Terminal(typing.into()))).unwrap();
+        let pipes = Screen {
+            typing: false,
+            showing: false,
+        };
+        assert_eq!(input.read_line(&pipes).unwrap(), Some(b"last".to_vec()));
+        assert_eq!(input.read_line(&pipes).unwrap(), None);
     }
 }

@@ -7,7 +7,6 @@
 //! for the next line's answer, one send behind, forever.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
@@ -16,7 +15,7 @@ use anyhow::{Context, anyhow};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use common::ctime::STAMP_LEN;
-use common::lang::{count, os_error};
+use common::lang::{OsError, count};
 use common::net::{MAX_DATAGRAM_V6, is_timeout};
 use common::{problem, tr, trace, trace_wait};
 
@@ -66,18 +65,6 @@ pub enum Heard {
     /// The system said the server's port refused the datagram (ICMP port unreachable).
     Refused,
 }
-
-/// An error of the system, kept whole, and worded in the reader's language when shown.
-#[derive(Debug)]
-pub struct OsError(pub io::Error);
-
-impl fmt::Display for OsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&os_error(&self.0))
-    }
-}
-
-impl std::error::Error for OsError {}
 
 impl Server {
     /// The server at `addresses` (at least one), tried in that order.
@@ -197,12 +184,7 @@ impl LineSocket<'_> {
                 self.refused_on_send = true;
                 Ok(())
             }
-            Err(error) => Err(OsError(error)).with_context(|| {
-                tr!(
-                    "cannot send to the server at {server}",
-                    "无法发送到服务器 {server}"
-                )
-            }),
+            Err(error) => Err(common::net::cannot_send(server, error)),
         }
     }
 
@@ -222,7 +204,7 @@ impl LineSocket<'_> {
             }
             self.cs
                 .set_read_timeout(Some(left))
-                .map_err(OsError)
+                .map_err(OsError::new)
                 .with_context(|| {
                     tr!(
                         "setsockopt(SO_RCVTIMEO) failed",
@@ -245,7 +227,7 @@ impl LineSocket<'_> {
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => {
-                    return Err(OsError(error)).with_context(|| {
+                    return Err(OsError::new(error)).with_context(|| {
                         tr!(
                             "cannot receive the reply from {server}",
                             "无法接收 {server} 的回复"
@@ -317,19 +299,36 @@ impl LineSocket<'_> {
 /// fixes the peer, so that the system drops datagrams from anyone else and reports an ICMP
 /// "port unreachable" (no server there) on the next receive.
 fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
+    // The system would only say "invalid argument": say what is missing instead.
+    if lacks_zone(&address) {
+        let ip = address.ip();
+        return Err(anyhow!(tr!(
+            "cannot reach {address}: {ip} is a link-local address, which needs the name of the network interface it is on: write it with a zone, such as {ip}%eth0 (`ip addr` or `ipconfig` lists the interfaces)",
+            "无法到达 {address}：{ip} 是链路本地地址，必须注明它所在的网络接口：请写成带区域（zone）的形式，例如 {ip}%eth0（`ip addr` 或 `ipconfig` 可以列出网络接口）"
+        )));
+    }
     let cs = Socket::new(
         Domain::for_address(address),
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .map_err(OsError)
+    .map_err(OsError::new)
     .with_context(|| tr!("socket() failed", "socket() 失败"))?;
     trace!("socket()");
     cs.connect(&address.into())
-        .map_err(OsError)
+        .map_err(OsError::new)
         .with_context(|| tr!("cannot reach {address}", "无法到达 {address}"))?;
     trace!("connect({address})");
     Ok(cs.into())
+}
+
+/// True for an IPv6 link-local address (`fe80::/10`) given without the interface it is on:
+/// the system cannot tell which network to send on ("invalid argument" on Linux).
+fn lacks_zone(address: &SocketAddr) -> bool {
+    match address {
+        SocketAddr::V6(v6) => v6.ip().segments()[0] & 0xFFC0 == 0xFE80 && v6.scope_id() == 0,
+        SocketAddr::V4(_) => false,
+    }
 }
 
 /// True when the system says the server's port refused a datagram (an ICMP "port
@@ -479,6 +478,15 @@ mod tests {
         answerer.join().expect("answered");
         let mut server = Server::new(vec![unreachable], Duration::from_secs(2), 2);
         assert!(server.socket().is_err(), "nothing to reach is an error");
+    }
+
+    #[test]
+    fn a_link_local_address_without_a_zone_is_told_it_needs_one() {
+        let zoneless: SocketAddr = "[fe80::1]:21567".parse().expect("an address");
+        let error = open_socket(zoneless).expect_err("no interface to send on");
+        assert!(format!("{error:#}").contains("fe80::1%eth0"), "{error:#}");
+        let zoned: SocketAddr = "[fe80::1%1]:21567".parse().expect("an address");
+        assert!(!lacks_zone(&zoned));
     }
 
     #[test]

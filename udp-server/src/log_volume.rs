@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::lang::count;
 use common::log;
-use common::out::{LogShare, Turn, log_skipped};
+use common::out::{LogOrSkip, LogShare, log_skipped};
 
 /// How many senders have a share of their own at once; the rest share one.
 pub const SENDERS_FOLLOWED: usize = 64;
@@ -40,7 +40,7 @@ impl Sender {
         }
     }
 
-    fn take(&mut self, now: Instant) -> Turn {
+    fn take(&mut self, now: Instant) -> LogOrSkip {
         self.last = now;
         self.share.take(now)
     }
@@ -115,14 +115,14 @@ impl LogShares {
 
     /// Logs the summary a turn carries, or counts the line it skips; true when the line may
     /// be logged.
-    fn use_turn(&mut self, who: Who, turn: Turn) -> bool {
+    fn use_turn(&mut self, who: Who, turn: LogOrSkip) -> bool {
         match turn {
-            Turn::Log { skipped } => {
+            LogOrSkip::Log { skipped } => {
                 self.untold -= skipped;
                 log_summary((who, skipped));
                 true
             }
-            Turn::Skip => {
+            LogOrSkip::Skip => {
                 self.untold += 1;
                 false
             }
@@ -145,7 +145,7 @@ impl LogShares {
 
     /// A turn from `sender`'s share (or the others' share when too many senders are
     /// followed), and whose it was.
-    fn take(&mut self, sender: SocketAddr, now: Instant) -> (Who, Turn) {
+    fn take(&mut self, sender: SocketAddr, now: Instant) -> (Who, LogOrSkip) {
         if let Some(followed) = self.senders.get_mut(&sender) {
             return (Who::Sender(sender), followed.take(now));
         }
@@ -214,7 +214,7 @@ mod tests {
 
     fn shown(shares: &mut LogShares, from: SocketAddr, lines: usize, now: Instant) -> usize {
         (0..lines)
-            .filter(|_| shares.take(from, now).1 != Turn::Skip)
+            .filter(|_| shares.take(from, now).1 != LogOrSkip::Skip)
             .count()
     }
 

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use common::cli::{Shared, bytes_up_to, server_port, usage_error};
+use common::cli::{Listen, Shared, bytes_up_to, usage_error};
 use common::ctime::{STAMP_LEN, stamp_into};
 use common::lang::{count, os_error};
 use common::net::{MAX_DATAGRAM_V6, bind_error, cannot, cannot_set, check_udp_bufsize, is_timeout};
@@ -72,19 +72,9 @@ const LARGEST_DATAGRAM: usize = 65_536;
     )
 )]
 struct Args {
-    /// `--host`: where to listen.
-    #[arg(long, default_value = common::SERVER_HOST, help = tr!(
-        "Address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 (or ::) lets other machines send, as a lab needs",
-        "监听的地址：127.0.0.1 仅限本机；跨机器的实验课用 0.0.0.0（或 ::），接受其他机器发来的数据报"
-    ))]
-    host: String,
-
-    /// `--port`: the book's PORT, or 0 for any free port.
-    #[arg(long, default_value_t = common::PORT, value_parser = server_port, help = tr!(
-        "Port to listen on (the book's 21567); 0 picks a free one and prints it",
-        "监听的端口（书中的 21567）；0 表示任选一个空闲端口并打印出来"
-    ))]
-    port: u16,
+    /// `--host`, `--port` and `--quiet`, as both servers take them.
+    #[command(flatten)]
+    listen: Listen,
 
     /// `--trace` and what every program takes.
     #[command(flatten)]
@@ -97,13 +87,6 @@ struct Args {
         "一个数据报最多回复的字节数（书中的 BUFSIZ），更长的会被截断；监听 IPv4 地址（含 ::）时最大 65480，只监听 IPv6 时最大 65500，这样回复才放得进一个数据报"
     ))]
     bufsize: usize,
-
-    /// `--quiet`: a quiet log for a busy lab.
-    #[arg(long, help = tr!(
-        "Log only the address line, problems with the server and what it prints when it stops",
-        "只输出监听地址、服务器自身的错误和停止时的汇总"
-    ))]
-    quiet: bool,
 }
 
 /// What the server has answered, for the line it prints when it stops.
@@ -114,17 +97,17 @@ static BYTES: AtomicU64 = AtomicU64::new(0);
 static NOT_ANSWERED: AtomicU64 = AtomicU64::new(0);
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("udp-server");
+    common::program::one_line_panics("udp-server");
     let args: Args = match common::cli::parse() {
         Ok(args) => args,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
-    out::start(args.quiet, args.shared.trace);
-    common::run::exit_status("udp-server", run(&args))
+    out::start(args.listen.quiet, args.shared.trace);
+    common::program::exit_status("udp-server", run(&args))
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let address = common::net::resolve(&args.host, args.port)?[0];
+    let address = common::net::resolve(&args.listen.host, args.listen.port)?[0];
     let bufsize = args.bufsize;
     if let Err(message) = check_udp_bufsize(bufsize, address) {
         usage_error::<Args>(message);
@@ -136,11 +119,11 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Type::DGRAM,
         Some(Protocol::UDP),
     )
-    .map_err(|error| cannot("socket()", &error))?;
+    .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
     common::net::hear_ipv4_too(&ss, address)?;
     let mut destinations =
-        Destinations::asked_for(&ss, address).map_err(|error| cannot_set("IP_PKTINFO", &error))?;
+        Destinations::asked_for(&ss, address).map_err(|error| cannot_set("IP_PKTINFO", error))?;
     // No SO_REUSEADDR here, unlike the TCP server: with it, a second UDP server could bind
     // the same port and silently share (or steal) the datagrams. Without it, the second one
     // fails with "address already in use", which is what a student needs to see.
@@ -251,7 +234,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
 fn wake_to_summarise(ss: &UdpSocket, needed: bool, set: bool) -> anyhow::Result<bool> {
     if needed != set {
         ss.set_read_timeout(needed.then_some(log_volume::TICK))
-            .map_err(|error| cannot_set("SO_RCVTIMEO", &error))?;
+            .map_err(|error| cannot_set("SO_RCVTIMEO", error))?;
     }
     Ok(needed)
 }
@@ -322,24 +305,13 @@ fn receive_failed(error: &io::Error, log: &mut LogShares, now: Instant) -> bool 
     }
 }
 
-/// The first line names the address the server is bound to; bound to every interface, the
-/// lines after it give the command a student types for each of this machine's addresses.
-/// Returns that address.
+/// The address the server is bound to, the board's lines ([`common::net::announce`]), and the
+/// buffer it answers with. Returns that address.
 fn announce(ss: &UdpSocket, bufsize: usize) -> anyhow::Result<SocketAddr> {
     let bound: SocketAddr = ss
         .local_addr()
-        .map_err(|error| cannot("getsockname()", &error))?;
-    out::stdout(tr!(
-        "udp-server listening on {bound}",
-        "udp-server 正在监听 {bound}"
-    ));
-    for ip in common::net::board(bound) {
-        let command = common::net::client_command("udp-client", ip, bound.port());
-        log!(
-            "  students connect with: {command}",
-            "  学生这样连接：{command}"
-        );
-    }
+        .map_err(|error| cannot("getsockname()", error))?;
+    common::net::announce("udp-server", "udp-client", bound);
     let buffer = count(bufsize as u64, "byte");
     log!(
         "buffer {buffer}; stop with Ctrl+C",

@@ -26,7 +26,7 @@ use tests::lab::{self, Protocol, Report, room, show};
     override_usage = "lab-check tcp|udp HOST:PORT [--json]\n       lab-check --room FILE [--csv FILE] [--json]",
     about = tr!(
         "Check a student's timestamp server (the chapter's lab) on the wire: tcp or udp, at HOST:PORT, already running anywhere",
-        "在网络上检查学生的时间戳服务器（本章的实验）：tcp 或 udp，位于 主机:端口，已在任意机器上运行"
+        "通过网络检查学生写的时间戳服务器（本章的实验）：一个已经在运行的 TCP 或 UDP 服务器，在哪台机器上都可以，给出它的 主机:端口 即可"
     ),
     after_help = tr!(
         "Exit status: 0 when every check passed, 1 when any failed, 2 for a usage error.\nExamples:\n  lab-check tcp 127.0.0.1:21567\n  lab-check udp 192.168.1.23:21567 --json\n  lab-check --room room.txt --csv grades.csv   (each line: NAME tcp|udp HOST:PORT)",
@@ -81,7 +81,7 @@ fn protocol(text: &str) -> Result<Protocol, String> {
 }
 
 fn main() -> ExitCode {
-    common::run::one_line_panics("lab-check");
+    common::program::one_line_panics("lab-check");
     let cli: Cli = match common::cli::parse() {
         Ok(cli) => cli,
         Err(usage) => return usage.report(), // --help, --version, or a usage error
@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         (Some(file), None, None) => check_room(file, cli.csv.as_ref(), cli.json),
         (None, _, _) if cli.csv.is_some() => common::cli::usage_error::<Cli>(tr!(
             "--csv writes a room's table: give it with --room FILE",
-            "--csv 用于写出全班的表格：请与 --room 文件 一起使用"
+            "--csv 用于写出全班的表格，只能与 --room 一起使用"
         )),
         (None, Some(protocol), Some(address)) => check_one(protocol, address, cli.json),
         _ => common::cli::usage_error::<Cli>(tr!(
@@ -102,16 +102,17 @@ fn main() -> ExitCode {
 
 /// Checks one server and prints its report.
 fn check_one(protocol: Protocol, address: &str, json: bool) -> ExitCode {
-    if let Err(why) = common::cli::server_address(&[address], None) {
+    if let Err(why) = room::host_and_port(address) {
         common::cli::usage_error::<Cli>(why);
     }
     let report = match room::resolve(address) {
         Ok(resolved) => lab::check(address, protocol, resolved, lab::this_machines_time),
         Err(why) => Report::unreachable(address, protocol, &why),
     };
-    let output = match json {
-        true => format!("{}\n", show::json(&report)),
-        false => show::text(&report),
+    let output = if json {
+        format!("{}\n", show::json(&report))
+    } else {
+        show::text(&report)
     };
     print(&output);
     status(report.all_passed())
@@ -152,18 +153,15 @@ fn check_room(file: &PathBuf, csv: Option<&PathBuf>, json: bool) -> ExitCode {
     });
     let secs = format!("{:.1}", started.elapsed().as_secs_f64());
     let all = reports.iter().filter(|report| report.all_passed()).count();
-    let output = match json {
-        true => {
-            let objects: Vec<String> = reports.iter().map(show::json).collect();
-            format!("[{}]\n", objects.join(",\n"))
-        }
-        false => {
-            let summary = tr!(
-                "{all} of {total} servers passed every check; the room took {secs} s",
-                "{total} 个服务器中有 {all} 个通过了全部检查；全班检查用时 {secs} 秒"
-            );
-            format!("{}\n{summary}\n", room::table(&students, &reports))
-        }
+    let output = if json {
+        let objects: Vec<String> = reports.iter().map(show::json).collect();
+        format!("[{}]\n", objects.join(",\n"))
+    } else {
+        let summary = tr!(
+            "{all} of {total} servers passed every check; the room took {secs} s",
+            "{total} 个服务器中有 {all} 个通过了全部检查；全班检查用时 {secs} 秒"
+        );
+        format!("{}\n{summary}\n", room::table(&students, &reports))
     };
     print(&output);
     if let Some(path) = csv {
@@ -190,8 +188,9 @@ fn print(text: &str) {
 
 /// 0 when everything passed, 1 otherwise.
 fn status(passed: bool) -> ExitCode {
-    match passed {
-        true => ExitCode::SUCCESS,
-        false => ExitCode::FAILURE,
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

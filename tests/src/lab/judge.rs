@@ -88,9 +88,10 @@ pub fn judge(stamped: &Stamped) -> Result<(), Failure> {
         }
         Verdict::OtherZone { ahead_secs } => {
             let hours = stamp::hours(ahead_secs);
-            let (way, way_zh) = match ahead_secs > 0 {
-                true => ("ahead of", "快"),
-                false => ("behind", "慢"),
+            let (way, way_zh) = if ahead_secs > 0 {
+                ("ahead of", "快")
+            } else {
+                ("behind", "慢")
             };
             Err(Failure::named(
                 Mistake::OtherZone,

@@ -62,12 +62,34 @@ pub fn parse(text: &str) -> Result<Vec<Student>, String> {
 /// `HOST:PORT` (or `HOST`, for the book's port 21567; `[::1]:21567` for IPv6) as an address
 /// to check.
 pub fn resolve(address: &str) -> Result<SocketAddr, String> {
-    let (host, port) = common::cli::server_address(&[address], None)?;
+    let (host, port) = host_and_port(address)?;
     let found = common::net::resolve(&host, port).map_err(|error| error.to_string())?;
     found
         .first()
         .copied()
         .ok_or_else(|| tr!("unknown host '{host}'", "未知主机 '{host}'"))
+}
+
+/// Splits `HOST:PORT` (`[IPv6]:PORT` for IPv6; `HOST` alone for the book's port 21567), or
+/// says why the port is not one.
+pub fn host_and_port(address: &str) -> Result<(String, u16), String> {
+    let address = address.trim();
+    let (host, port) = match address.rsplit_once(':') {
+        // `host:port`, or `[IPv6]:port`; a bare IPv6 address has colons in its host part
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => (host, Some(port)),
+        _ => (address, None),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let Some(port) = port else {
+        return Ok((host.to_string(), 21567));
+    };
+    match port.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok((host.to_string(), port)),
+        _ => Err(tr!(
+            "the port in '{address}' is not valid: a server's port is a whole number from 1 to 65535: the port the server printed",
+            "'{address}' 中的端口无效：服务器的端口号应为 1 到 65535 之间的整数，即服务器打印出的端口"
+        )),
+    }
 }
 
 /// Checks one student's server (a report of failures when its address cannot be found).
@@ -254,9 +276,12 @@ fn problems(report: &Report) -> Vec<(String, String)> {
 fn csv_line(fields: &[String]) -> String {
     let quoted: Vec<String> = fields
         .iter()
-        .map(|field| match field.contains([',', '"', '\n', '\r']) {
-            true => format!("\"{}\"", field.replace('"', "\"\"")),
-            false => field.clone(),
+        .map(|field| {
+            if field.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", field.replace('"', "\"\""))
+            } else {
+                field.clone()
+            }
         })
         .collect();
     format!("{}\r\n", quoted.join(","))
@@ -295,6 +320,22 @@ mod unit {
         let wrong = parse("alice tcp\n").expect_err("a line without an address");
         assert!(wrong.contains("1") || common::lang::chinese(), "{wrong}");
         assert!(parse("bob sctp 1.2.3.4:5\n").is_err());
+    }
+
+    #[test]
+    fn an_address_is_host_and_port_with_the_book_s_port_by_default() {
+        let split = |address: &str| host_and_port(address);
+        assert_eq!(
+            split("192.168.1.23:5000"),
+            Ok(("192.168.1.23".into(), 5000))
+        );
+        assert_eq!(split("localhost"), Ok(("localhost".into(), 21567)));
+        assert_eq!(split("[::1]:5000"), Ok(("::1".into(), 5000)));
+        assert_eq!(split("[::1]"), Ok(("::1".into(), 21567)));
+        assert_eq!(split("::1"), Ok(("::1".into(), 21567)));
+        assert!(split("127.0.0.1:99999").is_err());
+        assert!(split("127.0.0.1:0").is_err());
+        assert!(split("127.0.0.1:port").is_err());
     }
 
     #[test]

@@ -40,9 +40,10 @@ pub fn bytes(data: &[u8]) -> String {
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
     for check in &report.checks {
-        match check.passed {
-            true => out.push_str(&format!("PASS {}\n", check.name)),
-            false => out.push_str(&format!("FAIL {}: {}\n", check.name, check.detail)),
+        if check.passed {
+            out.push_str(&format!("PASS {}\n", check.name));
+        } else {
+            out.push_str(&format!("FAIL {}: {}\n", check.name, check.detail));
         }
     }
     let (passed, total) = (report.passed(), report.checks.len());

@@ -103,11 +103,12 @@ pub fn judge_time(time: NaiveDateTime, local: NaiveDateTime, utc: NaiveDateTime)
     // Zones are whole hours, or half and quarter hours (India, Nepal, Central Australia).
     let quarter = 15 * 60;
     let nearest = (ahead as f64 / quarter as f64).round() as i64 * quarter;
-    match (ahead - nearest).abs() <= TOLERANCE_SECS && ahead.abs() < 27 * 3600 {
-        true => Verdict::OtherZone {
+    if (ahead - nearest).abs() <= TOLERANCE_SECS && ahead.abs() < 27 * 3600 {
+        Verdict::OtherZone {
             ahead_secs: nearest,
-        },
-        false => Verdict::Off { ahead_secs: ahead },
+        }
+    } else {
+        Verdict::Off { ahead_secs: ahead }
     }
 }
 

@@ -170,7 +170,7 @@ impl Server {
                     Mistake::Silent,
                     tr!(
                         "a connection to {address} got no answer within {secs} s, though earlier ones were taken: its listen queue is full, so the server is not calling accept() for new clients",
-                        "{secs} 秒内连接 {address} 没有应答，而之前的连接都被接受了：它的连接队列已满，说明服务器没有为新客户端调用 accept()"
+                        "{secs} 秒内连接 {address} 没有应答，而之前的连接都被接受了：它的等待队列已满，说明服务器没有为新客户端调用 accept()"
                     ),
                 )
             }
@@ -272,10 +272,12 @@ fn hear(stream: &mut TcpStream, deadline: Instant, complete: impl Fn(&[u8]) -> b
             .checked_duration_since(now)
             .filter(|left| !left.is_zero())
         else {
-            let ending = match bytes.is_empty() {
-                true => Ending::Silent,
-                false if complete(&bytes) => Ending::Quiet,
-                false => Ending::Deadline,
+            let ending = if bytes.is_empty() {
+                Ending::Silent
+            } else if complete(&bytes) {
+                Ending::Quiet
+            } else {
+                Ending::Deadline
             };
             return Heard { bytes, ending };
         };
@@ -289,17 +291,17 @@ fn hear(stream: &mut TcpStream, deadline: Instant, complete: impl Fn(&[u8]) -> b
             Ok(0) => Ending::Closed,
             Ok(read) => {
                 bytes.extend_from_slice(&buffer[..read]);
-                match bytes.len() > TOO_MUCH {
-                    true => Ending::Flood,
-                    false => continue,
+                if bytes.len() <= TOO_MUCH {
+                    continue;
                 }
+                Ending::Flood
             }
             Err(error) if error.kind() == ErrorKind::Interrupted => continue,
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                match bytes.is_empty() {
-                    true => continue, // the deadline ends it, above
-                    false => Ending::Quiet,
+                if bytes.is_empty() {
+                    continue; // the deadline ends it, above
                 }
+                Ending::Quiet
             }
             Err(_) => Ending::Reset,
         };
@@ -310,9 +312,10 @@ fn hear(stream: &mut TcpStream, deadline: Instant, complete: impl Fn(&[u8]) -> b
 /// Why nothing usable came back for `message`, in the student's words.
 fn nothing(heard: &Heard, message: &[u8], waited: Duration) -> Failure {
     let len = message.len();
-    let sent = match len > 100 {
-        true => tr!("{len} bytes", "{len} 字节"),
-        false => shown(message),
+    let sent = if len > 100 {
+        tr!("{len} bytes", "{len} 字节")
+    } else {
+        shown(message)
     };
     let secs = waited.as_secs();
     match heard.ending {

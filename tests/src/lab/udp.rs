@@ -243,16 +243,16 @@ fn senders(server: &Server) -> Outcome {
                         .receive(earlier, Duration::from_millis(100))
                         .is_some()
                 });
-                return Err(match elsewhere {
-                    true => Failure::named(
-                        Mistake::WrongAddress,
-                        tr!(
-                            "the reply to client {n} went to an earlier client's address: the server answers an address it kept; reply to the addr that recvfrom() returned with this datagram",
-                            "对客户端 {n} 的回复被发到了之前某个客户端的地址：服务器回复的是它保存下来的旧地址；请回复到这次 recvfrom() 返回的 addr"
-                        ),
+                if !elsewhere {
+                    return Err(failure);
+                }
+                return Err(Failure::named(
+                    Mistake::WrongAddress,
+                    tr!(
+                        "the reply to client {n} went to an earlier client's address: the server answers an address it kept; reply to the addr that recvfrom() returned with this datagram",
+                        "对客户端 {n} 的回复被发到了之前某个客户端的地址：服务器回复的是它保存下来的旧地址；请回复到这次 recvfrom() 返回的 addr"
                     ),
-                    false => failure,
-                });
+                ));
             }
         }
     }
@@ -271,16 +271,16 @@ fn source(server: &Server) -> Outcome {
     let same = from == address
         || (from.port() == address.port()
             && from.ip().to_canonical() == address.ip().to_canonical());
-    match same {
-        true => Ok(tr!("the reply came from {from}", "回复来自 {from}")),
-        false => Err(Failure::named(
-            Mistake::WrongSource,
-            tr!(
-                "the reply came from {from}, not from {address} where the datagram went: a client that takes replies only from its server drops it; reply with the socket that received the datagram (udpSerSock.sendto)",
-                "回复来自 {from}，而不是数据报发往的 {address}：只接受服务器回复的客户端会丢弃它；请用收到数据报的那个套接字回复（udpSerSock.sendto）"
-            ),
-        )),
+    if same {
+        return Ok(tr!("the reply came from {from}", "回复来自 {from}"));
     }
+    Err(Failure::named(
+        Mistake::WrongSource,
+        tr!(
+            "the reply came from {from}, not from {address} where the datagram went: a client that takes replies only from its server drops it; reply with the socket that received the datagram (udpSerSock.sendto)",
+            "回复来自 {from}，而不是数据报发往的 {address}：只接受服务器回复的客户端会丢弃它；请用收到数据报的那个套接字回复（udpSerSock.sendto）"
+        ),
+    ))
 }
 
 /// Chinese text comes back byte for byte.
@@ -302,15 +302,16 @@ fn not_utf8(server: &Server) -> Outcome {
             let still = server.ask_fresh(b"still there?").is_ok();
             Err(Failure::named(
                 Mistake::FailedDecode,
-                match still {
-                    true => tr!(
+                if still {
+                    tr!(
                         "no reply to {sent}, bytes that are not UTF-8, while plain text is still answered: the server probably failed to decode them (UnicodeDecodeError); send the received bytes back without decode()",
                         "没有收到对 {sent}（不是 UTF-8 的字节）的回复，而普通文本仍有回复：服务器很可能在解码时出错了（UnicodeDecodeError）；请不经 decode()，直接发回收到的字节"
-                    ),
-                    false => tr!(
+                    )
+                } else {
+                    tr!(
                         "no reply to {sent}, bytes that are not UTF-8, and none since: the server stopped on them (UnicodeDecodeError?); send the received bytes back without decode()",
                         "没有收到对 {sent}（不是 UTF-8 的字节）的回复，之后也再没有回复：服务器因它们而停止了（UnicodeDecodeError？）；请不经 decode()，直接发回收到的字节"
-                    ),
+                    )
                 },
             ))
         }

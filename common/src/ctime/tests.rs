@@ -1,7 +1,7 @@
 //! ctime is C's form, and the reply is the data unchanged behind it.
 
+use super::*;
 use chrono::{DateTime, Datelike, FixedOffset, Local, TimeZone, Timelike, Utc};
-use common::ctime::*;
 use proptest::prelude::*;
 
 proptest! {
@@ -33,7 +33,9 @@ proptest! {
 #[test]
 fn a_reply_is_the_data_unchanged_behind_the_stamp() {
     let data = b"hi \xff\x00 \xe4\xb8\xad\r\n";
-    let reply = reply(data);
+    let mut reply = Vec::new();
+    stamp_into(&mut reply);
+    reply.extend_from_slice(data);
     assert_eq!(reply.len(), STAMP_LEN + data.len());
     assert_eq!(reply[0], b'[');
     assert_eq!(&reply[25..27], b"] ");

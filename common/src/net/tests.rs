@@ -1,6 +1,6 @@
 //! Name lookup, bind advice and the UDP buffer limits.
 
-use common::net::*;
+use super::*;
 use std::io;
 use std::net::SocketAddr;
 

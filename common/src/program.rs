@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::lang::OsError;
 use crate::{problem, tr};
 
 /// Writes a client's reply (or prompt) to stdout at once. An error for which
@@ -22,6 +23,23 @@ pub fn nobody_reads(error: &io::Error) -> bool {
     // or as ERROR_PIPE_NOT_CONNECTED (233), which it does not.
     error.kind() == io::ErrorKind::BrokenPipe
         || (cfg!(windows) && error.raw_os_error() == Some(233))
+}
+
+/// The error for standard input that could not be read.
+pub fn cannot_read_input(error: io::Error) -> anyhow::Error {
+    anyhow::Error::new(OsError::new(error))
+        .context(tr!("cannot read standard input", "无法读取标准输入"))
+}
+
+/// The error for a reply that could not be written to standard output (a full disk), for
+/// any error but [`nobody_reads`].
+pub fn cannot_write_reply(error: io::Error) -> anyhow::Error {
+    let reason = crate::lang::os_error(&error);
+    let message = tr!(
+        "cannot write the reply to standard output: {reason}",
+        "无法把回复写到标准输出：{reason}"
+    );
+    OsError::explained(message, error).into()
 }
 
 /// Turns what `run` returned into the exit status, printing an error as one line on stderr

@@ -1,6 +1,6 @@
 //! What the log shows of received bytes.
 
-use common::out::Printable;
+use super::Printable;
 
 #[test]
 fn printable_escapes_and_shortens() {
@@ -59,22 +59,25 @@ fn a_long_message_shows_its_first_characters_and_its_length() {
 }
 
 mod log_share {
-    use common::out::{LINES_PER_SECOND, LogShare, Turn};
+    use crate::out::{LINES_PER_SECOND, LogOrSkip, LogShare};
     use std::time::{Duration, Instant};
 
     #[test]
     fn a_flood_is_shown_a_few_lines_a_second_and_the_rest_counted() {
         let start = Instant::now();
         let mut share = LogShare::new(start);
-        let turns: Vec<Turn> = (0..100).map(|_| share.take(start)).collect();
-        let shown = turns.iter().filter(|turn| **turn != Turn::Skip).count();
+        let turns: Vec<LogOrSkip> = (0..100).map(|_| share.take(start)).collect();
+        let shown = turns
+            .iter()
+            .filter(|turn| **turn != LogOrSkip::Skip)
+            .count();
         assert_eq!(shown, LINES_PER_SECOND as usize);
         // Nothing is summarised while the second lasts...
         assert_eq!(share.skipped_by(start + Duration::from_millis(500)), 0);
         // ... and the next second's first line carries the count.
         let next = start + Duration::from_secs(1);
-        assert_eq!(share.take(next), Turn::Log { skipped: 95 });
-        assert_eq!(share.take(next), Turn::Log { skipped: 0 });
+        assert_eq!(share.take(next), LogOrSkip::Log { skipped: 95 });
+        assert_eq!(share.take(next), LogOrSkip::Log { skipped: 0 });
     }
 
     #[test]

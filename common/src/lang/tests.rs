@@ -1,6 +1,6 @@
 //! The language rule, and English counts.
 
-use common::lang::*;
+use super::*;
 
 /// The rule with no `LANGUAGE` set.
 fn is_chinese_(variables: [Option<String>; 3], system: impl FnOnce() -> Option<String>) -> bool {
@@ -78,4 +78,51 @@ fn english_counts_agree_in_number() {
     assert_eq!(count(1u32, "client"), "1 client");
     assert_eq!(count(2u32, "client"), "2 clients");
     assert_eq!(count(0u32, "datagram"), "0 datagrams");
+}
+
+/// Chinese words for the system's errors (the numbers are Unix's).
+#[cfg(unix)]
+mod os_error_words {
+    use super::super::chinese_words;
+    use std::io;
+
+    #[test]
+    fn every_os_error_the_programs_can_meet_has_chinese_words() {
+        for code in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::EMSGSIZE,
+            libc::EADDRNOTAVAIL,
+            libc::EADDRINUSE,
+            libc::ENETUNREACH,
+            libc::EHOSTUNREACH,
+            libc::ENETDOWN,
+            libc::EACCES,
+            libc::EPERM,
+            libc::EPIPE,
+            libc::ECONNABORTED,
+            libc::ECONNRESET,
+            libc::ECONNREFUSED,
+            libc::ETIMEDOUT,
+            libc::EAGAIN,
+            libc::ENOMEM,
+            libc::ENOSPC,
+            libc::EAFNOSUPPORT,
+            libc::EINVAL,
+            libc::ENOTCONN,
+        ] {
+            let error = io::Error::from_raw_os_error(code);
+            let words = chinese_words(&error).unwrap_or_else(|| panic!("no words for {error}"));
+            assert!(
+                words.ends_with('）'),
+                "{words}: the system's term closes it"
+            );
+        }
+        let denied = io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(
+            chinese_words(&denied),
+            Some("权限不足（permission denied）")
+        );
+    }
 }

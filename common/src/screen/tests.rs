@@ -1,6 +1,6 @@
 //! What a client shows of a reply on a terminal.
 
-use common::screen::visible;
+use super::visible;
 
 #[test]
 fn ordinary_text_and_chinese_pass_unchanged_and_borrowed() {

@@ -1,6 +1,6 @@
 //! Parsing what people type: ports, seconds, and the server's address.
 
-use common::cli::*;
+use super::*;
 use std::time::Duration;
 
 #[test]
