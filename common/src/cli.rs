@@ -5,6 +5,7 @@
 //! `--version` (exit status 0) or a usage error (exit status 2).
 
 use std::fmt::Display;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Duration;
@@ -217,7 +218,7 @@ fn from_clap(error: &clap::Error, command: &mut Command) -> Usage {
             chinese_usage(command, &in_chinese(error, takes_a_server))
         }
         _ => Usage {
-            text: wrap(&error.render().to_string(), terminal_width()),
+            text: wrap_error(&error.render().to_string()),
             is_error: true,
         },
     }
@@ -243,10 +244,9 @@ fn chinese_usage(command: &mut Command, why: &str) -> Usage {
         .replace("[OPTIONS]", "[选项]");
     let name = command.get_name().to_string();
     Usage {
-        text: wrap(
-            &format!("错误：{why}\n\n用法：{usage}\n\n运行 {name} --help 查看全部选项。\n"),
-            terminal_width(),
-        ),
+        text: wrap_error(&format!(
+            "错误：{why}\n\n用法：{usage}\n\n运行 {name} --help 查看全部选项。\n"
+        )),
         is_error: true,
     }
 }
@@ -393,6 +393,18 @@ fn terminal_width() -> usize {
         .and_then(|text| text.parse().ok());
     let terminal = || terminal_size::terminal_size().map(|(width, _)| usize::from(width.0));
     columns.or_else(terminal).unwrap_or(100).max(20)
+}
+
+/// A usage error, wrapped as the help is when a person reads it on a terminal (or `COLUMNS`
+/// says how wide); into a pipe or a file each sentence stays on one line, for `grep`.
+fn wrap_error(text: &str) -> String {
+    let read_on_a_terminal =
+        std::io::stderr().is_terminal() || std::env::var_os("COLUMNS").is_some();
+    if read_on_a_terminal {
+        wrap(text, terminal_width())
+    } else {
+        text.to_string()
+    }
 }
 
 /// `text` with every line longer than `width` columns broken, a Chinese character counting
