@@ -46,8 +46,27 @@ pub fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
             "未知主机 '{host}'：无法解析这个名字；请检查拼写，或直接给出 IP 地址，例如 127.0.0.1"
         )));
     }
+    // A link-local address means nothing without the interface it is on: the system would
+    // only say "invalid argument" when the program binds or connects to it.
+    let zoneless: Vec<SocketAddr> = found.iter().copied().filter(lacks_zone).collect();
+    found.retain(|address| !lacks_zone(address));
+    if let (true, Some(address)) = (found.is_empty(), zoneless.first()) {
+        let ip = address.ip();
+        return Err(anyhow!(tr!(
+            "{ip} is a link-local address, which needs the name of the network interface it is on: write it with a zone, such as {ip}%eth0 (`ip addr` or `ipconfig` lists the interfaces)",
+            "{ip} 是链路本地地址，必须注明它所在的网络接口：请写成带区域（zone）的形式，例如 {ip}%eth0（`ip addr` 或 `ipconfig` 可以列出网络接口）"
+        )));
+    }
     found.sort_by_key(SocketAddr::is_ipv6);
     Ok(found)
+}
+
+/// True for an IPv6 link-local address (`fe80::/10`) given without the interface it is on.
+fn lacks_zone(address: &SocketAddr) -> bool {
+    match address {
+        SocketAddr::V6(v6) => v6.ip().segments()[0] & 0xFFC0 == 0xFE80 && v6.scope_id() == 0,
+        SocketAddr::V4(_) => false,
+    }
 }
 
 /// Lets a socket bound to `::` (every interface) hear IPv4 clients too, on every system:

@@ -112,14 +112,6 @@ pub fn host_and_port(host: &str, port: u16) -> String {
     }
 }
 
-/// True for an IPv6 link-local address (`fe80::/10`) given without the interface it is on.
-fn lacks_zone(address: &SocketAddr) -> bool {
-    match address {
-        SocketAddr::V6(v6) => v6.ip().segments()[0] & 0xFFC0 == 0xFE80 && v6.scope_id() == 0,
-        SocketAddr::V4(_) => false,
-    }
-}
-
 /// Why no address answered, and what to do about it.
 fn why_not(
     host: &str,
@@ -135,7 +127,6 @@ fn why_not(
     let refused = failed
         .iter()
         .any(|(_, error)| error.kind() == io::ErrorKind::ConnectionRefused);
-    let zoneless = failed.iter().find(|(address, _)| lacks_zone(address));
     let timed_out = failed.len() < addresses.len()
         || failed
             .iter()
@@ -147,13 +138,6 @@ fn why_not(
         return anyhow!(tr!(
             "cannot connect to {target}: connection refused at {tried}: no server is running there; start one with `cargo run -p tcp-server` (with the same --host and --port)",
             "无法连接到 {target}：连接被拒绝（connection refused），{tried} 上没有服务器在运行；请先用 `cargo run -p tcp-server` 启动服务器（使用相同的 --host 和 --port）"
-        ));
-    }
-    if let Some((address, _)) = zoneless {
-        let ip = address.ip();
-        return anyhow!(tr!(
-            "cannot connect to {target}: {ip} is a link-local address, which needs the name of the network interface it is on: write it with a zone, such as {ip}%eth0 (`ip addr` or `ipconfig` lists the interfaces)",
-            "无法连接到 {target}：{ip} 是链路本地地址，必须注明它所在的网络接口：请写成带区域（zone）的形式，例如 {ip}%eth0（`ip addr` 或 `ipconfig` 可以列出网络接口）"
         ));
     }
     if timed_out {
@@ -258,13 +242,5 @@ mod tests {
         assert_eq!(host_and_port("::1", 33982), "[::1]:33982");
         assert_eq!(host_and_port("[::1]", 33982), "[::1]:33982");
         assert_eq!(host_and_port("localhost", 21567), "localhost:21567");
-    }
-
-    #[test]
-    fn a_link_local_address_without_a_zone_is_seen() {
-        assert!(lacks_zone(&"[fe80::1]:1".parse().unwrap()));
-        assert!(!lacks_zone(&"[fe80::1%2]:1".parse().unwrap()));
-        assert!(!lacks_zone(&"[::1]:1".parse().unwrap()));
-        assert!(!lacks_zone(&"127.0.0.1:1".parse().unwrap()));
     }
 }

@@ -361,3 +361,22 @@ fn the_threaded_server_gives_back_its_memory_after_3000_clients() {
     );
     exchange(&mut connect(server.address), b"still here\n");
 }
+
+#[test]
+fn a_link_local_address_without_a_zone_is_told_it_needs_one_by_every_program() {
+    for (program, args) in [
+        ("tcp-server", ["--host", "fe80::1", "--port", "0"]),
+        ("udp-server", ["--host", "fe80::1", "--port", "0"]),
+        ("tcp-client", ["--host", "fe80::1", "--port", "21567"]),
+        ("udp-client", ["--host", "fe80::1", "--port", "21567"]),
+    ] {
+        let done = tests::run(program, &args, b"hi\n", tests::PATIENCE);
+        assert_eq!(done.code(), 1, "{program}: {}", done.stderr);
+        assert!(
+            done.stderr.contains("link-local") && done.stderr.contains("fe80::1%eth0"),
+            "{program}: {}",
+            done.stderr
+        );
+        assert_eq!(done.stderr.lines().count(), 1, "{program}: {}", done.stderr);
+    }
+}

@@ -299,14 +299,6 @@ impl LineSocket<'_> {
 /// fixes the peer, so that the system drops datagrams from anyone else and reports an ICMP
 /// "port unreachable" (no server there) on the next receive.
 fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
-    // The system would only say "invalid argument": say what is missing instead.
-    if lacks_zone(&address) {
-        let ip = address.ip();
-        return Err(anyhow!(tr!(
-            "cannot reach {address}: {ip} is a link-local address, which needs the name of the network interface it is on: write it with a zone, such as {ip}%eth0 (`ip addr` or `ipconfig` lists the interfaces)",
-            "无法到达 {address}：{ip} 是链路本地地址，必须注明它所在的网络接口：请写成带区域（zone）的形式，例如 {ip}%eth0（`ip addr` 或 `ipconfig` 可以列出网络接口）"
-        )));
-    }
     let cs = Socket::new(
         Domain::for_address(address),
         Type::DGRAM,
@@ -320,15 +312,6 @@ fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
         .with_context(|| tr!("cannot reach {address}", "无法到达 {address}"))?;
     trace!("connect({address})");
     Ok(cs.into())
-}
-
-/// True for an IPv6 link-local address (`fe80::/10`) given without the interface it is on:
-/// the system cannot tell which network to send on ("invalid argument" on Linux).
-fn lacks_zone(address: &SocketAddr) -> bool {
-    match address {
-        SocketAddr::V6(v6) => v6.ip().segments()[0] & 0xFFC0 == 0xFE80 && v6.scope_id() == 0,
-        SocketAddr::V4(_) => false,
-    }
 }
 
 /// True when the system says the server's port refused a datagram (an ICMP "port
@@ -478,15 +461,6 @@ mod tests {
         answerer.join().expect("answered");
         let mut server = Server::new(vec![unreachable], Duration::from_secs(2), 2);
         assert!(server.socket().is_err(), "nothing to reach is an error");
-    }
-
-    #[test]
-    fn a_link_local_address_without_a_zone_is_told_it_needs_one() {
-        let zoneless: SocketAddr = "[fe80::1]:21567".parse().expect("an address");
-        let error = open_socket(zoneless).expect_err("no interface to send on");
-        assert!(format!("{error:#}").contains("fe80::1%eth0"), "{error:#}");
-        let zoned: SocketAddr = "[fe80::1%1]:21567".parse().expect("an address");
-        assert!(!lacks_zone(&zoned));
     }
 
     #[test]

@@ -82,3 +82,13 @@ fn udp_bufsize_limits_follow_every_client_the_socket_hears() {
     let refused = check_udp_bufsize(65_500, "[::ffff:127.0.0.1]:1".parse().unwrap());
     assert!(refused.is_err_and(|message| message.contains("65480")));
 }
+
+#[test]
+fn a_link_local_address_without_a_zone_is_told_it_needs_one() {
+    let error = resolve("fe80::1", 21567).expect_err("no zone").to_string();
+    assert!(error.contains("fe80::1%eth0"), "{error}");
+    assert!(lacks_zone(&"[fe80::1]:1".parse().unwrap()));
+    assert!(!lacks_zone(&"[fe80::1%2]:1".parse().unwrap()));
+    assert!(!lacks_zone(&"[::1]:1".parse().unwrap()));
+    assert!(!lacks_zone(&"127.0.0.1:1".parse().unwrap()));
+}
