@@ -89,6 +89,39 @@ struct Sent {
     len: usize,
 }
 
+/// What has come of a reply that is not complete yet.
+struct Reply {
+    /// When its first byte came. A reply cannot begin before its line went out.
+    started: Instant,
+    /// Its first bytes (its stamp, if it has one), to tell the next reply's start from the
+    /// rest of this one (see `next_reply_begins`).
+    head: Vec<u8>,
+    /// How many of its bytes have come.
+    len: usize,
+    /// Its last bytes, to see whether it ends as its line did.
+    tail: Vec<u8>,
+}
+
+impl Reply {
+    /// A reply whose first bytes came at `at`.
+    fn starting(at: Instant) -> Reply {
+        Reply {
+            started: at,
+            head: Vec::new(),
+            len: 0,
+            tail: Vec::new(),
+        }
+    }
+
+    /// More of it came.
+    fn came(&mut self, bytes: &[u8]) {
+        let room = STAMP_LEN.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        self.len += bytes.len();
+        keep_tail(&mut self.tail, bytes);
+    }
+}
+
 /// A piece of a line from standard input.
 pub struct Typed {
     /// The bytes, with the line's `\n` when this piece ends it.
@@ -125,21 +158,14 @@ pub struct Conversation {
     reply_timeout: Option<Duration>,
     /// Each line sent and not answered yet.
     awaiting: VecDeque<Sent>,
-    /// When the first byte of the reply under way came (`None` between replies).
-    reply_started: Option<Instant>,
+    /// What has come of the reply under way (`None` between replies).
+    reply: Option<Reply>,
     /// When the last bytes came.
     last_bytes: Instant,
     /// The server has ended a reply with `\n` at least once on this connection.
     newline_seen: bool,
     /// The client went on after the reply under way paused without its `\n`.
     went_on_after_pause: bool,
-    /// The first bytes of the reply under way (its stamp, if it has one), to tell the next
-    /// reply's start from the rest of this one (see `next_reply_begins`).
-    reply_head: Vec<u8>,
-    /// How many bytes of the reply under way have come.
-    reply_len: usize,
-    /// The last bytes of the reply under way, to see whether it ends as its line did.
-    reply_tail: Vec<u8>,
     /// The last reply ended as its line did, as a timestamp reply does. A line the server
     /// says on its own right after a line went out (busy, idle) is taken for its reply, and
     /// does not: then a close after it is no normal end.
@@ -189,13 +215,10 @@ impl Conversation {
             screen,
             reply_timeout,
             awaiting: VecDeque::new(),
-            reply_started: None,
+            reply: None,
             last_bytes: Instant::now(),
             newline_seen: false,
             went_on_after_pause: false,
-            reply_head: Vec::new(),
-            reply_len: 0,
-            reply_tail: Vec::new(),
             last_reply_echoed: true,
             told_no_newline: false,
             spoke_on_its_own: false,
@@ -329,7 +352,7 @@ impl Conversation {
     /// for [`PAUSE`].
     fn has_paused(&self) -> bool {
         let last_sent = self.awaiting.back().map(|sent| sent.at);
-        self.reply_started.is_some()
+        self.reply.is_some()
             && last_sent.is_none_or(|sent| self.last_bytes >= sent)
             && self.last_bytes.elapsed() >= PAUSE
     }
@@ -375,10 +398,10 @@ impl Conversation {
         Ok(())
     }
 
-    /// The reply to the oldest line waiting has come whole.
-    fn answered_the_oldest(&mut self) {
+    /// `reply`, to the oldest line waiting, has come whole.
+    fn answered_the_oldest(&mut self, reply: &Reply) {
         if let Some(sent) = self.awaiting.pop_front() {
-            self.last_reply_echoed = ends_alike(&self.reply_tail, &sent.tail);
+            self.last_reply_echoed = ends_alike(&reply.tail, &sent.tail);
         }
     }
 
@@ -490,27 +513,24 @@ impl Conversation {
             self.end_reply_without_newline()?;
         }
         for line in bytes.split_inclusive(|&byte| byte == b'\n') {
-            if self.reply_started.is_none() {
-                self.reply_head.clear();
-                self.reply_tail.clear();
-                self.reply_len = 0;
-            }
-            keep_tail(&mut self.reply_tail, line);
-            self.reply_len += line.len();
-            let started = *self.reply_started.get_or_insert(at);
-            let room = STAMP_LEN.saturating_sub(self.reply_head.len());
-            self.reply_head
-                .extend_from_slice(&line[..room.min(line.len())]);
+            let reply = self.reply.get_or_insert_with(|| Reply::starting(at));
+            reply.came(line);
             if !line.ends_with(b"\n") {
                 continue;
             }
-            self.reply_started = None;
+            let Some(reply) = self.reply.take() else {
+                continue;
+            };
             self.newline_seen = true;
             self.went_on_after_pause = false;
             // A line that began before the oldest unanswered line went out is no reply to it:
             // the server said it on its own (busy, idle).
-            if self.awaiting.front().is_some_and(|sent| started >= sent.at) {
-                self.answered_the_oldest();
+            if self
+                .awaiting
+                .front()
+                .is_some_and(|sent| reply.started >= sent.at)
+            {
+                self.answered_the_oldest(&reply);
             } else {
                 self.spoke_on_its_own = true;
             }
@@ -529,33 +549,36 @@ impl Conversation {
     /// the server's buffer is answered in several stamped pieces (book 16.2.3), and a pause
     /// between two of them is no reply's end.
     fn next_reply_begins(&self, bytes: &[u8]) -> bool {
-        let shared = self.reply_head.len().min(bytes.len()).min(REPLY_HEAD);
-        let begins_as_the_last_did = shared >= 4 && bytes[..shared] == self.reply_head[..shared];
+        let Some(reply) = &self.reply else {
+            return false;
+        };
+        let shared = reply.head.len().min(bytes.len()).min(REPLY_HEAD);
+        let begins_as_the_last_did = shared >= 4 && bytes[..shared] == reply.head[..shared];
         self.went_on_after_pause
-            && self.reply_started.is_some()
             && self.awaiting.len() > 1
             && !self.newline_seen
-            && !self.echoed_less_than_its_line()
+            && !self.echoed_less_than_its_line(reply)
             && (common::ctime::begins_with_stamp(bytes) || begins_as_the_last_did)
     }
 
     /// True when the reply under way is a timestamp reply (`[ctime] ` + the line) shorter than
     /// its line: the rest of the line's echo is still to come. (Its `\n` aside, which a
     /// changed server may drop.)
-    fn echoed_less_than_its_line(&self) -> bool {
+    fn echoed_less_than_its_line(&self, reply: &Reply) -> bool {
         let Some(line) = self.awaiting.front() else {
             return false;
         };
-        common::ctime::begins_with_stamp(&self.reply_head)
-            && self.reply_len < STAMP_LEN + line.len.saturating_sub(1)
+        common::ctime::begins_with_stamp(&reply.head)
+            && reply.len < STAMP_LEN + line.len.saturating_sub(1)
     }
 
     /// The reply under way had no `\n` after all: it is complete, on a line of its own, and
     /// stderr says so, once.
     fn end_reply_without_newline(&mut self) -> anyhow::Result<()> {
-        self.reply_started = None;
         self.went_on_after_pause = false;
-        self.answered_the_oldest();
+        if let Some(reply) = self.reply.take() {
+            self.answered_the_oldest(&reply);
+        }
         self.screen.release()?;
         self.screen.end_line()?;
         if !self.told_no_newline {
@@ -572,7 +595,7 @@ impl Conversation {
     /// The connection ended after the input did, with replies still missing.
     fn after_the_close(&mut self) -> anyhow::Result<()> {
         let no_newline = matches!(self.ended, Some(Ending::Closed))
-            && self.reply_started.is_some()
+            && self.reply.is_some()
             && !self.newline_seen
             && self.went_on_after_pause;
         if !no_newline {
@@ -599,7 +622,7 @@ impl Conversation {
         if let Err(error) = shown {
             return error;
         }
-        let part_came = self.reply_started.is_some();
+        let part_came = self.reply.is_some();
         match (self.ended.take(), part_came) {
             (Some(Ending::Reset(error)), true) => {
                 anyhow::Error::new(OsError::new(error)).context(tr!(
@@ -636,7 +659,7 @@ impl Conversation {
     fn timed_out(&mut self, limit: Duration) -> anyhow::Error {
         let server = self.server;
         let secs = limit.as_secs_f64();
-        let part_came = self.reply_started.is_some();
+        let part_came = self.reply.is_some();
         let shown = self.screen.release().and_then(|()| self.screen.end_line());
         if let Err(error) = shown {
             return error;
