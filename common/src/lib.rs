@@ -12,6 +12,8 @@
 //! Those constants live here (the programs use `BUFSIZ`; the others are the defaults of the
 //! options in [`cli`]), beside what more than one program needs:
 //! - [`ctime`](mod@ctime): the book's timestamp, and the stamp in front of each reply's data;
+//! - [`last_words`]: how the TCP server marks its own busy and idle lines, so the client
+//!   can tell them from replies;
 //! - [`lang`]: the reader's language and the [`tr!`] macro that puts both languages' words
 //!   where they are printed;
 //! - [`cli`]: the options every program takes, and `--help` and usage errors in the reader's
@@ -26,6 +28,7 @@
 pub mod cli;
 pub mod ctime;
 pub mod lang;
+pub mod last_words;
 pub mod net;
 pub mod out;
 pub mod program;

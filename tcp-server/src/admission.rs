@@ -66,10 +66,10 @@ impl Limit {
                 "{peer} 被拒绝：同时服务的客户端已达上限（--max-clients {max}）"
             );
         }
-        let line = tr!(
-            "server busy: it is already serving {clients} (its --max-clients); try again later\n",
-            "服务器忙：同时服务的客户端已达上限（--max-clients {max}）；请稍后再试\n"
-        );
+        let line = common::last_words::last_words(&tr!(
+            "server busy, already serving {clients} (its --max-clients); try again later",
+            "服务器忙，同时服务的客户端已达上限（--max-clients {max}）；请稍后再试"
+        ));
         goodbye::in_the_background(cs, peer, &line);
         logged
     }
@@ -193,10 +193,10 @@ impl Shortage {
     /// `--max-clients`: the client is not over it.
     pub fn busy_line(self) -> String {
         let what = self.what();
-        tr!(
-            "server busy: it cannot take another client now, it has run out of {what}; try again later\n",
-            "服务器忙：服务器暂时无法接受新连接（{what}已用尽）；请稍后再试\n"
-        )
+        common::last_words::last_words(&tr!(
+            "server busy, it cannot take another client now: it has run out of {what}; try again later",
+            "服务器忙，暂时无法接受新连接（{what}已用尽）；请稍后再试"
+        ))
     }
 
     /// Tells a client the server is busy for want of this, and closes it at once.

@@ -98,12 +98,11 @@ impl Conversation {
     pub fn on_idle(&mut self, after: Duration, replies: &mut Vec<u8>) {
         self.answer_held(replies);
         let secs = after.as_secs_f64();
-        let line = tr!(
-            "the server closed the connection: you were idle, sending nothing for {secs} s (its --idle-timeout); connect again to go on",
-            "服务器关闭了连接：你已有 {secs} 秒没有发送内容（超过了 --idle-timeout）；请重新连接"
-        );
+        let line = common::last_words::last_words(&tr!(
+            "closing the connection: you were idle, sending nothing for {secs} s (its --idle-timeout); connect again to go on",
+            "你已有 {secs} 秒没有发送内容（超过了服务器的 --idle-timeout），连接已被断开；请重新连接"
+        ));
         replies.extend_from_slice(line.as_bytes());
-        replies.push(b'\n');
     }
 
     /// Appends a reply for the bytes still held back, if any.

@@ -222,11 +222,11 @@ fn a_busy_line_that_comes_after_the_line_went_out_still_ends_in_an_error() {
     for input in [&b"hi\n"[..], b"hi\n\n"] {
         let (port, server) = fake_server(|stream| {
             let _ = read_line(&stream);
-            let _ = (&stream).write_all(b"server busy: try again later\n");
+            let _ = (&stream).write_all(b"tcp-server: server busy, try again later\n");
         });
         let (done, _) = client(&port, &[], input);
         assert_eq!(done.code(), 1, "{}", done.stderr);
-        assert_eq!(done.lines(), ["server busy: try again later"]);
+        assert_eq!(done.lines(), ["tcp-server: server busy, try again later"]);
         assert!(
             done.stderr.contains("closed the connection"),
             "{}",
@@ -250,7 +250,7 @@ fn client_waiting_for_the_keyboard(port: &str) -> Child {
 #[test]
 fn a_busy_line_and_a_close_end_the_client_at_once_while_it_waits_for_the_keyboard() {
     let (port, server) = fake_server(|stream| {
-        let _ = (&stream).write_all(b"server busy: try again later\n");
+        let _ = (&stream).write_all(b"tcp-server: server busy, try again later\n");
     });
     let started = Instant::now();
     let mut child = client_waiting_for_the_keyboard(&port);
@@ -269,7 +269,7 @@ fn a_busy_line_and_a_close_end_the_client_at_once_while_it_waits_for_the_keyboar
         .expect("stderr")
         .read_to_string(&mut stderr);
     assert_eq!(status.code(), Some(1), "{stderr}");
-    assert_eq!(stdout, "server busy: try again later\n");
+    assert_eq!(stdout, "tcp-server: server busy, try again later\n");
     assert!(stderr.contains("closed the connection"), "{stderr}");
     assert!(took < Duration::from_secs(3), "{took:?}");
     drop(child.stdin.take());
@@ -281,7 +281,7 @@ fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
     // A student's server: the busy line, then a close with the client's line unread, which
     // makes the close a reset.
     let (port, server) = fake_server(|stream| {
-        let _ = (&stream).write_all(b"server busy: try again later\n");
+        let _ = (&stream).write_all(b"tcp-server: server busy, try again later\n");
         let _ = stream.peek(&mut [0; 1]); // the client's line has come, and stays unread
         let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     });
@@ -289,7 +289,7 @@ fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
     let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
     let mut busy = String::new();
     let _ = std::io::BufRead::read_line(&mut stdout, &mut busy);
-    assert_eq!(busy, "server busy: try again later\n");
+    assert_eq!(busy, "tcp-server: server busy, try again later\n");
     // Typed after the busy line was shown: it answers no line.
     let mut stdin = child.stdin.take().expect("stdin");
     let _ = stdin.write_all(b"hi\n");
@@ -674,7 +674,7 @@ fn on_a_terminal_ctrl_d_after_some_typing_shows_the_reply_on_a_line_of_its_own()
 #[cfg(target_os = "linux")]
 fn on_a_terminal_a_busy_close_ends_the_client_at_once_on_a_line_of_its_own() {
     let (port, server) = fake_server(|stream| {
-        let _ = (&stream).write_all(b"server busy: try again later\n");
+        let _ = (&stream).write_all(b"tcp-server: server busy, try again later\n");
     });
     let Some((shown, took)) = on_a_terminal(&port, b"", Duration::from_secs(5)) else {
         return;
@@ -683,11 +683,12 @@ fn on_a_terminal_a_busy_close_ends_the_client_at_once_on_a_line_of_its_own() {
     assert!(took < Duration::from_secs(3), "{took:?}: {text:?}");
     // The busy line on a line of its own (after the prompt, if it came first), then the error.
     assert!(
-        text.starts_with("server busy") || text.contains("> \r\nserver busy"),
+        text.starts_with("tcp-server: server busy")
+            || text.contains("> \r\ntcp-server: server busy"),
         "{text:?}"
     );
     assert!(
-        text.contains("server busy: try again later\r\ntcp-client: error: "),
+        text.contains("tcp-server: server busy, try again later\r\ntcp-client: error: "),
         "{text:?}"
     );
     assert!(text.contains("closed the connection"), "{text:?}");
