@@ -922,104 +922,75 @@ fn every_suggestion_for_a_mistyped_word_is_taken_when_fed_back() {
             .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap_or(c))
             .collect()
     };
-    let wide_port = full_width(&port);
-    let host_port = format!("127.0.0.1:{port}");
-    // (the words before, the mistyped word, the words after; what the message names in
+    // (the client's command line, which of its words is mistyped, what the message names in
     // English and in Chinese)
-    let cases: Vec<(Vec<&str>, String, Vec<&str>, [&str; 2])> = vec![
+    let cases = [
         (
-            vec![],
-            "“127.0.0.1”".into(),
-            vec!["--port", &port],
+            format!("“127.0.0.1” --port {port}"),
+            0,
             ["quotation marks", "中文引号"],
         ),
         (
-            vec![],
-            "‘127.0.0.1’".into(),
-            vec!["--port", &port],
+            format!("‘127.0.0.1’ --port {port}"),
+            0,
             ["quotation marks", "中文引号"],
         ),
         (
-            vec![],
-            "「127.0.0.1」".into(),
-            vec!["--port", &port],
+            format!("「127.0.0.1」 --port {port}"),
+            0,
             ["quotation marks", "中文引号"],
         ),
         (
-            vec![],
-            "\"127.0.0.1\"".into(),
-            vec!["--port", &port],
+            format!("\"127.0.0.1\" --port {port}"),
+            0,
             ["quotation marks", "引号"],
         ),
         (
-            vec![],
-            "'127.0.0.1'".into(),
-            vec!["--port", &port],
+            format!("'127.0.0.1' --port {port}"),
+            0,
             ["quotation marks", "引号"],
         ),
         (
-            vec![],
-            format!("“{host_port}”，"),
-            vec![],
+            format!("“127.0.0.1:{port}”，"),
+            0,
             ["quotation marks", "中文引号"],
         ),
         (
-            vec![],
-            format!("{host_port}，"),
-            vec![],
+            format!("127.0.0.1:{port}，"),
+            0,
             ["full-width comma '，'", "中文逗号“，”"],
         ),
         (
-            vec![],
-            "127.0.0.1。".into(),
-            vec!["--port", &port],
-            ["full-width full stop '。'", "中文句号“。”"],
+            format!("127.0.0.1。 --port {port}"),
+            0,
+            ["full stop '。'", "中文句号“。”"],
         ),
+        (format!("—port {port}"), 0, ["dash '—'", "“—”是中文破折号"]),
         (
-            vec![],
-            "—port".into(),
-            vec![&port],
-            ["dash '—'", "“—”是中文破折号"],
-        ),
-        (
-            vec![],
-            "——port".into(),
-            vec![&port],
+            format!("——port {port}"),
+            0,
             ["dash '——'", "“——”是中文破折号"],
         ),
+        (format!("–port {port}"), 0, ["dash '–'", "“–”是连接号"]),
         (
-            vec![],
-            "–port".into(),
-            vec![&port],
-            ["dash '–'", "“–”是连接号"],
-        ),
-        (
-            vec!["--port"],
-            wide_port.clone(),
-            vec![],
+            format!("--port {}", full_width(&port)),
+            1,
             ["full-width character", "全角字符"],
         ),
         (
-            vec![],
             format!("127.0.0.1：{port}"),
-            vec![],
-            ["full-width character '：'", "全角字符 '：'"],
+            0,
+            ["character '：'", "全角字符 '：'"],
         ),
         (
-            vec![],
-            full_width("127") + ".0.0.1",
-            vec!["--port", &port],
-            ["full-width character '１'", "全角字符 '１'"],
+            format!("{}.0.0.1 --port {port}", full_width("127")),
+            0,
+            ["character '１'", "全角字符 '１'"],
         ),
     ];
     for (vars, language) in [(ENGLISH, 0), (CHINESE, 1)] {
-        for (before, mistyped, after, named) in &cases {
-            let typed: Vec<&str> = before
-                .iter()
-                .copied()
-                .chain([mistyped.as_str()])
-                .chain(after.iter().copied())
-                .collect();
+        for (line, at, named) in &cases {
+            let typed: Vec<&str> = line.split(' ').collect();
             let refused = run_command(
                 localized("tcp-client", vars).args(&typed),
                 b"hi\n",
@@ -1032,12 +1003,8 @@ fn every_suggestion_for_a_mistyped_word_is_taken_when_fed_back() {
                 refused.stderr
             );
             let suggested = suggestion_in(&refused.stderr);
-            let fed_back: Vec<&str> = before
-                .iter()
-                .copied()
-                .chain([suggested.as_str()])
-                .chain(after.iter().copied())
-                .collect();
+            let mut fed_back = typed.clone();
+            fed_back[*at] = &suggested;
             let done = run_command(
                 localized("tcp-client", vars).args(&fed_back),
                 b"hi\n",
