@@ -136,15 +136,15 @@ impl From<io::Error> for OsError {
 
 /// An error from the system, as the reader reads it: the system's own words in English; in
 /// Chinese, Chinese words for every error the programs can meet, with the system's short term
-/// after them (what a search engine finds), and for any other the system's text behind
-/// a Chinese gloss.
+/// after them (what a search engine finds), and for any other the system's text after
+/// `系统错误：`.
 pub fn os_error(error: &io::Error) -> String {
     if !chinese() {
         return error.to_string();
     }
     match chinese_words(error) {
         Some(words) => words.to_string(),
-        None => format!("系统报告了一个错误（{error}）"),
+        None => format!("系统错误：{error}"),
     }
 }
 
@@ -174,11 +174,13 @@ fn chinese_words(error: &io::Error) -> Option<&'static str> {
         NotConnected => Some("连接已断开（not connected）"),
         TimedOut => Some("超时（timed out）"),
         WouldBlock => Some("资源暂时不可用（resource temporarily unavailable）"),
-        HostUnreachable => Some("无法到达该主机（host unreachable）"),
-        NetworkUnreachable => Some("无法到达该网络（network unreachable）"),
+        HostUnreachable => Some("主机不可达（host unreachable）"),
+        NetworkUnreachable => Some("网络不可达（network unreachable）"),
         NetworkDown => Some("网络已断开（network down）"),
         PermissionDenied => Some("权限不足（permission denied）"),
-        AddrNotAvailable => Some("该地址不属于本机（address not available）"),
+        // Not "not this machine's": bind() says that itself (net::bind_error); here it is
+        // also a connect() to 0.0.0.0 on Windows and macOS, or no local port left.
+        AddrNotAvailable => Some("无法使用这个地址（address not available）"),
         BrokenPipe => Some("对方已关闭连接（broken pipe）"),
         StorageFull => Some("磁盘已满（no space left）"),
         OutOfMemory => Some("内存不足（out of memory）"),
@@ -186,7 +188,7 @@ fn chinese_words(error: &io::Error) -> Option<&'static str> {
         InvalidInput => Some("参数无效（invalid argument）"),
         Unsupported => Some("系统不支持这个操作（not supported）"),
         NotFound => Some("找不到该文件或目录（no such file or directory）"),
-        IsADirectory => Some("这是一个目录，不是文件（is a directory）"),
+        IsADirectory => Some("它是一个目录，不是文件（is a directory）"),
         NotADirectory => Some("路径中的某一段不是目录（not a directory）"),
         ReadOnlyFilesystem => Some("文件系统是只读的（read-only file system）"),
         _ => None,

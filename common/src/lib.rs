@@ -18,6 +18,10 @@
 //!   where they are printed;
 //! - [`cli`]: the options every program takes, and `--help` and usage errors in the reader's
 //!   language;
+//! - [`address`]: `HOST:PORT` and ports, as people write them;
+//! - [`typing`]: words as an input method, a chat message or a word processor hands them
+//!   on (`127.0.0.1：21567`, `“127.0.0.1”`, `—port`), and as they should be typed;
+//! - [`wrap`]: text wrapped to the terminal as its language breaks lines;
 //! - [`net`]: finding the other side, and errors that say what to do;
 //! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
 //! - [`program`]: a program's start and end: one-line panics and errors, the exit status;
@@ -25,6 +29,7 @@
 //!
 //! What only one program needs lives in that program.
 
+pub mod address;
 pub mod cli;
 pub mod ctime;
 pub mod lang;
@@ -33,6 +38,8 @@ pub mod net;
 pub mod out;
 pub mod program;
 pub mod screen;
+pub mod typing;
+pub mod wrap;
 mod writer;
 
 pub use ctime::ctime;

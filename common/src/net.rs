@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use anyhow::anyhow;
 use socket2::Socket;
 
+use crate::address::listen_address;
 use crate::ctime::STAMP_LEN;
 use crate::lang::{OsError, os_error};
 use crate::tr;
@@ -27,10 +28,10 @@ pub const MAX_DATAGRAM_V6: usize = 65_527;
 /// An empty `host` is the book's `HOST = ''`: every interface. The book's socket is `AF_INET`,
 /// so that is IPv4's `0.0.0.0`, as in the book (`--host ::` takes both families).
 pub fn resolve(host: &str, port: u16) -> anyhow::Result<Vec<SocketAddr>> {
-    if let Some(why) = crate::cli::full_width(host) {
+    if let Some(why) = crate::typing::mistyped(host) {
         return Err(anyhow!(why));
     }
-    let (host, its_port) = crate::cli::listen_address(host, None).map_err(|why| anyhow!(why))?;
+    let (host, its_port) = listen_address(host, None).map_err(|why| anyhow!(why))?;
     let port = its_port.unwrap_or(port);
     if host.is_empty() {
         // HOST = ''

@@ -12,6 +12,7 @@
 //! dropped and only `accept() -> 127.0.0.1:53422` shows: one line a call, unless it waited.
 
 use std::fmt::{Display, Write as _};
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
@@ -169,10 +170,13 @@ pub fn flush(limit: Duration) -> bool {
 
 /// On Ctrl+C, SIGTERM or SIGHUP (a closed terminal): writes `last_words()` (best effort, for
 /// under a second, since nobody may be reading) and exits with status 0, the way a server is
-/// meant to stop.
+/// meant to stop. On a terminal they start on a line of their own: the terminal has just
+/// echoed the `^C` where the next line would have begun.
 pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
+    let on_a_terminal = std::io::stdout().is_terminal();
     let installed = ctrlc::set_handler(move || {
-        log_line(last_words());
+        let after_the_echo = if on_a_terminal { "\n" } else { "" };
+        log_line(format!("{after_the_echo}{}", last_words()));
         flush(Duration::from_millis(500));
         std::process::exit(0);
     });

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::cli::Usage;
 use crate::lang::OsError;
 use crate::{problem, tr};
 
@@ -43,19 +44,35 @@ pub fn cannot_write_reply(error: io::Error) -> anyhow::Error {
 }
 
 /// Turns what `run` returned into the exit status, printing an error as one line on stderr
-/// after everything printed before it: `tcp-client: error: cannot connect to ...`.
+/// after everything printed before it: `tcp-client: error: cannot connect to ...`. A usage
+/// error found after the command line was read ([`Usage`]) is printed as the others are,
+/// with exit status 2.
 pub fn exit_status(program: &str, result: anyhow::Result<ExitCode>) -> ExitCode {
     let status = match result {
         Ok(status) => status,
-        Err(error) => {
-            // `{:#}` prints the chain of causes on one line, and never a backtrace.
-            let error = format!("{error:#}");
-            problem!("{program}: error: {error}", "{program}：错误：{error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => match error.downcast::<Usage>() {
+            Ok(usage) => {
+                crate::out::flush(Duration::from_secs(1));
+                return usage.report();
+            }
+            Err(error) => {
+                let error = one_line(&error);
+                problem!("{program}: error: {error}", "{program}：错误：{error}");
+                ExitCode::FAILURE
+            }
+        },
     };
     crate::out::flush(Duration::from_secs(1));
     status
+}
+
+/// The error and its causes on one line, never a backtrace, joined as the reader's language
+/// joins a clause to its cause: `cannot read standard input: is a directory`,
+/// `无法读取标准输入：它是一个目录，不是文件（is a directory）`. (anyhow's `{:#}` always
+/// joins with an English `": "`.)
+pub fn one_line(error: &anyhow::Error) -> String {
+    let causes: Vec<String> = error.chain().map(ToString::to_string).collect();
+    causes.join(&tr!(": ", "："))
 }
 
 /// Makes a panic (a bug in this program, never the user's fault) print one line, not a

@@ -72,7 +72,11 @@ use talk::Conversation;
         "先启动服务器：`cargo run -p tcp-server`。可以像 telnet 或 nc 那样指定服务器：\
          `tcp-client 192.168.1.5` 或 `tcp-client 192.168.1.5:21567`。\n\
          空行或输入结束（Ctrl+D；Windows 上 Ctrl+Z 再回车）会结束客户端。"
-    )
+    ),
+    mut_arg("trace", |arg| arg.help(tr!(
+        "Print each socket call to stderr as it happens: socket(), connect(), send(), recv(), ...",
+        "把每次套接字调用实时打印到标准错误（stderr）：socket()、connect()、send()、recv()……"
+    )))
 )]
 struct Args {
     /// Where the server is: `SERVER`, `--host`, `--port`.
@@ -84,14 +88,14 @@ struct Args {
     shared: Shared,
 
     /// `--timeout`: how long the connect may take.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = positive_seconds, help = tr!(
+    #[arg(long, value_name = tr!("SECS", "秒数"), default_value = "10", value_parser = positive_seconds, help = tr!(
         "Seconds to wait for the connection (at most a year)",
         "等待连接建立的秒数（最多一年）"
     ))]
     timeout: Duration,
 
     /// `--reply-timeout`: how long a reply may take; without it, as long as the connection lasts.
-    #[arg(long, value_name = "SECS", value_parser = positive_seconds, help = tr!(
+    #[arg(long, value_name = tr!("SECS", "秒数"), value_parser = positive_seconds, help = tr!(
         "Seconds to wait for each reply before giving up (default: as long as the connection lasts, as the book's client does)",
         "每个回复最多等待的秒数，超过就放弃（默认：只要连接还在就一直等，和书中的客户端一样）"
     ))]
@@ -115,7 +119,7 @@ fn main() -> ExitCode {
 
 /// The book's client, step by step.
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let (host, port) = args.target.host_and_port::<Args>();
+    let (host, port) = args.target.host_and_port::<Args>()?;
     let addresses = common::net::resolve(&host, port)?;
 
     // cs = socket(); cs.connect(ADDR): a socket for each address the name has, the first to

@@ -23,7 +23,11 @@ pub const MAX_BUFSIZE: usize = 16 * 1024 * 1024;
          A lab across machines: --host 0.0.0.0. The timestamp is local time (TZ on Linux and macOS).",
         "试一试：在这里运行 `cargo run -p tcp-server`，再在另一个终端运行 `cargo run -p tcp-client`。\n\
          跨机器的实验课：--host 0.0.0.0。时间戳是本地时间（在 Linux 和 macOS 上由环境变量 TZ 决定时区）。"
-    )
+    ),
+    mut_arg("trace", |arg| arg.help(tr!(
+        "Print each socket call to stderr as it happens: socket(), bind(), listen(), accept(), recv(), send(), ...",
+        "把每次套接字调用实时打印到标准错误（stderr）：socket()、bind()、listen()、accept()、recv()、send()……"
+    )))
 )]
 pub struct Args {
     /// `--host`, `--port` and `--quiet`, as both servers take them.
@@ -35,44 +39,44 @@ pub struct Args {
     pub shared: Shared,
 
     /// `--mode`: the chapter's three ways of serving.
-    #[arg(long, value_enum, default_value_t = Mode::Threaded, help = tr!(
+    #[arg(long, value_enum, value_name = tr!("MODE", "模式"), default_value_t = Mode::Threaded, help = tr!(
         "How clients are served: threaded (a thread each), iterative (one at a time, the book's loop) or event (one thread, an event loop over all)",
         "服务客户端的模式：threaded 每个客户端一个线程，如书中 SocketServer 的 ThreadingMixIn；iterative 一次服务一个，即书中的循环，下一个在等待队列里等；event 一个线程用事件循环服务所有客户端，如本章的 Twisted 服务器"
     ))]
     pub mode: Mode,
 
     /// `--bufsize`: the book's BUFSIZ.
-    #[arg(long, default_value_t = common::BUFSIZ, value_parser = bytes_up_to(MAX_BUFSIZE), help = tr!(
+    #[arg(long, value_name = tr!("BUFSIZE", "字节数"), default_value_t = common::BUFSIZ, value_parser = bytes_up_to(MAX_BUFSIZE), help = tr!(
         "Most bytes one recv() reads (the book's BUFSIZ)",
         "一次 recv() 最多读取的字节数，即书中的 BUFSIZ"
     ))]
     pub bufsize: usize,
 
     /// `--backlog`: the queue of connections not yet accepted.
-    #[arg(long, value_parser = common::cli::whole_number(0, 65535), help = tr!(
+    #[arg(long, value_name = tr!("BACKLOG", "长度"), value_parser = common::cli::whole_number(0, 65535), help = tr!(
         "Length of the queue of connections not yet accepted: the book's listen(5) in the iterative mode, 128 in the others, so a class connecting at once is neither delayed nor refused",
         "等待队列的长度，即最多容纳多少个还没有被 accept() 的连接：iterative 模式默认为书中的 listen(5)，其他模式默认为 128，这样全班同时连接时既不会被延迟也不会被拒绝"
     ))]
     pub backlog: Option<i32>,
 
     /// `--max-clients`: a bound on what a class can take from the server.
-    #[arg(long, default_value_t = 10_000, value_parser = at_least_one, help = tr!(
+    #[arg(long, value_name = tr!("MAX_CLIENTS", "数量"), default_value_t = 10_000, value_parser = at_least_one, help = tr!(
         "Most clients served at once (threaded and event modes); one more is told the server is busy",
         "threaded 和 event 模式下同时服务的客户端数上限；超出上限的客户端会收到“服务器忙”并被断开"
     ))]
     pub max_clients: usize,
 
     /// `--idle-timeout`: frees the place of a client that went quiet.
-    #[arg(long, value_name = "SECS", default_value = "0", value_parser = seconds, help = tr!(
+    #[arg(long, value_name = tr!("SECS", "秒数"), default_value = "0", value_parser = seconds, help = tr!(
         "Close a client that sent nothing for this many seconds, telling it why (0: never)",
-        "客户端连续 SECS 秒未发送任何内容就断开它，并告诉它原因；0 表示不限"
+        "客户端连续这么多秒未发送任何内容就断开它，并告诉它原因；0 表示不限"
     ))]
     pub idle_timeout: Duration,
 
     /// `--write-timeout`: frees the place of a client that stopped reading.
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = seconds, help = tr!(
+    #[arg(long, value_name = tr!("SECS", "秒数"), default_value = "30", value_parser = seconds, help = tr!(
         "Close a client that has not read its replies for this many seconds (0: never), so it cannot hold the server's memory or a thread forever",
-        "客户端连续 SECS 秒未读取回复就断开它，免得它一直占用内存或线程；0 表示不限"
+        "客户端连续这么多秒未读取回复就断开它，免得它一直占用内存或线程；0 表示不限"
     ))]
     pub write_timeout: Duration,
 }
@@ -82,8 +86,8 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(count) if count >= 1 => Ok(count),
         _ => Err(tr!(
-            "'{text}' is not a number from 1 up",
-            "'{text}' 不是一个大于等于 1 的数"
+            "give a whole number from 1 up",
+            "应为大于等于 1 的整数"
         )),
     }
 }

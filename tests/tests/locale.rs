@@ -165,6 +165,8 @@ fn help_and_usage_errors_speak_chinese_under_a_chinese_locale() {
             );
         }
         assert!(!text.contains("Print help"), "{program}: {text}");
+        let english = english_placeholders(&text);
+        assert!(english.is_empty(), "{program}: {english:?} in\n{text}");
         let bad = run_command(
             localized(program, CHINESE).args(["--port", "abc"]),
             b"",
@@ -261,14 +263,6 @@ const ALLOWED: &[&str] = &[
     "stdout",
     "http",
     "URL",
-    // value names in the usage line and help (`<SECS>`, `[SERVER]`)
-    "SERVER",
-    "SECS",
-    "BUFSIZE",
-    "MODE",
-    "BACKLOG",
-    "MAX_CLIENTS",
-    "RETRIES",
 ];
 
 /// The runs of three or more ASCII letters in `text` that are English left in Chinese:
@@ -441,6 +435,11 @@ fn help_usage_and_runtime_errors_are_whole_chinese() {
         if !found.is_empty() {
             english.push(format!("{program} {args:?}: {found:?} in\n{output}"));
         }
+        // A cause is joined to its clause as Chinese joins them, with `：`.
+        assert!(
+            !joins_in_english(&output),
+            "{program} {args:?}: an English ': ' in\n{output}"
+        );
         // Help and usage errors are wrapped; a runtime error stays one line, for grep.
         let widest = output.lines().map(columns).max().unwrap_or_default();
         assert!(
@@ -458,7 +457,7 @@ fn help_usage_and_runtime_errors_are_whole_chinese() {
 
 /// The columns `line` takes on a terminal: two for a Chinese character.
 fn columns(line: &str) -> usize {
-    line.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+    unicode_width::UnicodeWidthStr::width(line)
 }
 
 #[test]
@@ -522,7 +521,7 @@ fn usage_errors_keep_what_the_english_tells() {
             "udp-client",
             vec!["——port", "1"],
             "type it as --port",
-            "半角的 --port",
+            "“——”是中文破折号（输入法或自动更正打出的）：请输入两个半角减号：--port",
         ),
         (
             "tcp-client",
@@ -557,7 +556,7 @@ fn usage_errors_keep_what_the_english_tells() {
         );
     }
     let help = chinese_output("tcp-client", &["--help"]).1;
-    assert!(help.contains("用法：tcp-client [选项] [SERVER]"), "{help}");
+    assert!(help.contains("用法：tcp-client [选项] [服务器]"), "{help}");
 }
 
 #[cfg(unix)]
@@ -696,6 +695,346 @@ fn a_udp_servers_log_under_a_chinese_locale_is_whole_chinese() {
         .expect("the book's line");
     for line in server.log() {
         assert!(english_in(&line).is_empty(), "{line}");
+    }
+}
+
+/// The placeholders in `help` that are English words (`<SECS>`, `[SERVER]`, `HOST:PORT`):
+/// under a Chinese locale they are Chinese words (`<秒数>`, `[服务器]`, `主机:端口`).
+fn english_placeholders(help: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (open, close) in [('<', '>'), ('[', ']')] {
+        for (at, _) in help.match_indices(open) {
+            let inside = &help[at + 1..];
+            let name = inside.split(close).next().unwrap_or_default();
+            let english = !name.is_empty()
+                && name.len() < inside.len()
+                && name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+            if english {
+                found.push(format!("{open}{name}{close}"));
+            }
+        }
+    }
+    found.extend(help.contains("HOST:PORT").then(|| "HOST:PORT".to_string()));
+    found
+}
+
+/// Closing punctuation, which no line may start with.
+const CLOSING: &str = "，。、；：？！”’）》」』…,.;:)]}";
+
+/// Opening punctuation, which no line may end with.
+const OPENING: &str = "“‘（《「『([{";
+
+/// What in `text`, laid out for a terminal `width` columns wide, breaks the rules of line
+/// breaking: a line wider than the terminal (a Chinese character two columns), one that
+/// starts with closing punctuation, one that ends with opening punctuation.
+fn line_breaking_faults(text: &str, width: usize) -> Vec<String> {
+    let mut faults = Vec::new();
+    for line in text.lines() {
+        let shown = line.trim();
+        let (Some(first), Some(last)) = (shown.chars().next(), shown.chars().next_back()) else {
+            continue;
+        };
+        if columns(line) > width {
+            faults.push(format!("{} columns: {line:?}", columns(line)));
+        }
+        if CLOSING.contains(first) {
+            faults.push(format!("starts with {first}: {line:?}"));
+        }
+        if OPENING.contains(last) {
+            faults.push(format!("ends with {last}: {line:?}"));
+        }
+    }
+    faults
+}
+
+/// A command for `program` (one of the four, or `lab-check`) under the locale `vars`.
+fn any_program(program: &str, vars: &[(&str, &str)]) -> Command {
+    if program != "lab-check" {
+        return localized(program, vars);
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lab-check"));
+    for name in ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"] {
+        command.env_remove(name);
+    }
+    command.envs(vars.iter().copied());
+    command
+}
+
+/// Runs `check` on every job, on four threads (each job starts a program), and gathers what
+/// each found wrong.
+fn on_four_threads<T: Sync>(jobs: &[T], check: impl Fn(&T) -> Vec<String> + Sync) -> Vec<String> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let found = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let faults = check(job);
+                    found.lock().expect("no thread panicked").extend(faults);
+                }
+            });
+        }
+    });
+    found.into_inner().expect("no thread panicked")
+}
+
+#[test]
+fn help_and_usage_errors_break_lines_as_their_language_does_at_every_width() {
+    let programs = [
+        "tcp-server",
+        "tcp-client",
+        "udp-server",
+        "udp-client",
+        "lab-check",
+    ];
+    // (program, locale, arguments, the status it ends with, width)
+    let mut jobs = Vec::new();
+    for width in 40..=120 {
+        for program in programs {
+            for vars in [CHINESE, ENGLISH] {
+                jobs.push((program, vars, vec!["--help"], 0, width));
+            }
+            // Usage errors, wrapped on a terminal: a tip with quotes, a quoted address.
+            jobs.push((program, CHINESE, vec!["--prot", "1"], 2, width));
+            jobs.push((program, CHINESE, vec!["--host", "“127.0.0.1”"], 2, width));
+        }
+    }
+    let faults = on_four_threads(&jobs, |(program, vars, args, code, width)| {
+        let columns = width.to_string();
+        let done = run_command(
+            any_program(program, vars)
+                .env("COLUMNS", &columns)
+                .args(args),
+            b"",
+            PATIENCE,
+        );
+        let output = String::from_utf8_lossy(&done.stdout).into_owned() + &done.stderr;
+        let mut faults = line_breaking_faults(&output, *width);
+        if done.code() != *code {
+            faults.push(format!("exit status {}", done.code()));
+        }
+        let language = if vars.is_empty() {
+            "English"
+        } else {
+            "Chinese"
+        };
+        faults
+            .into_iter()
+            .map(|fault| format!("{program} {args:?} in {language} at {width}: {fault}"))
+            .collect()
+    });
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+#[test]
+fn the_rule_finder_finds_what_breaks_the_rules() {
+    assert!(line_breaking_faults("收到“服务器忙”\n并被断开", 40).is_empty());
+    assert_eq!(
+        line_breaking_faults("收到“服务器忙\n”并被断开", 40).len(),
+        1
+    );
+    assert_eq!(line_breaking_faults("收到“\n服务器忙”。", 40).len(), 1);
+    assert_eq!(line_breaking_faults("  ，好", 40).len(), 1);
+    assert_eq!(line_breaking_faults(&"中".repeat(21), 40).len(), 1);
+    assert!(line_breaking_faults(&"中".repeat(20), 40).is_empty());
+    assert_eq!(
+        english_placeholders("--port <PORT> [SERVER] <秒数> [选项] HOST:PORT").len(),
+        3
+    );
+}
+
+/// Runs `program` with a directory for standard input: its exit status and stderr.
+#[cfg(unix)]
+fn with_a_directory_for_input(mut command: Command) -> (i32, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let directory = std::fs::File::open(std::env::temp_dir()).expect("a directory opens");
+    let mut child = tests::KilledOnDrop::spawn(
+        command
+            .stdin(Stdio::from(directory))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let status = tests::wait_or_kill(&mut child, PATIENCE);
+    (
+        status.code().unwrap_or(-1),
+        reader.join().unwrap_or_default(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn an_errors_cause_is_joined_as_its_language_joins_it() {
+    for client in ["tcp-client", "udp-client"] {
+        let server = ServerProcess::start(&client.replace("client", "server"), &["--quiet"]);
+        for (vars, joined) in [
+            (
+                CHINESE,
+                "无法读取标准输入：它是一个目录，不是文件（is a directory）",
+            ),
+            (ENGLISH, "cannot read standard input: Is a directory"),
+        ] {
+            let mut command = localized(client, vars);
+            command.args(["--port", &server.port()]);
+            let (code, stderr) = with_a_directory_for_input(command);
+            assert_eq!(code, 1, "{client}: {stderr}");
+            assert!(stderr.contains(joined), "{client}: {stderr}");
+            if !vars.is_empty() {
+                assert!(!joins_in_english(&stderr), "{client}: {stderr}");
+            }
+        }
+    }
+}
+
+/// True when `text` joins a clause to its cause with an English `: ` (the `::` of IPv6 is
+/// an address, not a join).
+fn joins_in_english(text: &str) -> bool {
+    text.match_indices(": ")
+        .any(|(at, _)| !text[..at].ends_with(':'))
+}
+
+/// The word a message suggests typing instead: what follows its last "type it as " (or the
+/// Chinese words for it), to the end of its first line.
+fn suggestion_in(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    let after = ["type it as ", "半角减号：", "，输入 ", "半角的 "]
+        .iter()
+        .filter_map(|marker| line.rfind(marker).map(|at| at + marker.len()))
+        .max()
+        .unwrap_or_else(|| panic!("no suggestion in {message}"));
+    line[after..].trim().to_string()
+}
+
+#[test]
+fn every_suggestion_for_a_mistyped_word_is_taken_when_fed_back() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let port = server.port();
+    let full_width = |text: &str| -> String {
+        text.chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap_or(c))
+            .collect()
+    };
+    // (the client's command line, which of its words is mistyped, what the message names in
+    // English and in Chinese)
+    let cases = [
+        (
+            format!("“127.0.0.1” --port {port}"),
+            0,
+            ["quotation marks", "中文引号"],
+        ),
+        (
+            format!("‘127.0.0.1’ --port {port}"),
+            0,
+            ["quotation marks", "中文引号"],
+        ),
+        (
+            format!("「127.0.0.1」 --port {port}"),
+            0,
+            ["quotation marks", "中文引号"],
+        ),
+        (
+            format!("\"127.0.0.1\" --port {port}"),
+            0,
+            ["quotation marks", "引号"],
+        ),
+        (
+            format!("'127.0.0.1' --port {port}"),
+            0,
+            ["quotation marks", "引号"],
+        ),
+        (
+            format!("“127.0.0.1:{port}”，"),
+            0,
+            ["quotation marks", "中文引号"],
+        ),
+        (
+            format!("127.0.0.1:{port}，"),
+            0,
+            ["full-width comma '，'", "中文逗号“，”"],
+        ),
+        (
+            format!("127.0.0.1。 --port {port}"),
+            0,
+            ["full stop '。'", "中文句号“。”"],
+        ),
+        (format!("—port {port}"), 0, ["dash '—'", "“—”是中文破折号"]),
+        (
+            format!("——port {port}"),
+            0,
+            ["dash '——'", "“——”是中文破折号"],
+        ),
+        (format!("–port {port}"), 0, ["dash '–'", "“–”是连接号"]),
+        (
+            format!("--port {}", full_width(&port)),
+            1,
+            ["full-width character", "全角字符"],
+        ),
+        (
+            format!("127.0.0.1：{port}"),
+            0,
+            ["character '：'", "全角字符 '：'"],
+        ),
+        (
+            format!("{}.0.0.1 --port {port}", full_width("127")),
+            0,
+            ["character '１'", "全角字符 '１'"],
+        ),
+    ];
+    for (vars, language) in [(ENGLISH, 0), (CHINESE, 1)] {
+        for (line, at, named) in &cases {
+            let typed: Vec<&str> = line.split(' ').collect();
+            let refused = run_command(
+                localized("tcp-client", vars).args(&typed),
+                b"hi\n",
+                PATIENCE,
+            );
+            assert_eq!(refused.code(), 2, "{typed:?}: {}", refused.stderr);
+            assert!(
+                refused.stderr.contains(named[language]),
+                "{typed:?}: {}",
+                refused.stderr
+            );
+            let suggested = suggestion_in(&refused.stderr);
+            let mut fed_back = typed.clone();
+            fed_back[*at] = &suggested;
+            let done = run_command(
+                localized("tcp-client", vars).args(&fed_back),
+                b"hi\n",
+                PATIENCE,
+            );
+            assert_eq!(
+                done.code(),
+                0,
+                "{typed:?} suggested {fed_back:?}: {}",
+                done.stderr
+            );
+            assert_eq!(data_of(done.lines()[0].as_bytes()), b"hi", "{fed_back:?}");
+        }
+        // The servers' --host, as a teacher pastes it from a handout.
+        for (server, mistyped) in [("tcp-server", "“127.0.0.1”"), ("udp-server", "127.0.0.1。")]
+        {
+            let typed = ["--host", mistyped, "--port", "0"];
+            let refused = run_command(localized(server, vars).args(typed), b"", PATIENCE);
+            assert_eq!(refused.code(), 2, "{server} {typed:?}: {}", refused.stderr);
+            let suggested = suggestion_in(&refused.stderr);
+            let started = ServerProcess::start_with(
+                localized(server, vars),
+                &["--host", &suggested, "--port", "0"],
+            );
+            assert_eq!(
+                started.address.ip().to_string(),
+                "127.0.0.1",
+                "{server} {suggested}"
+            );
+        }
     }
 }
 

@@ -69,7 +69,11 @@ const REMEMBERED: usize = 1000;
         "先启动服务器：`cargo run -p udp-server`。可以像 nc 那样指定服务器：\
          `udp-client 192.168.1.5` 或 `udp-client 192.168.1.5:21567`。\n\
          空行或输入结束（Ctrl+D；Windows 上 Ctrl+Z 再回车）会结束客户端。"
-    )
+    ),
+    mut_arg("trace", |arg| arg.help(tr!(
+        "Print each socket call to stderr as it happens: socket(), sendto(), recvfrom(), ...",
+        "把每次套接字调用实时打印到标准错误（stderr）：socket()、sendto()、recvfrom()……"
+    )))
 )]
 struct Args {
     /// Where the server is: `SERVER`, `--host`, `--port`.
@@ -82,7 +86,7 @@ struct Args {
 
     /// `--bufsize`: the book's BUFSIZ, the longest line worth sending (the server reads no
     /// more of a datagram).
-    #[arg(long, default_value_t = common::BUFSIZ,
+    #[arg(long, value_name = tr!("BUFSIZE", "字节数"), default_value_t = common::BUFSIZ,
           value_parser = bytes_up_to(MAX_DATAGRAM_V6 - common::ctime::STAMP_LEN), help = tr!(
         "The most bytes a line can have and still be sent (a Chinese character takes 3): the book's BUFSIZ, all the server reads of a datagram. At most 65480 over IPv4 and 65500 over IPv6",
         "一行最多发送的字节数（一个汉字占 3 字节），即书中的 BUFSIZ：服务器每次最多读取这么多字节，更长的行不会发送；IPv4 上最大 65480，IPv6 上最大 65500"
@@ -90,14 +94,14 @@ struct Args {
     bufsize: usize,
 
     /// `--timeout`: how long to wait for each reply.
-    #[arg(long, value_name = "SECS", default_value = "2", value_parser = positive_seconds, help = tr!(
+    #[arg(long, value_name = tr!("SECS", "秒数"), default_value = "2", value_parser = positive_seconds, help = tr!(
         "Seconds to wait for each reply before sending the line again; at most a year",
         "等待每个回复的秒数，超时就重发（最多一年）"
     ))]
     timeout: Duration,
 
     /// `--retries`: how many times to send a line again.
-    #[arg(long, default_value_t = 2, value_parser = common::cli::whole_number(0, u32::MAX), help = tr!(
+    #[arg(long, value_name = tr!("RETRIES", "次数"), default_value_t = 2, value_parser = common::cli::whole_number(0, u32::MAX), help = tr!(
         "How many times to send a line again when no reply comes within --timeout",
         "每行最多重发几次（每次等待 --timeout 秒）"
     ))]
@@ -117,10 +121,9 @@ fn main() -> ExitCode {
 /// The book's client, step by step.
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // ADDR = (HOST, PORT)
-    let (host, port) = args.target.host_and_port::<Args>();
+    let (host, port) = args.target.host_and_port::<Args>()?;
     let addresses = common::net::resolve(&host, port)?;
-    check_udp_bufsize(args.bufsize, addresses[0])
-        .unwrap_or_else(|message| usage_error::<Args>(message));
+    check_udp_bufsize(args.bufsize, addresses[0]).map_err(usage_error::<Args>)?;
     let mut server = Server::new(addresses, args.timeout, args.retries);
     let screen = Screen::new();
     let mut input = Input::start(|| io::stdin().lock())?;

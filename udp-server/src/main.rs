@@ -69,7 +69,11 @@ const LARGEST_DATAGRAM: usize = 65_536;
          A lab across machines: --host 0.0.0.0. The timestamp is local time (TZ on Linux and macOS).",
         "试一试：在这里运行 `cargo run -p udp-server`，再在另一个终端运行 `cargo run -p udp-client`。\n\
          跨机器的实验课：--host 0.0.0.0。时间戳是本地时间（在 Linux 和 macOS 上由环境变量 TZ 决定时区）。"
-    )
+    ),
+    mut_arg("trace", |arg| arg.help(tr!(
+        "Print each socket call to stderr as it happens: socket(), bind(), recvfrom(), sendto(), ...",
+        "把每次套接字调用实时打印到标准错误（stderr）：socket()、bind()、recvfrom()、sendto()……"
+    )))
 )]
 struct Args {
     /// `--host`, `--port` and `--quiet`, as both servers take them.
@@ -81,7 +85,7 @@ struct Args {
     shared: Shared,
 
     /// `--bufsize`: the book's BUFSIZ.
-    #[arg(long, default_value_t = common::BUFSIZ,
+    #[arg(long, value_name = tr!("BUFSIZE", "字节数"), default_value_t = common::BUFSIZ,
           value_parser = bytes_up_to(MAX_DATAGRAM_V6 - STAMP_LEN), help = tr!(
         "Most bytes of a datagram answered (the book's BUFSIZ); a longer one is cut to this. At most 65480 where IPv4 clients can send (65500 for IPv6 only), so that the reply fits in a datagram",
         "一个数据报最多回复的字节数（书中的 BUFSIZ），更长的会被截断；监听 IPv4 地址（含 ::）时最大 65480，只监听 IPv6 时最大 65500，这样回复才放得进一个数据报"
@@ -109,9 +113,7 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let address = common::net::resolve(&args.listen.host, args.listen.port)?[0];
     let bufsize = args.bufsize;
-    if let Err(message) = check_udp_bufsize(bufsize, address) {
-        usage_error::<Args>(message);
-    }
+    check_udp_bufsize(bufsize, address).map_err(usage_error::<Args>)?;
 
     // ss = socket(AF_INET, SOCK_DGRAM)
     let ss = Socket::new(

@@ -91,19 +91,21 @@ fn main() -> ExitCode {
         (None, _, _) if cli.csv.is_some() => common::cli::usage_error::<Cli>(tr!(
             "--csv writes a room's table: give it with --room FILE",
             "--csv 用于写出全班的表格，只能与 --room 一起使用"
-        )),
+        ))
+        .report(),
         (None, Some(protocol), Some(address)) => check_one(protocol, address, cli.json),
         _ => common::cli::usage_error::<Cli>(tr!(
             "say what to check: lab-check tcp HOST:PORT, lab-check udp HOST:PORT, or lab-check --room FILE",
             "请说明要检查什么：lab-check tcp 主机:端口、lab-check udp 主机:端口，或 lab-check --room 文件"
-        )),
+        ))
+        .report(),
     }
 }
 
 /// Checks one server and prints its report.
 fn check_one(protocol: Protocol, address: &str, json: bool) -> ExitCode {
     if let Err(why) = room::host_and_port(address) {
-        common::cli::usage_error::<Cli>(why);
+        return common::cli::usage_error::<Cli>(why).report();
     }
     let report = match room::resolve(address) {
         Ok(resolved) => lab::check(address, protocol, resolved, lab::this_machines_time),
@@ -125,19 +127,23 @@ fn check_room(file: &PathBuf, csv: Option<&PathBuf>, json: bool) -> ExitCode {
         Ok(text) => text,
         Err(error) => {
             let error = common::lang::os_error(&error);
-            common::cli::usage_error::<Cli>(tr!(
+            return common::cli::usage_error::<Cli>(tr!(
                 "cannot read the room file {shown}: {error}",
                 "无法读取名单文件 {shown}：{error}"
             ))
+            .report();
         }
     };
     let students = match room::parse(&text) {
-        Ok(students) if students.is_empty() => common::cli::usage_error::<Cli>(tr!(
-            "the room file {shown} lists nobody: write a line per student, NAME tcp|udp HOST:PORT",
-            "名单文件 {shown} 里没有任何学生：每个学生写一行，姓名 tcp|udp 主机:端口"
-        )),
+        Ok(students) if students.is_empty() => {
+            return common::cli::usage_error::<Cli>(tr!(
+                "the room file {shown} lists nobody: write a line per student, NAME tcp|udp HOST:PORT",
+                "名单文件 {shown} 里没有任何学生：每个学生写一行，姓名 tcp|udp 主机:端口"
+            ))
+            .report();
+        }
         Ok(students) => students,
-        Err(why) => common::cli::usage_error::<Cli>(why),
+        Err(why) => return common::cli::usage_error::<Cli>(why).report(),
     };
     let started = Instant::now();
     let total = students.len();
