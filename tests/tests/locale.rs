@@ -1144,7 +1144,7 @@ fn lab_check_under_a_chinese_locale_is_whole_chinese() {
         (
             vec!["--room", &room_file, "--csv", &directory],
             1,
-            "这是一个目录",
+            "是一个目录",
         ),
         (vec![], 2, "请说明要检查什么"),
         (vec!["foo", "127.0.0.1:1"], 2, "不是协议"),
