@@ -21,7 +21,8 @@
 //! - [`net`]: finding the other side, and errors that say what to do;
 //! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
 //! - [`program`]: a program's start and end: one-line panics and errors, the exit status;
-//! - [`screen`]: what a client shows on a terminal: replies that cannot drive it.
+//! - [`screen`]: what a client shows on a terminal: replies that cannot drive it;
+//! - [`utf8`]: where a UTF-8 character is cut, for a server's replies and a client's screen.
 //!
 //! What only one program needs lives in that program.
 
@@ -33,6 +34,7 @@ pub mod net;
 pub mod out;
 pub mod program;
 pub mod screen;
+pub mod utf8;
 mod writer;
 
 pub use ctime::ctime;
