@@ -21,6 +21,7 @@
 //! - [`net`]: finding the other side, and errors that say what to do;
 //! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
 //! - [`program`]: a program's start and end: one-line panics and errors, the exit status;
+//! - [`input`]: a client's standard input, read line by line on a thread of its own;
 //! - [`screen`]: what a client shows on a terminal: replies that cannot drive it;
 //! - [`utf8`]: where a UTF-8 character is cut, for a server's replies and a client's screen.
 //!
@@ -28,6 +29,7 @@
 
 pub mod cli;
 pub mod ctime;
+pub mod input;
 pub mod lang;
 pub mod last_words;
 pub mod net;
