@@ -133,6 +133,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // tcpCliSock.connect(ADDR)
     //   (a socket for each address the name has, the first to connect kept: see `connect`)
     let tcp_cli_sock = connect::first_to_answer(&host, port, &addresses, args.timeout)?;
+    // not the book: the server's address, for messages
     let server = tcp_cli_sock.peer_addr().map_err(OsError::new).context(tr!(
         "the connection ended as soon as it was made",
         "连接刚建立就断开了"
@@ -141,7 +142,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     tcp_cli_sock
         .set_nodelay(true)
         .map_err(|error| common::net::cannot_set("TCP_NODELAY", error))?;
-    // A person types at a terminal (and sees the prompt), or a program feeds a pipe.
+    // not the book: who types (a person at a terminal sees the prompt; a pipe does not), and
+    // where the replies are shown (screen.rs)
     let reader = if io::stdin().is_terminal() {
         Reader::Person
     } else {
@@ -173,6 +175,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         trace!("shutdown(SHUT_WR)");
     }
     for data in talk.recv_the_rest() {
+        // print data
         screen.print(data?)?;
     }
     // tcpCliSock.close()

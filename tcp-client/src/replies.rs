@@ -17,7 +17,10 @@
 //!   answers shown as one reply, as they came; a closing note says no newline came.)
 //! - once the input has ended, everything the server still sends is shown: the conversation
 //!   is over when the server closes, or [`QUIET`] after its last byte once every line has had
-//!   a reply.
+//!   a reply;
+//! - on a terminal the prompt comes back when the reply under way has ended, or once the
+//!   person has been told ([`STILL_WAITING`]) that it stopped before its newline, so a pause
+//!   never splits a reply around a prompt; after the server's last words, not at all.
 //!
 //! [`Replies`] is a pure type: it is told what happened and when ([`Event`]), and answers
 //! what to show ([`Show`]) and what the client does next ([`Next`]). It reads no socket and

@@ -131,12 +131,16 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // ADDR = (HOST,PORT)
     let (host, port) = args.target.host_and_port::<Args>();
     let addresses = common::net::resolve(&host, port)?;
+    // not the book: a --bufsize whose reply cannot fit in a datagram is refused
     check_udp_bufsize(args.bufsize, addresses[0])
         .unwrap_or_else(|message| usage_error::<Args>(message));
+    // not the book: the server's addresses, and how long and how often to try each line
     let mut server = Server::new(addresses, args.timeout, args.retries);
+    // not the book: where the prompt and the replies go (screen.rs), and standard input,
+    // read by a thread of its own (keyboard.rs)
     let screen = Screen::new();
-    // not the book: standard input is read by a thread of its own (keyboard.rs)
     let mut input = Input::start(|| io::stdin().lock(), args.bufsize)?;
+    // not the book: the lines sent (to know a late reply), and the unanswered ones
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let mut unanswered_in_a_row = 0;
     let mut some_line_failed = false;
@@ -173,10 +177,12 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 }
             }
         };
+        // not the book: whether every address refused the line (nothing listens there)
         let refused_everywhere = udp_cli_sock.refused_everywhere();
         // udpCliSock.close()   (each line's socket, once the line is done)
         udp_cli_sock.close();
 
+        // if not data: break   (not the book: an empty datagram is a reply too, shown as one)
         match reply {
             Some(reply) => {
                 unanswered_in_a_row = 0;
