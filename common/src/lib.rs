@@ -25,13 +25,16 @@
 //! - [`net`]: finding the other side, and errors that say what to do;
 //! - [`out`]: the log, `--trace` and errors, written so that printing never holds up serving;
 //! - [`program`]: a program's start and end: one-line panics and errors, the exit status;
-//! - [`screen`]: what a client shows on a terminal: replies that cannot drive it.
+//! - [`input`]: a client's standard input, read line by line on a thread of its own;
+//! - [`screen`]: what a client shows on a terminal: replies that cannot drive it;
+//! - [`utf8`]: where a UTF-8 character is cut, for a server's replies and a client's screen.
 //!
 //! What only one program needs lives in that program.
 
 pub mod address;
 pub mod cli;
 pub mod ctime;
+pub mod input;
 pub mod lang;
 pub mod last_words;
 pub mod net;
@@ -39,6 +42,7 @@ pub mod out;
 pub mod program;
 pub mod screen;
 pub mod typing;
+pub mod utf8;
 pub mod wrap;
 mod writer;
 

@@ -6,8 +6,68 @@
 //! datagram could drive a student's terminal that way. So on a terminal a client shows such
 //! characters visibly (`\x1b`, `\r`), as the server's log does; into a pipe or a file it
 //! writes the bytes exactly as they came.
+//!
+//! Both clients write to stdout alike here: at once (a person is watching), the prompt after
+//! every note so far, and a reader that has gone ([`NobodyReads`]) as the quiet end it is.
+//! How a reply is laid out stays in each client: tcp-client shows a stream as it comes, a
+//! reply's pieces on one line up to its `\n`; udp-client shows each datagram whole, on a
+//! line of its own.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::program::{cannot_write_reply, nobody_reads, print_now};
+use crate::tr;
+
+/// Writing to stdout failed because nobody reads it any more (`client < lines | head -1`):
+/// the client stops at once and quietly, with status 0 ([`quiet_when_nobody_reads`]).
+#[derive(Debug)]
+pub struct NobodyReads;
+
+impl fmt::Display for NobodyReads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&tr!("nobody reads standard output", "标准输出已无人读取"))
+    }
+}
+
+impl std::error::Error for NobodyReads {}
+
+/// A client's result, with [`NobodyReads`] turned into the quiet success it is.
+pub fn quiet_when_nobody_reads(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    match result {
+        Err(error) if error.is::<NobodyReads>() => Ok(ExitCode::SUCCESS),
+        result => result,
+    }
+}
+
+/// Writes `bytes` to stdout at once. A reader that has gone is [`NobodyReads`]; any other
+/// failure (a full disk) is an error.
+pub fn write(bytes: &[u8]) -> anyhow::Result<()> {
+    match print_now(bytes) {
+        Ok(()) => Ok(()),
+        Err(error) if nobody_reads(&error) => Err(NobodyReads.into()),
+        Err(error) => Err(cannot_write_reply(error)),
+    }
+}
+
+/// `raw_input('> ')`'s prompt, after every note and error given so far (stderr is written by
+/// a thread of its own, see [`crate::out`]): they stand above it, never after it.
+pub fn prompt() -> anyhow::Result<()> {
+    crate::out::flush(Duration::from_millis(200));
+    write(b"> ")
+}
+
+/// A reply's bytes as the screen shows them: visibly on a `terminal` (see [`visible`]), as
+/// they came into a pipe or a file.
+pub fn as_shown(bytes: &[u8], terminal: bool) -> Cow<'_, [u8]> {
+    if terminal {
+        visible(bytes)
+    } else {
+        Cow::Borrowed(bytes)
+    }
+}
 
 /// The reply's bytes as a terminal should show them: every control character other than tab
 /// (C0, DEL, and C1 written in UTF-8 as `C2 80`..`C2 9F`) spelled out as `\xNN` (`\r`, `\n`

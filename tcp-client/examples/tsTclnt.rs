@@ -37,6 +37,9 @@ fn main() -> io::Result<()> {
             break;
         }
         // tcpCliSock.send(data)
+        //   (write_all is Python's sendall, not send: send, like Rust's write, may take only
+        //   part of the data and say how much; the book's line ignores that, and a student
+        //   who writes `write` here repeats that partial-send bug)
         tcp_cli_sock.write_all(data.as_bytes())?;
         // data = tcpCliSock.recv(BUFSIZ)
         let n = tcp_cli_sock.read(&mut buf)?;
@@ -46,6 +49,8 @@ fn main() -> io::Result<()> {
             break;
         }
         // print data
+        //   (writeln! to stdout rather than println!: println! panics when nobody reads the
+        //   output any more, `| head -1`; writeln! returns the error, and `?` ends the program)
         writeln!(out, "{}", String::from_utf8_lossy(data))?;
     }
     // tcpCliSock.close(): Rust closes it when main ends

@@ -9,11 +9,17 @@
 //! cargo run -p tcp-client          # terminal 2: type lines; an empty line ends it
 //! ```
 //!
-//! `run` is the book's program, step by step, each under the book's name for it:
+//! `run` is the book's program (`tsTclnt.py`), step by step, each under the book's line:
 //!
 //! ```python
-//! tcpCliSock = socket(AF_INET, SOCK_STREAM)   # cs = socket()
-//! tcpCliSock.connect(ADDR)                    # cs.connect()
+//! HOST = 'localhost'
+//! PORT = 21567
+//! BUFSIZ = 1024
+//! ADDR = (HOST,PORT)
+//!
+//! tcpCliSock = socket(AF_INET,SOCK_STREAM)
+//! tcpCliSock.connect(ADDR)
+//!
 //! while True:
 //!     data = raw_input('> ')
 //!     if not data:
@@ -23,25 +29,31 @@
 //!     if not data:
 //!         break
 //!     print data
-//! tcpCliSock.close()                          # cs.close()
+//!
+//! tcpCliSock.close()
 //! ```
 //!
-//! Three things differ from the book, on purpose:
+//! What differs from the book, on purpose (each marked "not the book" where it happens):
 //! - **A `\n` ends each line, and each reply.** TCP is a stream with no message boundaries
 //!   (book 16.2.3): one `recv()` may return half a reply, or two, and a slow network may pause
-//!   for seconds inside one. So each line goes out with a `\n`, and its reply is read up to its
-//!   `\n`, however many reads that takes: the client never falls out of step. A line longer
-//!   than the server's buffer comes back as one line carrying several timestamps.
-//! - **Waiting happens on small threads** ([`talk`]): the keyboard, `recv()` and `send()` each
-//!   wait on a thread of their own and tell the loop here what happened. So the server closing
-//!   the connection ends the client at once, even while it waits for the keyboard, and a line
-//!   of any length goes out while its replies are shown.
+//!   for seconds inside one. So each line goes out with a `\n`, and `recv` gives what comes
+//!   up to the reply's `\n`, however many reads that takes: the client never falls out of
+//!   step. What a reply says is the server's business ([`replies`]).
+//! - **Waiting happens on small threads** ([`threads`]): the keyboard, `recv()` and `send()`
+//!   each wait on a thread of their own and tell the loop what happened, as the Rust Book's
+//!   `for received in rx` loop hears its threads. So the server closing the connection ends
+//!   the client at once, even while it waits for the keyboard, and a line of any length goes
+//!   out while its replies are shown.
+//! - **After the last line**, the client half-closes (`shutdown(SHUT_WR)`) and shows every
+//!   byte the server still sends, until the server closes.
 //! - **A name with several addresses** is connected as Happy Eyeballs does ([`connect`]).
 
 mod connect;
-mod input;
+mod errors;
+mod replies;
 mod screen;
 mod talk;
+mod threads;
 
 use std::io::{self, IsTerminal};
 use std::net::Shutdown;
@@ -54,8 +66,9 @@ use clap::Parser;
 use common::cli::{Shared, Target, positive_seconds};
 use common::lang::OsError;
 use common::{tr, trace};
-use screen::{NobodyReads, Screen};
-use talk::Conversation;
+use replies::Reader;
+use screen::Screen;
+use talk::Talk;
 
 /// The chapter's TCP timestamp client: sends each line of input, prints the stamped reply.
 #[derive(Parser, Debug)]
@@ -109,48 +122,68 @@ fn main() -> ExitCode {
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
     common::out::start(false, args.shared.trace);
-    let result = match run(&args) {
-        // Nobody reads the replies any more (`tcp-client | head -1`): stop quietly.
-        Err(error) if error.is::<NobodyReads>() => Ok(ExitCode::SUCCESS),
-        result => result,
-    };
+    // Nobody reads the replies any more (`tcp-client | head -1`): stop quietly.
+    let result = common::screen::quiet_when_nobody_reads(run(&args));
     common::program::exit_status("tcp-client", result)
 }
 
 /// The book's client, step by step.
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // ADDR = (HOST,PORT)
     let (host, port) = args.target.host_and_port::<Args>()?;
     let addresses = common::net::resolve(&host, port)?;
 
-    // cs = socket(); cs.connect(ADDR): a socket for each address the name has, the first to
-    // connect is kept (see `connect`)
-    let cs = connect::first_to_answer(&host, port, &addresses, args.timeout)?;
-    let server = cs.peer_addr().map_err(OsError::new).context(tr!(
+    // tcpCliSock = socket(AF_INET,SOCK_STREAM)
+    // tcpCliSock.connect(ADDR)
+    //   (a socket for each address the name has, the first to connect kept: see `connect`)
+    let tcp_cli_sock = connect::first_to_answer(&host, port, &addresses, args.timeout)?;
+    // not the book: the server's address, for messages
+    let server = tcp_cli_sock.peer_addr().map_err(OsError::new).context(tr!(
         "the connection ended as soon as it was made",
         "连接刚建立就断开了"
     ))?;
-    // Each line leaves at once, not held back by Nagle's algorithm.
-    cs.set_nodelay(true)
+    // not the book: TCP_NODELAY, so each line leaves at once, not held back by Nagle
+    tcp_cli_sock
+        .set_nodelay(true)
         .map_err(|error| common::net::cannot_set("TCP_NODELAY", error))?;
+    // not the book: who types (a person at a terminal sees the prompt; a pipe does not), and
+    // where the replies are shown (screen.rs)
+    let reader = if io::stdin().is_terminal() {
+        Reader::Person
+    } else {
+        Reader::Program
+    };
+    let mut screen = Screen::new(server, reader, io::stdout().is_terminal());
+    // not the book: the threads that wait for the keyboard, recv() and send() (threads.rs)
+    let mut talk = Talk::start(&tcp_cli_sock, server, reader, args.reply_timeout)?;
 
-    let screen = Screen::new(io::stdin().is_terminal(), io::stdout().is_terminal());
-    let mut talk = Conversation::start(&cs, server, screen, args.reply_timeout)?;
     // while True:
     loop {
-        // data = input('> '); if not data: break
-        let Some(data) = talk.input()? else { break };
-        // cs.send(data)
-        talk.send(data)?;
-        // data = cs.recv(BUFSIZ), up to the reply's '\n'; print data
-        talk.recv_replies()?;
+        // data = raw_input('> ')
+        // if not data: break
+        let Some(data) = talk.raw_input(&mut screen)? else {
+            break;
+        };
+        // tcpCliSock.send(data)
+        talk.send(data, &mut screen)?;
+        // data = tcpCliSock.recv(BUFSIZ)   (what comes, up to the reply's '\n')
+        // if not data: break               (the server closed: an error, said by `recv`)
+        for data in talk.recv() {
+            // print data
+            screen.print(data?)?;
+        }
     }
-    // cs.shutdown(SHUT_WR): nothing more to send; the replies still on their way are shown
-    if cs.shutdown(Shutdown::Write).is_ok() {
+    // not the book: shutdown(SHUT_WR), nothing more to send; what the server still sends is
+    // shown until it closes
+    if tcp_cli_sock.shutdown(Shutdown::Write).is_ok() {
         trace!("shutdown(SHUT_WR)");
     }
-    talk.recv_the_rest()?;
-    // cs.close()
-    drop(cs);
+    for data in talk.recv_the_rest() {
+        // print data
+        screen.print(data?)?;
+    }
+    // tcpCliSock.close()
+    drop(tcp_cli_sock);
     trace!("close()");
     Ok(ExitCode::SUCCESS)
 }

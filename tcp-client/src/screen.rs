@@ -1,179 +1,141 @@
-//! Where the replies go: stdout, a terminal or a pipe.
+//! Where the replies go: stdout, a terminal or a pipe; and the notes beside them.
 //!
-//! Into a pipe or a file the reply bytes go out exactly as they came (tests and scripts rely on
-//! it). On a terminal they are shown so that they cannot drive it
-//! ([`common::screen::visible`]), and everything the client prints starts on a line of its
-//! own: a reply that arrives while the prompt `> ` waits for typing moves to the next line,
-//! and a note or an error never runs into half a reply.
-//!
-//! Either way, a UTF-8 character cut by a pause on the network is held back until its last
-//! byte comes, so a pause never shows a Chinese character as two broken halves.
+//! Into a pipe or a file the reply bytes go out exactly as they came (tests and scripts rely
+//! on it): a pause adds nothing, so a reply that paused on the network is still one line.
+//! On a terminal they are shown so that they cannot drive it ([`common::screen::visible`]),
+//! and everything the client prints starts on a line of its own: a reply that arrives while
+//! the prompt `> ` waits for typing moves to the next line, and a note or an error never runs
+//! into half a reply.
 
-use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
 
-use common::program::{nobody_reads, print_now};
-use common::{out, tr};
+use crate::replies::{Note, Reader, Show};
+use crate::talk::Data;
+use common::{out, problem, trace};
 
-/// How long the tail of a reply may wait for the rest of its UTF-8 character before it is
-/// shown as it is (a server that sends a lone lead byte and then nothing).
-pub const LONG_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
+/// Where the cursor stands on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cursor {
+    /// At a line's start.
+    LineStart,
+    /// After bytes of a reply whose `\n` has not come.
+    InReply,
+    /// After the prompt `> `, where the person may be typing.
+    AfterPrompt,
+}
 
-/// What the client has shown on stdout so far, and what it holds back.
+/// What the client has shown on stdout so far.
 pub struct Screen {
+    /// The server's address, for the notes.
+    server: SocketAddr,
     /// Stdin is a terminal: a person types, so the prompt `> ` is shown.
-    interactive: bool,
-    /// Stdout is a terminal: show replies visibly, keep every message on a line of its own.
+    person_types: bool,
+    /// Stdout is a terminal: show replies visibly.
     terminal: bool,
-    /// `--trace` lines go where the replies go (`--trace 2>&1`): a reply that pauses without
-    /// its `\n` is ended there, as on a terminal, so the next trace line starts a line of its
-    /// own instead of running into the reply.
+    /// `--trace` lines go where the replies go (`--trace 2>&1`, or both on a terminal): a
+    /// reply's line is ended before a trace line, so that the two never run into each other.
     traced_alongside: bool,
-    /// The cursor is not at the start of a line: a reply's bytes came without their `\n` yet
-    /// (or the prompt is showing).
-    mid_line: bool,
-    /// The prompt `> ` is showing and the student may be typing after it.
-    prompting: bool,
-    /// The first bytes of a UTF-8 character whose other bytes have not come yet.
-    unfinished: Vec<u8>,
+    /// Where the cursor stands.
+    cursor: Cursor,
 }
-
-/// Writing to stdout failed because nobody reads it any more (`tcp-client | head -1`): the
-/// client stops quietly, with status 0.
-#[derive(Debug)]
-pub struct NobodyReads;
-
-impl fmt::Display for NobodyReads {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&tr!("nobody reads standard output", "标准输出已无人读取"))
-    }
-}
-
-impl std::error::Error for NobodyReads {}
 
 impl Screen {
-    /// The screen of a client: `interactive` when its stdin is a terminal, `terminal` when
-    /// its stdout is.
-    pub fn new(interactive: bool, terminal: bool) -> Screen {
+    /// The screen of a client talking to `server`, whose input `reader` types; `terminal`
+    /// when its stdout is a terminal.
+    pub fn new(server: SocketAddr, reader: Reader, terminal: bool) -> Screen {
         Screen {
-            interactive,
+            server,
+            person_types: reader == Reader::Person,
             terminal,
             traced_alongside: out::tracing() && stdout_is_stderr(),
-            mid_line: false,
-            prompting: false,
-            unfinished: Vec::new(),
+            cursor: Cursor::LineStart,
         }
     }
 
-    /// True when a person types the input.
-    pub fn is_interactive(&self) -> bool {
-        self.interactive
+    /// `print data`: shows what `recv()` brought.
+    pub fn print(&mut self, data: Data) -> anyhow::Result<()> {
+        match data {
+            Data::Show(Show::Bytes(bytes)) => self.reply(&bytes),
+            // `--trace` lines of the next calls follow: they start a line of their own.
+            Data::Show(Show::Paused) if self.traced_alongside => self.end_line(),
+            Data::Show(Show::Paused) => Ok(()),
+            Data::Show(Show::EndOfLine) => self.end_line(),
+            Data::Show(Show::Note(note)) => self.note(note),
+            Data::Call(call) => {
+                if self.cursor == Cursor::AfterPrompt || self.traced_alongside {
+                    self.end_line()?;
+                }
+                trace!("{call}");
+                Ok(())
+            }
+        }
     }
 
-    /// `input('> ')`: shows the prompt when a person types, after every note printed so far.
+    /// True when a person types, and so sees the prompt.
+    pub fn prompts(&self) -> bool {
+        self.person_types
+    }
+
+    /// True while the prompt is showing.
+    pub fn prompt_showing(&self) -> bool {
+        self.cursor == Cursor::AfterPrompt
+    }
+
+    /// `raw_input('> ')`'s prompt, on a line of its own, after every note so far.
     pub fn prompt(&mut self) -> anyhow::Result<()> {
-        if !self.interactive || self.prompting {
+        if !self.person_types || self.prompt_showing() {
             return Ok(());
         }
         self.end_line()?;
-        out::flush(std::time::Duration::from_millis(200));
-        write(b"> ")?;
-        self.prompting = true;
-        self.mid_line = true;
+        common::screen::prompt()?;
+        self.cursor = Cursor::AfterPrompt;
         Ok(())
     }
 
-    /// The student pressed Enter: the terminal's echo has moved the cursor to a new line.
-    pub fn typed(&mut self) {
-        if self.prompting {
-            self.prompting = false;
-            self.mid_line = false;
+    /// The person pressed Enter: the terminal's echo has moved the cursor to a new line.
+    pub fn entered(&mut self) {
+        if self.cursor == Cursor::AfterPrompt || (self.person_types && self.terminal) {
+            self.cursor = Cursor::LineStart;
         }
     }
 
     /// The input ended (Ctrl+D) after some typing, with no Enter: the terminal echoed no
-    /// newline, so the cursor is still after the typed text, prompt or not. End that line.
+    /// newline, so the cursor is still after the typed text. End that line.
     pub fn typed_without_enter(&mut self) -> anyhow::Result<()> {
-        if self.interactive {
-            write(b"\n")?;
+        if self.person_types {
+            common::screen::write(b"\n")?;
         }
-        self.mid_line = false;
-        self.prompting = false;
+        self.cursor = Cursor::LineStart;
         Ok(())
-    }
-
-    /// Shows bytes of a reply the moment they come, all but an unfinished UTF-8 character.
-    pub fn reply(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
-        if out::tracing() {
-            // The `recv()` lines of `--trace` that brought these bytes go out first.
-            out::flush(std::time::Duration::from_millis(200));
-        }
-        self.unfinished.extend_from_slice(bytes);
-        let whole = self.unfinished.len() - unfinished_tail(&self.unfinished);
-        let shown: Vec<u8> = self.unfinished.drain(..whole).collect();
-        self.show(&shown)
-    }
-
-    /// Shows a held-back unfinished character as it is: its rest is not coming.
-    pub fn release(&mut self) -> anyhow::Result<()> {
-        let held = std::mem::take(&mut self.unfinished);
-        self.show(&held)
-    }
-
-    /// True when the cursor is not at the start of a line.
-    pub fn mid_line(&self) -> bool {
-        self.mid_line
-    }
-
-    /// True while part of a character is held back.
-    pub fn holds_back(&self) -> bool {
-        !self.unfinished.is_empty()
-    }
-
-    /// Ends the line on screen if the cursor is not at a line's start, so that what follows
-    /// (a note, an error, the shell's prompt) starts on a line of its own.
-    pub fn end_line(&mut self) -> anyhow::Result<()> {
-        if self.mid_line {
-            write(b"\n")?;
-        }
-        self.mid_line = false;
-        self.prompting = false;
-        Ok(())
-    }
-
-    /// Lets a note just given to stderr out before anything more is shown: stderr is written
-    /// by a thread of its own (see `common::out`), and a reply shown meanwhile would run into
-    /// the note on a terminal or with `2>&1`.
-    pub fn after_note(&self) {
-        out::flush(std::time::Duration::from_millis(200));
     }
 
     /// Ends the prompt's line, if the prompt is showing (after Ctrl+D at the prompt).
     pub fn end_prompt(&mut self) -> anyhow::Result<()> {
-        if self.prompting {
+        if self.prompt_showing() {
             self.end_line()
         } else {
             Ok(())
         }
     }
 
-    /// Ends a line of a reply shown on a terminal that has paused without its `\n`, so that
-    /// the prompt (or the next `--trace` line) comes under it; into a pipe of its own the
-    /// bytes stay exactly as they came.
-    pub fn end_paused_line(&mut self) -> anyhow::Result<()> {
-        let shared = self.terminal || self.interactive || self.traced_alongside;
-        if shared && !self.prompting {
-            self.end_line()
-        } else {
-            Ok(())
+    /// Ends the line on screen if the cursor is not at a line's start, so that what follows
+    /// (a note, an error, the shell's prompt) starts on a line of its own.
+    fn end_line(&mut self) -> anyhow::Result<()> {
+        if self.cursor != Cursor::LineStart {
+            common::screen::write(b"\n")?;
         }
+        self.cursor = Cursor::LineStart;
+        Ok(())
     }
 
     /// Writes reply bytes: visibly on a terminal, as they came elsewhere.
-    fn show(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
-        if bytes.is_empty() {
-            return Ok(());
+    fn reply(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        if out::tracing() {
+            // The `recv()` lines of `--trace` that brought these bytes go out first.
+            out::flush(Duration::from_millis(200));
         }
-        if self.prompting {
+        if self.cursor == Cursor::AfterPrompt {
             // A reply while the prompt waits for typing starts on the next line.
             self.end_line()?;
         }
@@ -181,20 +143,60 @@ impl Screen {
             // Each line ends with '\n', which `visible` would spell out: show it line by line.
             for line in bytes.split_inclusive(|&byte| byte == b'\n') {
                 let text = line.strip_suffix(b"\n").unwrap_or(line);
-                write(&common::screen::visible(text))?;
+                common::screen::write(&common::screen::visible(text))?;
                 if text.len() < line.len() {
-                    write(b"\n")?;
+                    common::screen::write(b"\n")?;
                 }
             }
         } else {
-            write(bytes)?;
+            common::screen::write(bytes)?;
         }
-        self.mid_line = !bytes.ends_with(b"\n");
+        self.cursor = if bytes.ends_with(b"\n") {
+            Cursor::LineStart
+        } else {
+            Cursor::InReply
+        };
+        Ok(())
+    }
+
+    /// A note on stderr, on a line of its own, and out before anything more is shown (stderr
+    /// is written by a thread of its own, see `common::out`).
+    fn note(&mut self, note: Note) -> anyhow::Result<()> {
+        self.end_line()?;
+        let server = self.server;
+        match note {
+            // Two short lines each, so that an 80-column terminal never wraps them.
+            Note::StillWaiting { secs } => {
+                problem!(
+                    "(still waiting for the reply from {server} after {secs} s)",
+                    "（已等待 {server} 的回复 {secs} 秒；按 Ctrl+C 放弃）"
+                );
+                problem!(
+                    "(an iterative server serves one at a time, or it is stuck; Ctrl+C gives up)",
+                    "（iterative 模式的服务器一次只服务一个客户端，可能正在服务别人，也可能卡住了）"
+                );
+            }
+            Note::Stopped { secs } => {
+                problem!(
+                    "(the reply from {server} has stopped for {secs} s before its newline)",
+                    "（{server} 的回复停了 {secs} 秒，还没有收到换行符）"
+                );
+                problem!(
+                    "(the rest is shown when it comes; type the next line, or Ctrl+C gives up)",
+                    "（后面的部分一到就会显示；可以输入下一行，或按 Ctrl+C 放弃）"
+                );
+            }
+            Note::NoNewline => problem!(
+                "(the last reply from {server} had no newline at its end)",
+                "（{server} 的最后一个回复末尾没有换行符）"
+            ),
+        }
+        out::flush(Duration::from_millis(200));
         Ok(())
     }
 }
 
-/// True when stdout and stderr are the same pipe or file (`2>&1`).
+/// True when stdout and stderr are the same pipe, file or terminal (`2>&1`).
 #[cfg(unix)]
 fn stdout_is_stderr() -> bool {
     use std::os::fd::AsFd;
@@ -213,53 +215,4 @@ fn stdout_is_stderr() -> bool {
 #[cfg(not(unix))]
 fn stdout_is_stderr() -> bool {
     false
-}
-
-/// Writes to stdout at once; a reader that has gone becomes [`NobodyReads`].
-fn write(bytes: &[u8]) -> anyhow::Result<()> {
-    match print_now(bytes) {
-        Ok(()) => Ok(()),
-        Err(error) if nobody_reads(&error) => Err(NobodyReads.into()),
-        Err(error) => Err(common::program::cannot_write_reply(error)),
-    }
-}
-
-/// How many bytes at the end of `bytes` are the start of a UTF-8 character whose other bytes
-/// have not come yet (0 to 3).
-pub fn unfinished_tail(bytes: &[u8]) -> usize {
-    // The last byte that is not a continuation byte (10xx_xxxx) starts the last character.
-    let start = bytes
-        .iter()
-        .rev()
-        .take(4)
-        .position(|&byte| byte & 0xC0 != 0x80);
-    let Some(back) = start else { return 0 };
-    let lead = bytes[bytes.len() - 1 - back];
-    let width = match lead {
-        0xC2..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF4 => 4,
-        _ => 1,
-    };
-    let have = back + 1;
-    if have < width { have } else { 0 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unfinished_character_at_the_end_is_found() {
-        let zhong = "中".as_bytes(); // E4 B8 AD
-        assert_eq!(unfinished_tail(b"abc"), 0);
-        assert_eq!(unfinished_tail(zhong), 0);
-        assert_eq!(unfinished_tail(&zhong[..1]), 1);
-        assert_eq!(unfinished_tail(&[b"x", &zhong[..2]].concat()), 2);
-        assert_eq!(unfinished_tail(&"😀".as_bytes()[..3]), 3);
-        assert_eq!(unfinished_tail(&[0xC2]), 1); // a C1 control cut in two is held too
-        assert_eq!(unfinished_tail(&[0xFF]), 0); // not UTF-8 at all: shown as it is
-        assert_eq!(unfinished_tail(&[0x80, 0x80]), 0);
-        assert_eq!(unfinished_tail(b""), 0);
-    }
 }

@@ -11,9 +11,12 @@
 //! - only a read that filled the buffer holds bytes back: a shorter read is answered whole
 //!   (the sender is slow, not cut off);
 //! - only the start of a character that could still be finished is held (at most 3 bytes);
-//!   invalid bytes are answered as they are, so nothing is held forever;
+//!   invalid bytes are answered as they are, so nothing is held forever ([`common::utf8`],
+//!   the rule tcp-client follows too);
 //! - when the client half-closes, whatever is held goes out as a last reply. Nothing is
 //!   dropped.
+
+use common::utf8::unfinished_tail_len;
 
 /// The bytes held back between one read and the next, for one client.
 #[derive(Debug, Default)]
@@ -86,31 +89,6 @@ impl Utf8HoldBack {
         let mut out = Vec::new();
         (self.finish_into(&mut out) > 0).then_some(out)
     }
-}
-
-/// How many bytes at the end of `bytes` are the start of a UTF-8 character that is not
-/// finished yet: 0 to 3.
-///
-/// A character starts at a byte that is not a continuation byte (`10xxxxxx`). If the last
-/// such byte begins a sequence that is valid so far but too short, that sequence is unfinished.
-pub fn unfinished_tail_len(bytes: &[u8]) -> usize {
-    for len in 1..=bytes.len().min(3) {
-        let tail = &bytes[bytes.len() - len..];
-        if is_continuation(tail[0]) {
-            continue;
-        }
-        // std's decoder tells "valid so far, but the input ended" (no error length) apart from
-        // "invalid" (an error length).
-        return match std::str::from_utf8(tail) {
-            Err(error) if error.valid_up_to() == 0 && error.error_len().is_none() => len,
-            _ => 0,
-        };
-    }
-    0
-}
-
-fn is_continuation(byte: u8) -> bool {
-    byte & 0b1100_0000 == 0b1000_0000
 }
 
 #[cfg(test)]

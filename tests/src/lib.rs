@@ -9,6 +9,8 @@
 
 pub mod lab;
 pub mod talk;
+#[cfg(target_os = "linux")]
+pub mod terminal;
 pub mod usage;
 
 pub mod tcp_proxy;

@@ -67,7 +67,7 @@ fn a_reply_without_a_newline_is_shown_and_the_client_goes_on() {
     assert_eq!(done.code(), 0, "{}", done.stderr);
     // A pause is not the end of a reply: the bytes after it belong to the same one, so into a
     // pipe they go out as they came, and the line ends when the connection does.
-    assert_eq!(done.lines(), ["no newline: one", "no newline: two"]);
+    assert_eq!(done.lines(), ["no newline: oneno newline: two"]);
     assert!(done.stderr.contains("no newline"), "{}", done.stderr);
     assert!(
         started.elapsed() < Duration::from_secs(5),

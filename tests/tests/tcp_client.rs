@@ -5,13 +5,16 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use tests::tcp_proxy::{End, Plan, Proxy};
+#[cfg(target_os = "linux")]
+use tests::terminal::Terminal;
 use tests::{
-    Finished, PATIENCE, ServerProcess, command, data_of, run, stamped_parts, wait_or_kill,
+    Finished, KilledOnDrop, PATIENCE, ServerProcess, command, data_of, run, stamped_parts,
+    wait_or_kill,
 };
 
 /// Runs tcp-client on `port` with `input`, and gives what it left and how long it took.
@@ -98,13 +101,13 @@ fn replies_trickled_one_byte_at_a_time_are_whole_and_in_step() {
 
 /// Runs tcp-client with `input` and gives every piece its stdout delivered, as it came.
 fn client_stdout_pieces(port: &str, input: &[u8]) -> (i32, Vec<Vec<u8>>, String) {
-    let mut child = command("tcp-client")
-        .args(["--port", port])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the client starts");
+    let mut child = KilledOnDrop::spawn(
+        command("tcp-client")
+            .args(["--port", port])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(input).expect("input");
     drop(stdin);
@@ -236,15 +239,200 @@ fn a_busy_line_that_comes_after_the_line_went_out_still_ends_in_an_error() {
     }
 }
 
+#[test]
+fn a_plain_line_after_the_only_line_is_its_reply_whatever_it_says() {
+    // Only our server's mark makes a line its own last words: any other line is a reply.
+    for input in [&b"hi\n"[..], b"hi\n\n"] {
+        let (port, server) = fake_server(|stream| {
+            let _ = read_line(&stream);
+            let _ = (&stream).write_all(b"server busy, try again later\n");
+        });
+        let (done, _) = client(&port, &[], input);
+        assert_eq!(done.code(), 0, "{}", done.stderr);
+        assert_eq!(done.lines(), ["server busy, try again later"]);
+        assert_eq!(done.stderr, "");
+        server.join().expect("fake server");
+    }
+}
+
+/// A server changed in an exercise: each line it reads (without its `\n`) is answered with
+/// what `answer` writes, until the client half-closes; then it closes too.
+fn changed_server(answer: fn(&TcpStream, &[u8])) -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port().to_string();
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        loop {
+            let line = read_line(&stream);
+            let Some(line) = line.strip_suffix(b"\n") else {
+                return;
+            };
+            answer(&stream, line);
+        }
+    });
+    (port, handle)
+}
+
+/// Runs tcp-client with `input` against a changed server, and checks that it shows exactly
+/// `expected` and exits 0 with nothing to say: whatever a server answers is a reply.
+fn every_answer_shown(answer: fn(&TcpStream, &[u8]), input: &str, expected: &str) {
+    let (port, server) = changed_server(answer);
+    let (done, took) = client(&port, &[], input.as_bytes());
+    assert_eq!(done.code(), 0, "{input:?}: {}", done.stderr);
+    assert_eq!(String::from_utf8_lossy(&done.stdout), expected, "{input:?}");
+    assert_eq!(done.stderr, "", "{input:?}");
+    assert!(took < Duration::from_secs(5), "{input:?}: {took:?}");
+    server.join().expect("changed server");
+}
+
+const DATE: &str = "Sun Dec  6 22:04:00 UTC 2026\n";
+
+#[test]
+fn exercise_1s_date_server_answers_with_the_time_only_and_that_is_a_reply() {
+    every_answer_shown(
+        |stream, _| {
+            let _ = (&*stream).write_all(DATE.as_bytes());
+        },
+        "date\n",
+        DATE,
+    );
+}
+
+#[test]
+fn exercise_1s_ls_server_has_its_late_last_line_shown_too() {
+    every_answer_shown(
+        |stream, _| {
+            let _ = (&*stream).write_all(b"Cargo.toml\nsrc\n");
+            thread::sleep(Duration::from_millis(400));
+            let _ = (&*stream).write_all(b"target\n");
+        },
+        "date\nls\n",
+        "Cargo.toml\nsrc\ntarget\nCargo.toml\nsrc\ntarget\n",
+    );
+}
+
+#[test]
+fn a_server_that_answers_each_line_twice_has_both_answers_shown() {
+    every_answer_shown(
+        |stream, line| {
+            let reply = [b"[Mon Nov 30 05:00:00 2026] ", line, b"\n"].concat();
+            let _ = (&*stream).write_all(&reply);
+            thread::sleep(Duration::from_millis(200));
+            let _ = (&*stream).write_all(&reply);
+        },
+        "a\nb\n",
+        "[Mon Nov 30 05:00:00 2026] a\n[Mon Nov 30 05:00:00 2026] a\n\
+         [Mon Nov 30 05:00:00 2026] b\n[Mon Nov 30 05:00:00 2026] b\n",
+    );
+}
+
+#[test]
+fn upper_case_and_crlf_answers_are_replies_like_any_other() {
+    every_answer_shown(
+        |stream, line| {
+            let _ = (&*stream).write_all(&[&line.to_ascii_uppercase()[..], b"\n"].concat());
+        },
+        "one\ntwo\n",
+        "ONE\nTWO\n",
+    );
+    every_answer_shown(
+        |stream, line| {
+            let _ = (&*stream).write_all(&[line, b"\r\n"].concat());
+        },
+        "one\ntwo\n",
+        "one\r\ntwo\r\n",
+    );
+}
+
+#[test]
+fn a_greeting_on_connect_is_shown_and_every_reply_after_it() {
+    for _ in 0..3 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port().to_string();
+        let server = thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+            let _ = (&stream).write_all(b"Welcome to the time server\n");
+            echo_until_the_client_half_closes(&stream);
+        });
+        let (done, _) = client(&port, &[], b"one\ntwo\n");
+        assert_eq!(done.code(), 0, "{}", done.stderr);
+        assert_eq!(
+            done.lines(),
+            ["Welcome to the time server", "one", "two"],
+            "in order, once each"
+        );
+        assert_eq!(done.stderr, "");
+        server.join().expect("fake server");
+    }
+}
+
+/// Echoes each line back, until the client half-closes.
+fn echo_until_the_client_half_closes(stream: &TcpStream) {
+    loop {
+        let line = read_line(stream);
+        if line.is_empty() {
+            return;
+        }
+        let _ = (&*stream).write_all(&line);
+    }
+}
+
+#[test]
+fn a_server_that_stays_open_after_the_last_reply_is_left_a_moment_after_its_last_byte() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port().to_string();
+    let (keep, kept) = std::sync::mpsc::channel();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        let line = read_line(&stream);
+        let _ = (&stream).write_all(&line);
+        thread::sleep(Duration::from_millis(300));
+        let _ = (&stream).write_all(b"and one more line\n");
+        let _ = keep.send(stream); // open until the test ends
+    });
+    let (done, took) = client(&port, &[], b"hi\n");
+    assert_eq!(done.code(), 0, "{}", done.stderr);
+    assert_eq!(done.lines(), ["hi", "and one more line"]);
+    assert!(took < Duration::from_secs(4), "{took:?}");
+    drop(kept.recv_timeout(PATIENCE));
+    server.join().expect("fake server");
+}
+
+#[test]
+fn our_server_at_its_cap_ends_the_client_with_its_busy_line_piped() {
+    let server = ServerProcess::start("tcp-server", &["--max-clients", "1", "--quiet"]);
+    let mut holder = tests::connect(server.address);
+    tests::exchange(&mut holder, b"first\n");
+    for input in [&b"let me in\n"[..], b"let me in\n\n", b""] {
+        let (done, took) = client(&server.port(), &[], input);
+        assert_eq!(done.code(), 1, "{input:?}: {}", done.stderr);
+        let lines = done.lines();
+        assert_eq!(lines.len(), 1, "{input:?}: {lines:?}");
+        assert!(
+            lines[0].starts_with("tcp-server: ") && lines[0].contains("busy"),
+            "{lines:?}"
+        );
+        assert!(
+            done.stderr.contains("closed the connection"),
+            "{}",
+            done.stderr
+        );
+        assert!(took < Duration::from_secs(3), "{input:?}: {took:?}");
+    }
+}
+
 /// Starts tcp-client with its stdin open and nothing typed, as a student who has not typed yet.
-fn client_waiting_for_the_keyboard(port: &str) -> Child {
-    command("tcp-client")
-        .args(["--port", port])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the client starts")
+fn client_waiting_for_the_keyboard(port: &str) -> KilledOnDrop {
+    KilledOnDrop::spawn(
+        command("tcp-client")
+            .args(["--port", port])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
 }
 
 #[test]
@@ -307,47 +495,42 @@ fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
     server.join().expect("fake server");
 }
 
-#[test]
-fn a_port_of_the_books_server_gets_each_reply_on_a_line_of_its_own() {
-    // The book's server: '[%s] %s' % (ctime(), data), no newline, and the client's '\n' is
-    // part of the data it echoes only if sent; here it strips it, as a student's port might.
-    let (port, server) = fake_server(|stream| {
-        loop {
-            let line = read_line(&stream);
-            if line.is_empty() {
-                return;
-            }
-            let stamp = b"[Mon Nov 30 06:23:27 2026] ";
-            let _ = (&stream).write_all(&[&stamp[..], &line[..line.len() - 1]].concat());
+/// A port of the book's server that strips the line's `\n` before it stamps it: its
+/// replies have no newline at all.
+fn stamp_without_a_newline(stream: TcpStream) {
+    loop {
+        let line = read_line(&stream);
+        if line.is_empty() {
+            return;
         }
-    });
-    let (done, _) = client(&port, &[], b"one\ntwo\nthree\n");
+        let stamp = b"[Mon Nov 30 06:23:27 2026] ";
+        let _ = (&stream).write_all(&[&stamp[..], &line[..line.len() - 1]].concat());
+    }
+}
+
+#[test]
+fn a_server_that_sends_no_newline_has_its_replies_shown_as_they_came_and_a_true_note() {
+    // A reply is complete at its '\n': without one, each reply is shown after its pause, the
+    // next line goes out, and what follows is still the same reply, so into a pipe the
+    // replies run together as they came. The note says what is true: no newline came.
+    let (port, server) = fake_server(stamp_without_a_newline);
+    let (done, took) = client(&port, &[], b"one\ntwo\nthree\n");
     assert_eq!(done.code(), 0, "{}", done.stderr);
+    let stamp = "[Mon Nov 30 06:23:27 2026] ";
     assert_eq!(
-        done.lines(),
-        [
-            "[Mon Nov 30 06:23:27 2026] one",
-            "[Mon Nov 30 06:23:27 2026] two",
-            "[Mon Nov 30 06:23:27 2026] three"
-        ]
+        String::from_utf8_lossy(&done.stdout),
+        format!("{stamp}one{stamp}two{stamp}three\n")
     );
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
     assert!(done.stderr.contains("no newline"), "{}", done.stderr);
+    assert!(took < Duration::from_secs(8), "a pause a line: {took:?}");
     server.join().expect("fake server");
 }
 
 #[test]
 fn with_2_and_1_the_no_newline_note_never_runs_into_a_reply() {
     for _ in 0..2 {
-        let (port, server) = fake_server(|stream| {
-            loop {
-                let line = read_line(&stream);
-                if line.is_empty() {
-                    return;
-                }
-                let stamp = b"[Mon Nov 30 06:23:27 2026] ";
-                let _ = (&stream).write_all(&[&stamp[..], &line[..line.len() - 1]].concat());
-            }
-        });
+        let (port, server) = fake_server(stamp_without_a_newline);
         let mut both = std::process::Command::new("sh");
         both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
             .arg(tests::binary("tcp-client"))
@@ -356,16 +539,14 @@ fn with_2_and_1_the_no_newline_note_never_runs_into_a_reply() {
         let done = tests::run_command(&mut both, b"one\ntwo\nthree\n", PATIENCE);
         let lines = done.lines();
         assert_eq!(done.code(), 0, "{lines:#?}");
-        let notes = lines.iter().filter(|line| line.contains("no newline"));
-        assert!(notes.clone().count() >= 1, "{lines:#?}");
+        let stamp = "[Mon Nov 30 06:23:27 2026] ";
+        let replies = format!("{stamp}one{stamp}two{stamp}three");
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert_eq!(lines[0], replies, "{lines:#?}");
         assert!(
-            notes.clone().all(|line| line.starts_with('(')),
+            lines[1].starts_with('(') && lines[1].contains("no newline"),
             "{lines:#?}"
         );
-        for data in ["one", "two", "three"] {
-            let reply = format!("[Mon Nov 30 06:23:27 2026] {data}");
-            assert!(lines.contains(&reply), "{data}: {lines:#?}");
-        }
         server.join().expect("fake server");
     }
 }
@@ -488,27 +669,35 @@ fn a_pause_inside_the_last_reply_is_waited_for_after_the_input_ends() {
 }
 
 #[test]
-fn a_pause_between_the_stamped_pieces_of_a_long_lines_reply_keeps_the_client_in_step() {
-    // A line longer than the server's buffer is answered in two stamped pieces, 1024 bytes of
-    // the line and then the rest; the network pauses between them. The second piece begins
-    // with a stamp, as the next reply would: it is still the same reply, up to its '\n'.
+fn a_pause_before_a_later_stamp_of_a_long_lines_reply_keeps_the_client_in_step() {
+    // A line longer than the server's buffer is answered in stamped pieces of 1024 bytes of
+    // the line each (27 + 1024 = 1051 bytes); the network pauses just before a later stamp,
+    // which begins as the next reply would. It is still the same reply, up to its '\n'.
     let server = ServerProcess::start("tcp-server", &["--quiet"]);
-    let plan = Plan {
-        pause_after: Some((27 + 1024, Duration::from_millis(1500))),
-        ..Plan::default()
-    };
-    let proxy = Proxy::start(server.address, plan);
-    let long = "x".repeat(2000);
-    let (done, took) = client(&proxy.port(), &[], format!("{long}\nshort\n").as_bytes());
-    assert_eq!(done.code(), 0, "{}", done.stderr);
-    let lines = done.lines();
-    assert_eq!(lines.len(), 2, "{lines:?}");
-    let parts = stamped_parts(lines[0].as_bytes());
-    assert_eq!(parts.concat(), long.as_bytes(), "{parts:?}");
-    assert_eq!(parts.len(), 2, "{parts:?}");
-    assert_eq!(data_of(lines[1].as_bytes()), b"short");
-    assert_eq!(done.stderr, "", "every reply had its newline");
-    assert!(took >= Duration::from_millis(1500), "{took:?}");
+    for (len, pause_after) in [(2060, 2 * 1051), (1024, 1051), (100_000, 40 * 1051)] {
+        let plan = Plan {
+            pause_after: Some((pause_after, Duration::from_millis(1500))),
+            ..Plan::default()
+        };
+        let proxy = Proxy::start(server.address, plan);
+        let long = "a".repeat(len);
+        let input = format!("{long}\ntwo\n");
+        let (done, took) = client(&proxy.port(), &[], input.as_bytes());
+        assert_eq!(done.code(), 0, "{len}: {}", done.stderr);
+        let lines = done.lines();
+        assert_eq!(lines.len(), 2, "{len}: {:?}", done.stderr);
+        let parts = stamped_parts(lines[0].as_bytes());
+        assert_eq!(
+            parts.concat(),
+            long.as_bytes(),
+            "{len}: {} parts",
+            parts.len()
+        );
+        assert!(parts.len() > len / 1024, "{len}: {} parts", parts.len());
+        assert_eq!(data_of(lines[1].as_bytes()), b"two", "{len}");
+        assert_eq!(done.stderr, "", "{len}: every reply had its newline");
+        assert!(took >= Duration::from_millis(1500), "{len}: {took:?}");
+    }
 }
 
 #[test]
@@ -542,64 +731,12 @@ fn a_class_on_a_slow_link_each_gets_every_reply_once_in_step() {
     }
 }
 
-/// Runs tcp-client on a terminal of its own (a pseudo-terminal from util-linux's `script`),
-/// typing `input` and then keeping the keyboard open for `keep_open`; gives everything the
-/// terminal showed. `None` where there is no `script` to run it with.
+/// tcp-client on a terminal of its own (see `tests::terminal`), to the server at `port`.
 #[cfg(target_os = "linux")]
-fn on_a_terminal(port: &str, input: &[u8], keep_open: Duration) -> Option<(Vec<u8>, Duration)> {
-    on_a_terminal_with(&format!("--port {port}"), input, keep_open)
-}
-
-/// As [`on_a_terminal`], with the client's arguments `args` (as a shell would split them).
-#[cfg(target_os = "linux")]
-fn on_a_terminal_with(
-    args: &str,
-    input: &[u8],
-    keep_open: Duration,
-) -> Option<(Vec<u8>, Duration)> {
-    if tests::launched() || command_missing("script") {
-        eprintln!("skipped: no `script` to give the client a terminal");
-        return None;
-    }
-    let client = tests::binary("tcp-client");
-    let line = format!("{} {args}", client.display());
-    let mut script = std::process::Command::new("script");
-    script
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
-        .env("TZ", tests::ZONE)
-        .env("LC_ALL", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let started = Instant::now();
-    let mut child = script.spawn().expect("script starts");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(input).expect("typing");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let shown = thread::spawn(move || {
-        let mut all = Vec::new();
-        let _ = stdout.read_to_end(&mut all);
-        all
-    });
-    let deadline = Instant::now() + keep_open;
-    while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
-        thread::sleep(Duration::from_millis(10));
-    }
-    let took = started.elapsed();
-    drop(stdin);
-    wait_or_kill(&mut child, PATIENCE);
-    Some((shown.join().expect("the terminal's output"), took))
-}
-
-/// True when `program` cannot be run.
-#[cfg(target_os = "linux")]
-fn command_missing(program: &str) -> bool {
-    std::process::Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
+fn on_a_terminal(port: &str, more: &[&str]) -> Option<Terminal> {
+    let mut args = vec!["--port", port];
+    args.extend_from_slice(more);
+    Terminal::start("tcp-client", &args, &[])
 }
 
 #[test]
@@ -611,16 +748,20 @@ fn on_a_terminal_a_reply_cannot_drive_it() {
         let _ = (&stream).write_all(&[evil.as_slice(), &line].concat());
         let _ = read_line(&stream);
     });
-    let Some((shown, _)) = on_a_terminal(&port, b"hi\n", Duration::from_secs(2)) else {
+    let Some(mut terminal) = on_a_terminal(&port, &[]) else {
         return;
     };
-    let text = String::from_utf8_lossy(&shown);
+    terminal.types(b"hi\n");
+    assert!(terminal.shows("X hi", 1), "{:?}", terminal.screen());
+    terminal.types(b"\n");
+    let (status, text) = terminal.ends();
+    assert_eq!(status.code(), Some(0), "{text:?}");
     assert!(
-        !shown.contains(&0x1b),
+        !text.contains('\x1b'),
         "a raw ESC reached the terminal: {text:?}"
     );
     assert!(
-        !shown.contains(&0x07),
+        !text.contains('\x07'),
         "a raw BEL reached the terminal: {text:?}"
     );
     assert!(text.contains("\\x1b]0;PWNED\\x07"), "{text:?}");
@@ -636,13 +777,14 @@ fn on_a_terminal_trace_lines_never_land_after_the_prompt() {
         let line = read_line(&stream);
         let _ = (&stream).write_all(&[&b"[Mon Nov 30 06:23:27 2026] "[..], &line].concat());
         thread::sleep(Duration::from_millis(500));
-        let _ = (&stream).write_all(b"closing: idle for too long\n");
+        let _ = (&stream).write_all(b"tcp-server: closing: idle for too long\n");
     });
-    let args = format!("--port {port} --trace");
-    let Some((shown, _)) = on_a_terminal_with(&args, b"a\n", Duration::from_secs(5)) else {
+    let Some(mut terminal) = on_a_terminal(&port, &["--trace"]) else {
         return;
     };
-    let text = String::from_utf8_lossy(&shown);
+    terminal.types(b"a\n");
+    let (status, text) = terminal.ends();
+    assert_eq!(status.code(), Some(1), "{text:?}");
     assert!(text.contains("closing: idle"), "{text:?}");
     for call in ["recv(", "send(", "shutdown(", "close("] {
         assert!(
@@ -657,17 +799,29 @@ fn on_a_terminal_trace_lines_never_land_after_the_prompt() {
 #[cfg(target_os = "linux")]
 fn on_a_terminal_ctrl_d_after_some_typing_shows_the_reply_on_a_line_of_its_own() {
     let server = ServerProcess::start("tcp-server", &["--quiet"]);
-    // 'abc', then Ctrl+D twice: the first hands 'abc' over with no Enter, the second ends.
-    let typed = b"abc\x04\x04";
-    let Some((shown, took)) = on_a_terminal(&server.port(), typed, PATIENCE) else {
+    let Some(mut terminal) = on_a_terminal(&server.port(), &[]) else {
         return;
     };
-    let text = String::from_utf8_lossy(&shown);
-    assert!(took < PATIENCE, "the client ended: {text:?}");
+    // 'abc', then Ctrl+D twice: as for `cat`, the first hands 'abc' over with no Enter, and
+    // only the second, at the start of a line, ends the input.
+    terminal.types(b"abc\x04\x04");
+    let (status, text) = terminal.ends();
+    assert_eq!(status.code(), Some(0), "{text:?}");
     // The cursor stays after the echoed 'abc' (and the prompt): the reply moves to a new line.
     let reply = text.find('[').expect("a reply");
     assert!(text[..reply].ends_with("\r\n"), "{text:?}");
     assert!(text.ends_with("] abc\r\n"), "{text:?}");
+}
+
+/// The line the terminal showed just after `marker`'s line: what came next on screen.
+#[cfg(target_os = "linux")]
+fn line_after<'t>(text: &'t str, marker: &str) -> &'t str {
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} in {text:?}"));
+    let rest = &text[at..];
+    let next = rest.find("\r\n").map_or("", |end| &rest[end + 2..]);
+    next.split("\r\n").next().unwrap_or_default()
 }
 
 #[test]
@@ -676,21 +830,182 @@ fn on_a_terminal_a_busy_close_ends_the_client_at_once_on_a_line_of_its_own() {
     let (port, server) = fake_server(|stream| {
         let _ = (&stream).write_all(b"tcp-server: server busy, try again later\n");
     });
-    let Some((shown, took)) = on_a_terminal(&port, b"", Duration::from_secs(5)) else {
+    let started = Instant::now();
+    let Some(terminal) = on_a_terminal(&port, &[]) else {
         return;
     };
-    let text = String::from_utf8_lossy(&shown);
-    assert!(took < Duration::from_secs(3), "{took:?}: {text:?}");
+    let (status, text) = terminal.ends();
+    assert!(started.elapsed() < Duration::from_secs(3), "{text:?}");
+    assert_eq!(status.code(), Some(1), "{text:?}");
     // The busy line on a line of its own (after the prompt, if it came first), then the error.
     assert!(
         text.starts_with("tcp-server: server busy")
             || text.contains("> \r\ntcp-server: server busy"),
         "{text:?}"
     );
-    assert!(
-        text.contains("tcp-server: server busy, try again later\r\ntcp-client: error: "),
-        "{text:?}"
-    );
-    assert!(text.contains("closed the connection"), "{text:?}");
+    let next = line_after(&text, "tcp-server: server busy");
+    assert!(next.starts_with("tcp-client: error: "), "{text:?}");
+    assert!(next.contains("closed the connection"), "{text:?}");
     server.join().expect("fake server");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_our_servers_busy_and_idle_lines_end_the_client_with_nothing_between() {
+    // --max-clients 1, with someone else connected: the busy line at the prompt.
+    let busy = ServerProcess::start("tcp-server", &["--max-clients", "1", "--quiet"]);
+    let mut holder = tests::connect(busy.address);
+    tests::exchange(&mut holder, b"first\n");
+    if let Some(terminal) = on_a_terminal(&busy.port(), &[]) {
+        let (status, text) = terminal.ends();
+        assert_eq!(status.code(), Some(1), "{text:?}");
+        let next = line_after(&text, "tcp-server: ");
+        assert!(next.starts_with("tcp-client: error: "), "{text:?}");
+    }
+    // --idle-timeout 1: a reply, then the idle line while the prompt waits.
+    let idle = ServerProcess::start("tcp-server", &["--idle-timeout", "1", "--quiet"]);
+    let Some(mut terminal) = on_a_terminal(&idle.port(), &[]) else {
+        return;
+    };
+    terminal.types(b"hello\n");
+    let (status, text) = terminal.ends();
+    assert_eq!(status.code(), Some(1), "{text:?}");
+    assert!(text.contains("] hello\r\n"), "{text:?}");
+    let next = line_after(&text, "tcp-server: ");
+    assert!(next.starts_with("tcp-client: error: "), "{text:?}");
+    assert!(next.contains("closed the connection"), "{text:?}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_a_reply_that_pauses_is_not_split_by_the_prompt() {
+    let server = ServerProcess::start("tcp-server", &["--quiet"]);
+    let plan = Plan {
+        pause_after: Some((10, Duration::from_millis(2000))),
+        ..Plan::default()
+    };
+    let proxy = Proxy::start(server.address, plan);
+    let Some(mut terminal) = on_a_terminal(&proxy.port(), &[]) else {
+        return;
+    };
+    assert!(terminal.shows("> ", 1), "{:?}", terminal.screen());
+    terminal.types(b"one\n");
+    assert!(terminal.shows("] one\r\n", 1), "{:?}", terminal.screen());
+    assert!(terminal.shows("> ", 2), "{:?}", terminal.screen());
+    terminal.types(b"two\n");
+    assert!(terminal.shows("] two\r\n", 1), "{:?}", terminal.screen());
+    assert!(terminal.shows("> ", 3), "{:?}", terminal.screen());
+    terminal.types(b"\n");
+    let (status, text) = terminal.ends();
+    assert_eq!(status.code(), Some(0), "{text:?}");
+    // Each reply whole on its line, right under its line as typed, and one prompt a line.
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    let at = |line: &str| lines.iter().position(|shown| *shown == line);
+    let one = lines
+        .iter()
+        .position(|line| line.ends_with("] one"))
+        .expect("one");
+    let two = lines
+        .iter()
+        .position(|line| line.ends_with("] two"))
+        .expect("two");
+    assert_eq!(at("> one"), Some(one - 1), "{text:?}");
+    assert_eq!(at("> two"), Some(two - 1), "{text:?}");
+    assert!(lines[one].starts_with('['), "{text:?}");
+    assert_eq!(text.matches("> ").count(), 3, "{text:?}");
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn on_a_terminal_a_reply_with_no_newline_is_explained_before_the_prompt_comes_back() {
+    let (port, server) = fake_server(stamp_without_a_newline);
+    let Some(mut terminal) = on_a_terminal(&port, &[]) else {
+        return;
+    };
+    assert!(terminal.shows("> ", 1), "{:?}", terminal.screen());
+    terminal.types(b"one\n");
+    assert!(
+        terminal.shows("before its newline", 1),
+        "{:?}",
+        terminal.screen()
+    );
+    assert!(terminal.shows("> ", 2), "{:?}", terminal.screen());
+    // Told once: the next reply without a newline gets its prompt after the pause.
+    let started = Instant::now();
+    terminal.types(b"two\n");
+    assert!(terminal.shows("> ", 3), "{:?}", terminal.screen());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    terminal.types(b"\n");
+    let (status, text) = terminal.ends();
+    assert_eq!(status.code(), Some(0), "{text:?}");
+    assert!(text.contains("] one\r\n("), "{text:?}");
+    assert!(text.contains("] two\r\n> "), "{text:?}");
+    assert!(text.contains("no newline at its end"), "{text:?}");
+    assert_eq!(text.matches("before its newline").count(), 1, "{text:?}");
+    server.join().expect("fake server");
+}
+
+/// Columns a line takes on a terminal: a Chinese character (or full-width mark) two.
+#[cfg(target_os = "linux")]
+fn columns(line: &str) -> usize {
+    line.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn the_still_waiting_note_is_two_lines_an_80_column_terminal_never_wraps_in_both_languages() {
+    // An iterative server busy with someone else: the client waits, and after a few seconds
+    // says so, once.
+    let server = ServerProcess::start("tcp-server", &["--mode", "iterative", "--quiet"]);
+    let mut first = tests::connect(server.address);
+    tests::exchange(&mut first, b"first\n");
+    let languages = [
+        ("C", "still waiting", "gives up)\r\n"),
+        ("zh_CN.UTF-8", "已等待", "卡住了）\r\n"),
+    ];
+    let mut terminals = Vec::new();
+    for (language, _, _) in languages {
+        let vars = [("LC_ALL", ""), ("LANG", language)];
+        let Some(mut terminal) = Terminal::start("tcp-client", &["--port", &server.port()], &vars)
+        else {
+            return;
+        };
+        terminal.types(b"hello\n");
+        terminals.push(terminal);
+    }
+    for (terminal, (language, _, last_words)) in terminals.iter().zip(languages) {
+        assert!(
+            terminal.shows(last_words, 1),
+            "{language}: {:?}",
+            terminal.screen()
+        );
+    }
+    drop(first); // the iterative server turns to the waiting clients
+    for (mut terminal, (language, words, _)) in terminals.into_iter().zip(languages) {
+        assert!(
+            terminal.shows("] hello\r\n", 1),
+            "{language}: {:?}",
+            terminal.screen()
+        );
+        terminal.types(b"\n");
+        let (status, text) = terminal.ends();
+        assert_eq!(status.code(), Some(0), "{language}: {text:?}");
+        let note: Vec<&str> = text
+            .split("\r\n")
+            .filter(|line| line.starts_with('(') || line.starts_with('（'))
+            .collect();
+        assert_eq!(note.len(), 2, "{language}: {text:?}");
+        assert!(note[0].contains(words), "{language}: {note:?}");
+        for line in note {
+            assert!(
+                columns(line) < 80,
+                "{language}: {} columns: {line}",
+                columns(line)
+            );
+        }
+    }
 }

@@ -268,6 +268,35 @@ fn three_unanswered_lines_in_a_row_end_the_client() {
     assert_eq!(received, [&b"one"[..], b"two", b"three"]);
 }
 
+/// A server that answered earlier lines and then leaves three in a row unanswered is not
+/// called down: it was there, and may have stopped, or does not answer lines like these.
+#[test]
+fn three_unanswered_lines_after_answered_ones_say_the_server_answered_before() {
+    let picky = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    picky
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .expect("timeout");
+    let address = picky.local_addr().expect("address");
+    let answering = thread::spawn(move || {
+        let mut buffer = [0; 64];
+        // Answers only lines that begin with "hi", until the client is gone.
+        while let Ok((len, client)) = picky.recv_from(&mut buffer) {
+            if buffer[..len].starts_with(b"hi") {
+                let _ = picky.send_to(&buffer[..len], client);
+            }
+        }
+    });
+    let args = ["--timeout", "0.2", "--retries", "0"];
+    let done = client(address, &args, "hi\none\ntwo\nthree\nfour\n", PATIENCE);
+    assert_eq!(done.code(), 1, "{}", done.stderr);
+    assert_eq!(done.lines(), ["hi"]);
+    let last = done.stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("3 lines in a row"), "{last}");
+    assert!(last.contains("answered earlier lines"), "{last}");
+    assert!(!last.contains("likely down"), "{last}");
+    let _ = answering.join();
+}
+
 /// Every datagram twice, and reordered: each line's reply is shown once, beside its line.
 #[test]
 fn duplicated_and_reordered_datagrams_show_each_reply_once() {
@@ -365,109 +394,15 @@ fn with_trace_into_the_same_file_a_reply_follows_its_calls() {
     assert_eq!(replies_seen, lines.len(), "{output}");
 }
 
-/// On a terminal (a pseudo-terminal made by util-linux `script`).
+/// On a terminal (see `tests::terminal`).
 #[cfg(target_os = "linux")]
 mod terminal {
     use super::*;
-    use std::io::Read;
-    use std::process::Command;
+    use tests::terminal::Terminal;
 
-    /// A client run on a terminal (a pseudo-terminal made by `script`), typing each line only
-    /// once the prompt is back, as a person does. Returns everything the terminal showed.
-    fn on_a_terminal(port: u16, lines: &[&str]) -> (Option<i32>, Vec<u8>) {
-        let program = tests::binary("udp-client");
-        let command = format!("{} --port {port}", program.display());
-        let mut child = Command::new("script")
-            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-            .env("TZ", tests::ZONE)
-            .env("LC_ALL", "C")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("script (util-linux) runs");
-        let shown = Arc::new(Mutex::new(Vec::new()));
-        let mut stdout = child.stdout.take().expect("stdout");
-        let reader = {
-            let shown = Arc::clone(&shown);
-            thread::spawn(move || {
-                let mut buffer = [0; 4096];
-                while let Ok(len) = stdout.read(&mut buffer) {
-                    if len == 0 {
-                        break;
-                    }
-                    shown
-                        .lock()
-                        .expect("shown")
-                        .extend_from_slice(&buffer[..len]);
-                }
-            })
-        };
-        let prompts = |shown: &Arc<Mutex<Vec<u8>>>| {
-            let shown = shown.lock().expect("shown");
-            shown.windows(2).filter(|pair| pair == b"> ").count()
-        };
-        let mut stdin = child.stdin.take().expect("stdin");
-        for (typed, line) in lines.iter().enumerate() {
-            let deadline = Instant::now() + PATIENCE;
-            while prompts(&shown) <= typed {
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("no prompt: {:?}", shown.lock().expect("shown"));
-                }
-                thread::sleep(Duration::from_millis(10));
-            }
-            stdin
-                .write_all(format!("{line}\n").as_bytes())
-                .expect("type");
-        }
-        drop(stdin);
-        let status = tests::wait_or_kill(&mut child, PATIENCE);
-        let _ = reader.join();
-        let shown = shown.lock().expect("shown").clone();
-        (status.code(), shown)
-    }
-
-    /// A client run on a terminal, `typed` written at once, after the first prompt when
-    /// `after_the_prompt` (else before the client may have shown it). Returns the exit status
-    /// and everything the terminal showed.
-    fn typed_at_once(port: &str, typed: &[u8], after_the_prompt: bool) -> (Option<i32>, String) {
-        let command = format!("{} --port {port}", tests::binary("udp-client").display());
-        let mut child = Command::new("script")
-            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-            .env("LC_ALL", "C")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("script (util-linux) runs");
-        let shown = Arc::new(Mutex::new(Vec::new()));
-        let mut stdout = child.stdout.take().expect("stdout");
-        let reader = {
-            let shown = Arc::clone(&shown);
-            thread::spawn(move || {
-                let mut buffer = [0; 4096];
-                while let Ok(len @ 1..) = stdout.read(&mut buffer) {
-                    shown
-                        .lock()
-                        .expect("shown")
-                        .extend_from_slice(&buffer[..len]);
-                }
-            })
-        };
-        let deadline = Instant::now() + PATIENCE;
-        let prompted = || shown.lock().expect("shown").starts_with(b"> ");
-        while after_the_prompt && !prompted() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(10));
-        }
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(typed).expect("type");
-        let status = tests::wait_or_kill(&mut child, PATIENCE);
-        drop(stdin);
-        let _ = reader.join();
-        let shown = shown.lock().expect("shown").clone();
-        (status.code(), String::from_utf8_lossy(&shown).into_owned())
+    /// udp-client on a terminal of its own, to the server on `port`.
+    fn on_a_terminal(port: &str) -> Option<Terminal> {
+        Terminal::start("udp-client", &["--port", port], &[])
     }
 
     /// Ctrl+D after some typing sends that text as the last line: its reply starts on a line
@@ -475,9 +410,14 @@ mod terminal {
     #[test]
     fn on_a_terminal_ctrl_d_after_some_typing_sends_the_line_and_ends() {
         let server = ServerProcess::start("udp-server", &["--quiet"]);
+        let Some(mut terminal) = on_a_terminal(&server.port()) else {
+            return;
+        };
+        assert!(terminal.shows("> ", 1), "{:?}", terminal.screen());
         // 'abc', then Ctrl+D twice: the first hands 'abc' over, the second is the end.
-        let (status, text) = typed_at_once(&server.port(), b"abc\x04\x04", true);
-        assert_eq!(status, Some(0), "the client ended: {text:?}");
+        terminal.types(b"abc\x04\x04");
+        let (status, text) = terminal.ends();
+        assert_eq!(status.code(), Some(0), "the client ended: {text:?}");
         assert!(text.contains("> abc\r\n["), "{text:?}");
         assert!(
             text.ends_with("] abc\r\n"),
@@ -490,8 +430,12 @@ mod terminal {
     #[test]
     fn on_a_terminal_lines_typed_ahead_get_no_prompt_and_no_reply_after_one() {
         let server = ServerProcess::start("udp-server", &["--quiet"]);
-        let (status, text) = typed_at_once(&server.port(), b"one\ntwo\n\x04", false);
-        assert_eq!(status, Some(0), "{text:?}");
+        let Some(mut terminal) = on_a_terminal(&server.port()) else {
+            return;
+        };
+        terminal.types(b"one\ntwo\n\x04");
+        let (status, text) = terminal.ends();
+        assert_eq!(status.code(), Some(0), "{text:?}");
         assert!(!text.contains("> ["), "{text:?}");
         assert!(text.contains("] one\r\n"), "{text:?}");
         assert!(text.contains("] two\r\n"), "{text:?}");
@@ -502,30 +446,38 @@ mod terminal {
     /// own with the prompt back after it.
     #[test]
     fn on_a_terminal_a_reply_cannot_drive_it_and_the_prompt_comes_back_after_a_note() {
-        if Command::new("script").arg("--version").output().is_err() {
-            eprintln!("skipped: no `script` (util-linux) to make a terminal");
-            return;
-        }
         let fake = UdpSocket::bind("127.0.0.1:0").expect("bind");
         fake.set_read_timeout(Some(PATIENCE)).expect("timeout");
         let port = fake.local_addr().expect("address").port();
+        let Some(mut terminal) = on_a_terminal(&port.to_string()) else {
+            return;
+        };
         let answering = thread::spawn(move || {
             let mut buffer = [0; 64];
             if let Ok((_, client)) = fake.recv_from(&mut buffer) {
                 let _ = fake.send_to(b"[Thu Jan  1 00:00:00 2026] \x1b]0;PWNED\x07\r", client);
             }
         });
-        let long = "x".repeat(2000);
-        let (status, shown) = on_a_terminal(port, &["title", &long]);
-        let _ = answering.join();
-        let text = String::from_utf8_lossy(&shown);
-        assert_eq!(status, Some(1), "the long line was not sent: {text}");
+        assert!(terminal.shows("> ", 1), "{:?}", terminal.screen());
+        terminal.types(b"title\n");
+        assert!(terminal.shows("> ", 2), "{:?}", terminal.screen());
+        terminal.types(format!("{}\n", "x".repeat(2000)).as_bytes());
+        let note_then_prompt = "--bufsize on both programs\r\n> ";
         assert!(
-            !shown.contains(&0x1b),
+            terminal.shows(note_then_prompt, 1),
+            "the prompt comes back after the note: {:?}",
+            terminal.screen()
+        );
+        terminal.types(b"\x04");
+        let (status, text) = terminal.ends();
+        let _ = answering.join();
+        assert_eq!(status.code(), Some(1), "the long line was not sent: {text}");
+        assert!(
+            !text.contains('\x1b'),
             "a raw ESC reached the terminal: {text:?}"
         );
         assert!(
-            !shown.contains(&0x07),
+            !text.contains('\x07'),
             "a raw BEL reached the terminal: {text:?}"
         );
         assert!(
@@ -535,10 +487,6 @@ mod terminal {
         assert!(
             text.contains("\nudp-client: line of 2000 bytes not sent"),
             "the note starts on a line of its own: {text:?}"
-        );
-        assert!(
-            text.contains("--bufsize on both programs\r\n> "),
-            "the prompt comes back after the note: {text:?}"
         );
     }
 }

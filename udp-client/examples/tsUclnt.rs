@@ -42,6 +42,7 @@ fn main() -> io::Result<()> {
             break;
         }
         // udpCliSock.sendto(data,ADDR)
+        //   (a datagram goes whole or not at all: send_to is all of Python's sendto)
         udp_cli_sock.send_to(data.as_bytes(), addr)?;
         // data,ADDR = udpCliSock.recvfrom(BUFSIZ)    (ADDR becomes whoever answered)
         let (n, from) = udp_cli_sock.recv_from(&mut buf)?;
@@ -52,6 +53,8 @@ fn main() -> io::Result<()> {
             break;
         }
         // print data
+        //   (writeln! to stdout rather than println!: println! panics when nobody reads the
+        //   output any more, `| head -1`; writeln! returns the error, and `?` ends the program)
         writeln!(out, "{}", String::from_utf8_lossy(data))?;
     }
     // udpCliSock.close(): Rust closes it when main ends

@@ -8,13 +8,27 @@
 //! cargo run -p udp-client          # terminal 2: type lines; an empty line ends it
 //! ```
 //!
-//! [`run`] follows the book's pseudo-code, each step under the book's name:
+//! [`run`] is the book's program (`tsUclnt.py`), step by step, each under the book's line:
 //!
-//! ```text
-//! cs = socket()                       # create the client socket
-//! comm_loop():                        # the conversation loop
-//!     cs.sendto()/cs.recvfrom()       # talk (send/receive)
-//! cs.close()                          # close the client socket
+//! ```python
+//! HOST = 'localhost'
+//! PORT = 21567
+//! BUFSIZ = 1024
+//! ADDR = (HOST,PORT)
+//!
+//! udpCliSock = socket(AF_INET,SOCK_DGRAM)
+//!
+//! while True:
+//!     data = raw_input('> ')
+//!     if not data:
+//!         break
+//!     udpCliSock.sendto(data,ADDR)
+//!     data,ADDR = udpCliSock.recvfrom(BUFSIZ)
+//!     if not data:
+//!         break
+//!     print data
+//!
+//! udpCliSock.close()
 //! ```
 //!
 //! Where the book's client would wait forever for a reply that never comes (UDP is
@@ -23,33 +37,29 @@
 //! times, says so if no reply came, and goes on with the next line. And it makes a socket for
 //! each line rather than one for all of them, so that a late reply is never taken for the
 //! answer to a later line (see [`server::Server::socket`]). Standard input is read on a small
-//! thread of its own ([`Input`]), so that a line typed ahead of the prompt is taken without
+//! thread of its own ([`keyboard`]), so that a line typed ahead of the prompt is taken without
 //! one, and no reply runs after a `> ` the terminal never moved past.
 
+mod keyboard;
+mod screen;
 mod server;
 
 use std::collections::VecDeque;
-use std::io::{self, BufRead, IsTerminal};
+use std::io;
 use std::process::ExitCode;
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Parser;
 
 use common::cli::{Shared, Target, bytes_up_to, positive_seconds, usage_error};
-use common::lang::OsError;
 use common::net::{MAX_DATAGRAM_V6, check_udp_bufsize};
-use common::program::{nobody_reads, print_now};
 use common::{out, problem, tr};
+use keyboard::Input;
+use screen::Screen;
 use server::{Heard, Server};
 
 /// How many lines in a row may go unanswered before the client gives up on the server.
 const UNANSWERED_IN_A_ROW: u32 = 3;
-
-/// How long the client waits, before it shows the prompt, for a line typed ahead of it.
-const TYPED_AHEAD: Duration = Duration::from_millis(100);
 
 /// How many earlier lines the client remembers, to know a late answer to one of them.
 const REMEMBERED: usize = 1000;
@@ -115,67 +125,80 @@ fn main() -> ExitCode {
         Err(usage) => return usage.report(), // --help, --version, or a usage error
     };
     out::start(false, args.shared.trace);
-    common::program::exit_status("udp-client", run(&args))
+    // Nobody reads the replies any more (`udp-client | head -1`): stop quietly.
+    let result = common::screen::quiet_when_nobody_reads(run(&args));
+    common::program::exit_status("udp-client", result)
 }
 
 /// The book's client, step by step.
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    // ADDR = (HOST, PORT)
+    // ADDR = (HOST,PORT)
     let (host, port) = args.target.host_and_port::<Args>()?;
     let addresses = common::net::resolve(&host, port)?;
+    // not the book: a --bufsize whose reply cannot fit in a datagram is refused
     check_udp_bufsize(args.bufsize, addresses[0]).map_err(usage_error::<Args>)?;
+    // not the book: the server's addresses, and how long and how often to try each line
     let mut server = Server::new(addresses, args.timeout, args.retries);
+    // not the book: where the prompt and the replies go (screen.rs), and standard input,
+    // read by a thread of its own (keyboard.rs)
     let screen = Screen::new();
-    let mut input = Input::start(|| io::stdin().lock())?;
+    let mut input = Input::start(|| io::stdin().lock(), args.bufsize)?;
+    // not the book: the lines sent (to know a late reply), and the unanswered ones
     let mut earlier: VecDeque<Vec<u8>> = VecDeque::new();
     let mut unanswered_in_a_row = 0;
     let mut some_line_failed = false;
 
-    // comm_loop():
+    // while True:
     loop {
-        // data = raw_input('> '); if not data: break
-        let Some(data) = input.read_line(&screen)? else {
+        // data = raw_input('> ')
+        // if not data: break
+        let Some(line) = input.raw_input(&screen)? else {
             break;
         };
-        if data.len() > args.bufsize {
-            say_too_long(data.len(), args.bufsize);
+        // not the book: a line longer than --bufsize is not sent (the server would cut it)
+        if line.len > args.bufsize {
+            say_too_long(line.len, args.bufsize);
             some_line_failed = true;
             continue;
         }
-        // cs = socket(), then connect(ADDR): a new socket for each line (why: Server::socket)
-        let mut cs = server.socket()?;
+        let data = line.bytes;
+        // udpCliSock = socket(AF_INET,SOCK_DGRAM)
+        //   (not the book: a new socket for each line, connected to ADDR; why: Server::socket)
+        let mut udp_cli_sock = server.socket()?;
         let reply = loop {
-            // cs.sendto(data, ADDR): cs is connected to ADDR, so the call is cs.send(data)
-            cs.send(&data)?;
-            // data, ADDR = cs.recvfrom(BUFSIZ), for at most --timeout
-            match cs.recv_from(&data, &earlier)? {
+            // udpCliSock.sendto(data,ADDR)   (connected to ADDR, so the call is send(data))
+            udp_cli_sock.send(&data)?;
+            // data,ADDR = udpCliSock.recvfrom(BUFSIZ)
+            //   (for at most --timeout; only from ADDR; a late reply to an earlier line skipped)
+            match udp_cli_sock.wait_for_reply(&data, &earlier)? {
                 Heard::Reply(reply) => break Some(reply),
-                // no reply: send again (--retries), or to the server's next address
+                // not the book: no reply: send again (--retries), or to the next address
                 heard => {
-                    if !cs.try_again(&heard)? {
+                    if !udp_cli_sock.try_again(&heard)? {
                         break None;
                     }
                 }
             }
         };
-        let refused_everywhere = cs.refused_everywhere();
-        // cs.close()
-        cs.close();
+        // not the book: whether every address refused the line (nothing listens there)
+        let refused_everywhere = udp_cli_sock.refused_everywhere();
+        // udpCliSock.close()   (each line's socket, once the line is done)
+        udp_cli_sock.close();
 
+        // if not data: break   (not the book: an empty datagram is a reply too, shown as one)
         match reply {
-            // print data
             Some(reply) => {
                 unanswered_in_a_row = 0;
-                if screen.print_reply(&reply)? == Printed::NobodyReads {
-                    break;
-                }
+                // print data
+                screen.print(&reply)?;
             }
+            // not the book: no reply to a line
             None if refused_everywhere => return Err(server.down()),
             None => {
                 unanswered_in_a_row += 1;
                 some_line_failed = true;
                 if unanswered_in_a_row == UNANSWERED_IN_A_ROW {
-                    return Err(server.likely_down(unanswered_in_a_row));
+                    return Err(server.given_up(unanswered_in_a_row));
                 }
                 server.say_unanswered(&data);
             }
@@ -202,207 +225,4 @@ fn say_too_long(len: usize, bufsize: usize) {
         "udp-client: line of {len} bytes not sent: it is longer than --bufsize {bufsize}, and the server reads at most {bufsize} bytes of a datagram and drops the rest; split the line, or raise --bufsize on both programs",
         "udp-client：这一行有 {len} 字节，没有发送：它超过了 --bufsize {bufsize}，而服务器每次最多读取 {bufsize} 字节，多出的部分会被丢弃；请把这一行拆短，或在两个程序上都调大 --bufsize"
     );
-}
-
-/// Where the client's input comes from and its replies go: a person at a terminal, or pipes.
-struct Screen {
-    /// Standard input is a terminal: someone types, so the prompt is shown.
-    typing: bool,
-    /// Standard output is a terminal: a reply's control characters are shown, not obeyed.
-    showing: bool,
-}
-
-/// Whether a reply reached standard output.
-#[derive(PartialEq, Eq)]
-enum Printed {
-    /// It did.
-    Yes,
-    /// Nobody reads standard output any more (`udp-client | head -1`): stop quietly.
-    NobodyReads,
-}
-
-impl Screen {
-    /// Looks at what standard input and output are.
-    fn new() -> Screen {
-        Screen {
-            typing: io::stdin().is_terminal(),
-            showing: io::stdout().is_terminal(),
-        }
-    }
-
-    /// `> `, on a terminal, after every note and error so far: they start on a line of their
-    /// own, and the prompt comes after them, not before.
-    fn prompt(&self) -> anyhow::Result<()> {
-        out::flush(Duration::from_secs(1));
-        if self.typing {
-            print_now(b"> ").or_else(ignore_nobody_reads)?;
-        }
-        Ok(())
-    }
-
-    /// The reply on a line of its own, after the `--trace` lines of the calls that brought
-    /// it. On a terminal its control characters are shown visibly (a forged reply must not
-    /// retitle the window or rewrite the line); into a pipe or file it goes as it came.
-    fn print_reply(&self, reply: &[u8]) -> anyhow::Result<Printed> {
-        out::flush(Duration::from_secs(1));
-        let mut line = if self.showing {
-            common::screen::visible(reply).into_owned()
-        } else {
-            reply.to_vec()
-        };
-        line.push(b'\n');
-        match print_now(&line) {
-            Ok(()) => Ok(Printed::Yes),
-            Err(error) if nobody_reads(&error) => Ok(Printed::NobodyReads),
-            Err(error) => Err(common::program::cannot_write_reply(error)),
-        }
-    }
-
-    /// Ends the prompt's line when input ends without a newline (Ctrl+D), so whatever
-    /// follows, the shell's prompt too, starts on a line of its own.
-    fn end_line(&self) -> anyhow::Result<()> {
-        if self.typing {
-            print_now(b"\n").or_else(ignore_nobody_reads)?;
-        }
-        Ok(())
-    }
-}
-
-/// A prompt nobody reads is no error: the replies will find that out and stop the client.
-fn ignore_nobody_reads(error: io::Error) -> anyhow::Result<()> {
-    if nobody_reads(&error) {
-        return Ok(());
-    }
-    Err(OsError::new(error)).context(tr!("cannot write to standard output", "无法写到标准输出"))
-}
-
-/// Standard input, a line at a time, read by a thread of its own: so the client can tell a
-/// line typed ahead of the prompt (a quick typist, a paste) from one not typed yet.
-struct Input {
-    /// Each line as read, with its `\n` if it had one; an empty one at the end of input.
-    lines: Receiver<io::Result<Vec<u8>>>,
-    /// The input has ended: on a terminal Ctrl+D after some typing sends that text as the
-    /// last line, and a terminal would go on reading after it, so the end is kept here.
-    ended: bool,
-}
-
-impl Input {
-    /// Starts the thread that reads the lines of what `open` gives, one ahead of the loop.
-    fn start<R: BufRead>(open: impl FnOnce() -> R + Send + 'static) -> anyhow::Result<Input> {
-        let (tell, lines) = mpsc::sync_channel(0);
-        thread::Builder::new()
-            .name("keyboard".into())
-            .spawn(move || read_lines(open(), &tell))
-            .map_err(OsError::new)
-            .context(tr!(
-                "cannot start the thread that reads standard input",
-                "无法启动读取标准输入的线程"
-            ))?;
-        Ok(Input {
-            lines,
-            ended: false,
-        })
-    }
-
-    /// `raw_input('> ')`: shows the prompt on a terminal and reads one line of input, without
-    /// its `\n` (or `\r\n`, as Windows and `telnet` end lines). `None` ends the client: end
-    /// of input, or an empty line, as in the book.
-    fn read_line(&mut self, screen: &Screen) -> anyhow::Result<Option<Vec<u8>>> {
-        if self.ended {
-            return Ok(None);
-        }
-        let mut line = self.next_line(screen)?;
-        match line.last() {
-            Some(b'\n') => {
-                line.pop();
-            }
-            // Ctrl+D, on the prompt's line or after some text typed
-            _ => {
-                self.ended = true;
-                screen.end_line()?;
-            }
-        }
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        Ok((!line.is_empty()).then_some(line))
-    }
-
-    /// The next line as read, after the prompt, unless it was typed ahead of it with its
-    /// Enter: the terminal echoed that line and moved to a new one before the prompt could
-    /// come, and a prompt shown now would leave the reply glued after `> `.
-    fn next_line(&self, screen: &Screen) -> anyhow::Result<Vec<u8>> {
-        let typed_ahead = if screen.typing {
-            self.lines.recv_timeout(TYPED_AHEAD).ok()
-        } else {
-            None
-        };
-        let entered = matches!(&typed_ahead, Some(Ok(line)) if line.ends_with(b"\n"));
-        if !entered {
-            screen.prompt()?;
-        }
-        let read = match typed_ahead {
-            Some(read) => read,
-            None => self.lines.recv().unwrap_or_else(|_| Ok(Vec::new())),
-        };
-        read.map_err(common::program::cannot_read_input)
-    }
-}
-
-/// The keyboard thread: reads each line (with its `\n`, if it has one) and hands it over,
-/// until the input ends (a line without `\n`) or fails.
-fn read_lines(mut source: impl BufRead, tell: &SyncSender<io::Result<Vec<u8>>>) {
-    loop {
-        let mut line = Vec::new();
-        let read = source.read_until(b'\n', &mut line).map(|_| line);
-        let goes_on = matches!(&read, Ok(line) if line.ends_with(b"\n"));
-        if tell.send(read).is_err() || !goes_on {
-            return;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn read_line_drops_the_newline_and_a_carriage_return() {
-        let mut input = Input::start(|| &b"one\r\ntwo\n\nthree"[..]).unwrap();
-        let pipes = Screen {
-            typing: false,
-            showing: false,
-        };
-        let mut next = || input.read_line(&pipes).unwrap();
-        assert_eq!(next(), Some(b"one".to_vec()));
-        assert_eq!(next(), Some(b"two".to_vec()));
-        assert_eq!(next(), None);
-        assert_eq!(next(), Some(b"three".to_vec()));
-        assert_eq!(next(), None);
-    }
-
-    /// A terminal: each read gives what was typed up to Enter or Ctrl+D, and Ctrl+D at a
-    /// line's start reads as the end (0 bytes), after which reading goes on.
-    struct Terminal(VecDeque<&'static [u8]>);
-
-    impl io::Read for Terminal {
-        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-            let typed = self.0.pop_front().unwrap_or_default();
-            buffer[..typed.len()].copy_from_slice(typed);
-            Ok(typed.len())
-        }
-    }
-
-    /// A terminal goes on reading after Ctrl+D; the client must not.
-    #[test]
-    fn after_a_last_line_without_a_newline_nothing_more_is_read() {
-        let typing = [&b"last"[..], b"", b"typed after Ctrl+D\n"];
-        let mut input = Input::start(move || io::BufReader::new(Terminal(typing.into()))).unwrap();
-        let pipes = Screen {
-            typing: false,
-            showing: false,
-        };
-        assert_eq!(input.read_line(&pipes).unwrap(), Some(b"last".to_vec()));
-        assert_eq!(input.read_line(&pipes).unwrap(), None);
-    }
 }

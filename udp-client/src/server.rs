@@ -8,16 +8,15 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
 
-use common::ctime::STAMP_LEN;
-use common::lang::{OsError, count};
+use common::lang::OsError;
 use common::net::{MAX_DATAGRAM_V6, is_timeout};
-use common::{problem, tr, trace, trace_wait};
+use common::{tr, trace, trace_wait};
 
 /// The most bytes one `recvfrom()` takes: the largest datagram there is, so that a reply is
 /// never cut on its way in. (The book reads `recvfrom(BUFSIZ)`, which cuts the reply to a
@@ -36,6 +35,8 @@ pub struct Server {
     retries: u32,
     /// Room for the largest reply, made once rather than for every line.
     buffer: Vec<u8>,
+    /// The server has answered a line: it was there, whatever happens next.
+    answered_before: bool,
 }
 
 /// The socket for one line, connected to the address in use, and the tries made so far.
@@ -75,6 +76,7 @@ impl Server {
             timeout,
             retries,
             buffer: vec![0; LARGEST_REPLY],
+            answered_before: false,
         }
     }
 
@@ -119,47 +121,6 @@ impl Server {
         }
     }
 
-    /// The error when every address refused a line: nothing listens there.
-    pub fn down(&self) -> anyhow::Error {
-        let server = self.address();
-        // A TCP server on the same port is a common mix-up: TCP and UDP ports are separate.
-        if TcpStream::connect_timeout(&server, Duration::from_millis(300)).is_ok() {
-            return anyhow!(tr!(
-                "no reply from {server}: no UDP server is there (its port refused the datagrams), but a TCP server answers on that port: TCP and UDP ports are separate; start `cargo run -p udp-server`, or talk to the TCP server with tcp-client",
-                "{server} 没有回复：那里没有 UDP 服务器（该端口拒收了数据报），但该端口上有一个 TCP 服务器在应答：TCP 和 UDP 的端口是分开的；请先用 `cargo run -p udp-server` 启动 UDP 服务器，或用 tcp-client 和那个 TCP 服务器对话"
-            ));
-        }
-        anyhow!(tr!(
-            "no reply from {server}: the server is down (its port refused the datagrams: nothing is listening there); start it with `cargo run -p udp-server`, with the same --host and --port",
-            "{server} 没有回复：服务器没有运行（该端口拒收了数据报，说明没有程序在监听）；请先用 `cargo run -p udp-server` 启动服务器，使用相同的 --host 和 --port"
-        ))
-    }
-
-    /// Says that a line got no reply after all its tries: over UDP a lossy network
-    /// and a stopped server look the same, so it names the options for the first.
-    pub fn say_unanswered(&self, line: &[u8]) {
-        let (server, line) = (self.address(), common::out::Printable(line));
-        let (tries, secs) = (self.retries + 1, self.timeout.as_secs_f64());
-        let tries_en = match tries {
-            1 => "1 try".to_string(),
-            n => format!("{n} tries"),
-        };
-        problem!(
-            "udp-client: no reply to {line} from {server} after {tries_en}, {secs} s each: the datagrams or their replies were lost on the way, or the server is down (over UDP the two look the same); on a slow or lossy network, wait longer with --timeout or send more often with --retries",
-            "udp-client：{line} 发往 {server}，尝试 {tries} 次（每次等待 {secs} 秒）都没有收到回复：可能是数据报或回复在路上丢失了，也可能是服务器没有运行（在 UDP 上两者看起来一样）；如果网络慢或丢包多，请用 --timeout 延长等待时间，或用 --retries 增加重发次数"
-        );
-    }
-
-    /// The error after `lines` lines in a row went unanswered.
-    pub fn likely_down(&self, lines: u32) -> anyhow::Error {
-        let server = self.address();
-        let lines_en = count(lines, "line");
-        anyhow!(tr!(
-            "no reply from {server} to {lines_en} in a row: the server is likely down or unreachable; check that udp-server runs there with the same --port, and that no firewall drops UDP (on a slow or lossy network, raise --timeout or --retries)",
-            "连续 {lines} 行都没有收到 {server} 的回复：服务器很可能没有运行或无法到达；请检查那里是否运行着 udp-server、--port 是否相同、防火墙是否放行了 UDP（如果只是网络慢或丢包多，请调大 --timeout 或 --retries）"
-        ))
-    }
-
     /// Leaves the address in use for the next one, after the last back to the first.
     fn move_on(&mut self) {
         self.current = (self.current + 1) % self.addresses.len();
@@ -188,9 +149,13 @@ impl LineSocket<'_> {
         }
     }
 
-    /// Waits up to `--timeout` for the reply to `line`, passing over a late answer to one of
-    /// the `earlier` lines.
-    pub fn recv_from(&mut self, line: &[u8], earlier: &VecDeque<Vec<u8>>) -> anyhow::Result<Heard> {
+    /// `recvfrom()`, for the reply to `line`: waits up to `--timeout`, passing over a late
+    /// answer to one of the `earlier` lines (and anything not from the server).
+    pub fn wait_for_reply(
+        &mut self,
+        line: &[u8],
+        earlier: &VecDeque<Vec<u8>>,
+    ) -> anyhow::Result<Heard> {
         let server = self.server.address();
         let timeout = self.server.timeout;
         let deadline = Instant::now() + timeout;
@@ -245,6 +210,7 @@ impl LineSocket<'_> {
                 trace!("skipped: a late reply to an earlier line");
             } else {
                 self.every_one_refused = false;
+                self.server.answered_before = true;
                 return Ok(Heard::Reply(reply.to_vec()));
             }
         }
@@ -328,11 +294,9 @@ fn is_refused(error: &io::Error) -> bool {
 /// server with a smaller buffer) and not of this one. Anything else from the server is the
 /// reply to `line`, a changed server's answer too.
 pub fn is_late(datagram: &[u8], line: &[u8], earlier: &VecDeque<Vec<u8>>) -> bool {
-    let stamped = datagram.len() >= STAMP_LEN && datagram[0] == b'[' && &datagram[25..27] == b"] ";
-    if !stamped {
+    let Some(data) = common::ctime::after_stamp(datagram) else {
         return false;
-    }
-    let data = &datagram[STAMP_LEN..];
+    };
     if data == line {
         return false;
     }
@@ -341,184 +305,5 @@ pub fn is_late(datagram: &[u8], line: &[u8], earlier: &VecDeque<Vec<u8>>) -> boo
         .any(|old| old == data || (old.starts_with(data) && !line.starts_with(data)))
 }
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const STAMP: &[u8] = b"[Wed Nov 25 17:28:42 2026] ";
-
-    fn reply(data: &[u8]) -> Vec<u8> {
-        [STAMP, data].concat()
-    }
-
-    fn lines(all: &[&str]) -> VecDeque<Vec<u8>> {
-        all.iter().map(|line| line.as_bytes().to_vec()).collect()
-    }
-
-    /// One line's exchange, as `run` makes it: its reply, and whether every address refused.
-    fn exchange(server: &mut Server, line: &[u8]) -> (Option<Vec<u8>>, bool) {
-        let mut cs = server.socket().expect("a socket");
-        let reply = loop {
-            cs.send(line).expect("send");
-            match cs.recv_from(line, &VecDeque::new()).expect("recvfrom") {
-                Heard::Reply(reply) => break Some(reply),
-                heard => {
-                    if !cs.try_again(&heard).expect("another try") {
-                        break None;
-                    }
-                }
-            }
-        };
-        let refused = cs.refused_everywhere();
-        cs.close();
-        (reply, refused)
-    }
-
-    /// A socket on loopback that answers nothing.
-    fn mute() -> UdpSocket {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        socket
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .expect("timeout");
-        socket
-    }
-
-    /// An address on loopback where nothing listens (free a moment ago): it refuses.
-    fn closed() -> SocketAddr {
-        mute().local_addr().expect("address")
-    }
-
-    /// A server that answers `answers` datagrams with a stamped copy, on a thread.
-    fn answering(answers: usize) -> (SocketAddr, std::thread::JoinHandle<()>) {
-        let socket = mute();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let address = socket.local_addr().expect("address");
-        let thread = std::thread::spawn(move || {
-            let mut buffer = [0; 64];
-            for _ in 0..answers {
-                let Ok((len, client)) = socket.recv_from(&mut buffer) else {
-                    return;
-                };
-                let _ = socket.send_to(&reply(&buffer[..len]), client);
-            }
-        });
-        (address, thread)
-    }
-
-    /// Datagrams waiting at `socket`.
-    fn received(socket: &UdpSocket) -> usize {
-        let mut buffer = [0; 64];
-        (0..10)
-            .take_while(|_| socket.recv(&mut buffer).is_ok())
-            .count()
-    }
-
-    #[test]
-    fn an_address_that_refuses_is_left_for_the_next() {
-        let (live, answerer) = answering(2);
-        let mut server = Server::new(vec![closed(), live], Duration::from_secs(2), 2);
-        assert_eq!(exchange(&mut server, b"one"), (Some(reply(b"one")), false));
-        assert_eq!(server.address(), live);
-        assert_eq!(exchange(&mut server, b"two"), (Some(reply(b"two")), false));
-        answerer.join().expect("answered");
-    }
-
-    #[test]
-    fn an_address_silent_for_a_lines_tries_is_left_for_the_next() {
-        let (silent, (live, answerer)) = (mute(), answering(2));
-        let addresses = vec![silent.local_addr().expect("address"), live];
-        let mut server = Server::new(addresses, Duration::from_millis(100), 1);
-        assert_eq!(exchange(&mut server, b"one"), (Some(reply(b"one")), false));
-        assert_eq!(received(&silent), 2, "the line and its one resend");
-        assert_eq!(exchange(&mut server, b"two"), (Some(reply(b"two")), false));
-        assert_eq!(
-            received(&silent),
-            0,
-            "the next line goes where the answer came from"
-        );
-        answerer.join().expect("answered");
-    }
-
-    /// Linux will not connect a UDP socket to the broadcast address without SO_BROADCAST: an
-    /// address this machine cannot reach, as `::1` is where there is no IPv6.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn an_address_that_cannot_be_reached_is_passed_over() {
-        let unreachable: SocketAddr = "255.255.255.255:9".parse().expect("an address");
-        assert!(open_socket(unreachable).is_err());
-        let (live, answerer) = answering(2);
-        let mut server = Server::new(vec![unreachable, live], Duration::from_secs(2), 2);
-        assert_eq!(exchange(&mut server, b"one"), (Some(reply(b"one")), false));
-        let mut server = Server::new(vec![closed(), unreachable], Duration::from_secs(2), 2);
-        assert_eq!(exchange(&mut server, b"two"), (None, true));
-        let mut server = Server::new(vec![unreachable, live], Duration::from_secs(2), 2);
-        assert_eq!(
-            exchange(&mut server, b"three"),
-            (Some(reply(b"three")), false)
-        );
-        answerer.join().expect("answered");
-        let mut server = Server::new(vec![unreachable], Duration::from_secs(2), 2);
-        assert!(server.socket().is_err(), "nothing to reach is an error");
-    }
-
-    #[test]
-    fn every_address_refusing_is_the_server_down_and_silence_is_not() {
-        let mut server = Server::new(vec![closed(), closed()], Duration::from_secs(2), 2);
-        assert_eq!(exchange(&mut server, b"anyone?"), (None, true));
-        let silent = mute();
-        let addresses = vec![closed(), silent.local_addr().expect("address")];
-        let mut server = Server::new(addresses, Duration::from_millis(50), 0);
-        assert_eq!(exchange(&mut server, b"anyone?"), (None, false));
-    }
-
-    #[test]
-    fn late_replies_to_earlier_lines_are_skipped() {
-        let earlier = lines(&["x", "xy"]);
-        assert!(
-            is_late(&reply(b"x"), b"xyz", &earlier),
-            "exactly an earlier line"
-        );
-        assert!(is_late(&reply(b"xy"), b"xyz", &earlier));
-        assert!(
-            !is_late(&reply(b"xyz"), b"xyz", &earlier),
-            "this line's reply"
-        );
-        assert!(
-            !is_late(&reply(b"xyz"), b"xyz", &lines(&["xyz"])),
-            "a line sent twice"
-        );
-    }
-
-    #[test]
-    fn a_changed_server_is_answered_whatever_it_says() {
-        let earlier = lines(&["date"]);
-        assert!(!is_late(b"Wed Nov 25 17:28:42 2026", b"time", &earlier));
-        assert!(!is_late(&reply(b"Nov 25"), b"date", &earlier));
-    }
-
-    #[test]
-    fn a_cut_reply_to_this_line_is_taken_and_one_to_an_earlier_line_is_not() {
-        assert!(!is_late(&reply(b"hel"), b"hello", &lines(&["help me"])));
-        assert!(is_late(&reply(b"wor"), b"hello", &lines(&["world"])));
-    }
-
-    proptest! {
-        /// Whatever was sent before, the reply to this very line is never skipped, and a
-        /// repeat of an earlier line that is not this one always is.
-        #[test]
-        fn the_rule_never_skips_this_lines_reply(
-            line in proptest::collection::vec(any::<u8>(), 1..12),
-            earlier in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..12), 0..6),
-        ) {
-            let earlier: VecDeque<Vec<u8>> = earlier.into();
-            prop_assert!(!is_late(&reply(&line), &line, &earlier));
-            for old in &earlier {
-                if *old != line {
-                    prop_assert!(is_late(&reply(old), &line, &earlier));
-                }
-            }
-        }
-    }
-}
+mod tests;
+mod unanswered;

@@ -70,7 +70,7 @@ fn now_has_the_ctime_shape() {
     let text = ctime();
     assert_eq!(text.len(), 24, "{text:?}");
     assert!(
-        chrono::NaiveDateTime::parse_from_str(&text, "%a %b %e %H:%M:%S %Y").is_ok(),
+        chrono::NaiveDateTime::parse_from_str(&text, CTIME_FORMAT).is_ok(),
         "{text:?}"
     );
 }
@@ -85,4 +85,16 @@ fn the_cached_text_is_the_current_time() {
         fresh == before || fresh == after,
         "{before} / {fresh} / {after}"
     );
+}
+
+#[test]
+fn a_stamp_is_recognised_by_its_real_ctime_and_the_data_behind_it_is_given() {
+    let reply = b"[Wed Nov 25 17:28:42 2026] hello";
+    assert_eq!(after_stamp(reply), Some(&b"hello"[..]));
+    assert_eq!(after_stamp(b"[Wed Nov 25 17:28:42 2026] "), Some(&b""[..]));
+    assert!(begins_with_stamp(reply));
+    // The shape alone is not a stamp: the time between the brackets must be a real ctime.
+    assert_eq!(after_stamp(b"[xxx xxx xx xx:xx:xx xxxx] hello"), None);
+    assert_eq!(after_stamp(b"[Wed Nov 25 17:28:42 2026]hello"), None);
+    assert_eq!(after_stamp(b"Wed Nov 25 17:28:42 2026"), None);
 }
