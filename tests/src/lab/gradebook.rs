@@ -202,28 +202,21 @@ impl Earlier<'_> {
 }
 
 impl Gradebook {
-    /// Reads the gradebook at `path`; `None` where there is none yet.
+    /// Reads the gradebook at `path`; `None` where there is none yet, or it cannot be read
+    /// (writing it will then say why). A file that is not a gradebook of ours is an error:
+    /// it is not to be overwritten.
     pub fn read(path: &Path) -> Result<Option<Gradebook>, String> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                Gradebook::parse(&text).map(Some).ok_or_else(|| {
-                    let shown = path.display();
-                    tr!(
-                        "{shown} is not a gradebook of lab-check's (its first column is not student): give another --csv file, or move it away",
-                        "{shown} 不是 lab-check 写的成绩表（第一列不是“学生”）：请换一个 --csv 文件，或者把它移走"
-                    )
-                })
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => {
-                let (shown, error) = (path.display(), common::lang::os_error(&error));
-                Err(tr!(
-                    "cannot read {shown}: {error}",
-                    "无法读取 {shown}：{error}"
-                ))
-            }
-        }
+        let Ok(bytes) = std::fs::read(path) else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        Gradebook::parse(&text).map(Some).ok_or_else(|| {
+            let shown = path.display();
+            tr!(
+                "{shown} is not a gradebook of lab-check's (its first column is not student): give another --csv file, or move it away",
+                "{shown} 不是 lab-check 写的成绩表（第一列不是“学生”）：请换一个 --csv 文件，或者把它移走"
+            )
+        })
     }
 
     /// Reads a gradebook's text; `None` when it is not one of ours.

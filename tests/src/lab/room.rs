@@ -180,7 +180,7 @@ pub fn zone_note(zone: &RoomZone, clock: &Clock) -> String {
     let tz = written(zone.ahead_secs + clock.offset_secs());
     tr!(
         "The room's time zone: {count} of {of} servers stamp a time {hours} {way} {whose} (UTC{here}): this machine, or the room, is in another time zone; their code is not to blame. To judge the room in its own zone: --tz {tz} (or its name, such as Asia/Shanghai).",
-        "全班的时区：{of} 个服务器中有 {count} 个的时间戳比{whose}（UTC{here}）{way_zh}了 {hours}：是本机或全班处在另一个时区，不是这些学生的代码有错。要按全班的时区判定，请加上 --tz {tz}（或时区名，例如 Asia/Shanghai）。"
+        "全班的时区：{of} 个服务器中有 {count} 个的时间戳比{whose}（UTC{here}）{way_zh}了 {hours}：是本机或全班处在另一个时区，不是这些学生的代码有错。要按全班的时区判定，请加上 --tz {tz}（或时区名，例如 'Asia/Shanghai'）。"
     )
 }
 

@@ -46,7 +46,7 @@ pub fn text_of(bytes: &[u8]) -> Result<String, String> {
     text.ok_or_else(|| {
         tr!(
             "it is not UTF-8 text (saved as GBK, or another encoding?): save it as UTF-8 (Notepad: Save as, Encoding UTF-8; Excel: CSV UTF-8)",
-            "它不是 UTF-8 编码的文本（保存成了 GBK 或别的编码？）：请另存为 UTF-8（记事本：另存为，编码选 UTF-8；Excel：CSV UTF-8）"
+            "它不是 UTF-8 编码的文本（保存成了国标码（GBK）或别的编码？）：请另存为 UTF-8（记事本：“另存为”时编码选 UTF-8；电子表格（Excel）：另存为“CSV UTF-8”）"
         )
     })
 }

@@ -68,21 +68,21 @@ struct Cli {
     /// `--json`: for scripts and graders.
     #[arg(long, help = tr!(
         "Print JSON instead of lines (with --room, an array with each student's name): target, protocol, checks: [name, passed, detail, points], points, checked_at, kit",
-        "输出 JSON，而不是逐行输出（与 --room 同用时为数组，带每个学生的姓名）：target, protocol, checks: [name, passed, detail, points], points, checked_at, kit"
+        "输出 JSON，而不是逐行输出（与 --room 同用时为数组，带每个学生的姓名）；字段：`target`、`protocol`、`checks`（每项的 `name`、`passed`、`detail`、`points`）、`points`、`checked_at`、`kit`"
     ))]
     json: bool,
 
     /// `--room FILE`: the whole room at once.
     #[arg(long, value_name = word("FILE", "文件"), conflicts_with_all = ["protocol", "address"], help = tr!(
         "Check every server listed in FILE at once, a line per student: NAME tcp|udp HOST:PORT (a line starting with # is a comment; UTF-8, with or without a BOM)",
-        "同时检查文件中列出的所有服务器，每个学生一行：姓名 tcp|udp 主机:端口（以 # 开头的行是注释；UTF-8 编码，有无 BOM 均可）"
+        "同时检查文件中列出的所有服务器，每个学生一行：姓名 tcp|udp 主机:端口（以 # 开头的行是注释；文件用 UTF-8 编码，开头有没有字节顺序标记都可以）"
     ))]
     room: Option<PathBuf>,
 
     /// `--csv FILE`: the room's gradebook.
     #[arg(long, value_name = word("FILE", "文件"), requires = "room", help = tr!(
         "With --room: also write the gradebook to FILE as CSV (UTF-8 with a BOM, as Excel opens it); with --only, update those students' rows in it",
-        "与 --room 同用：同时把成绩表以 CSV 格式写入该文件（带 BOM 的 UTF-8，Excel 可以直接打开）；与 --only 同用时，只更新这些学生在其中的行"
+        "与 --room 同用：同时把成绩表以 CSV 格式写入该文件（UTF-8 编码，带字节顺序标记，中文或英文 Windows 上的电子表格软件都能正确打开）；与 --only 同用时，只更新这些学生在其中的行"
     ))]
     csv: Option<PathBuf>,
 
@@ -117,7 +117,7 @@ struct Cli {
     /// `--tz ZONE`: the room's time zone.
     #[arg(long, value_name = word("ZONE", "时区"), value_parser = Clock::parse, help = tr!(
         "Judge stamps in this time zone instead of this machine's: +08:00, UTC-5, or a name such as Asia/Shanghai (the room's zone, when this machine is in another one)",
-        "按这个时区判定时间戳，而不是本机的时区：+08:00、UTC-5，或时区名，例如 Asia/Shanghai（本机与全班不在同一时区时使用）"
+        "按这个时区判定时间戳，而不是本机的时区：'+08:00'、'UTC-5'，或时区名，例如 'Asia/Shanghai'（本机与全班不在同一时区时使用）"
     ))]
     tz: Option<Clock>,
 
