@@ -165,7 +165,9 @@ fn judge_cases(protocol: Protocol, cases: Vec<Case>) -> Vec<(&'static str, Repor
         .map(|case| {
             thread::spawn(move || {
                 let case = case; // the whole case, its server included, lives to the end
-                let report = kit(protocol, case.fake.address);
+                // Our fakes answer on loopback in microseconds: a second is patience enough.
+                let patience = Patience::new(Duration::from_secs(1));
+                let report = kit_with(protocol, case.fake.address, patience);
                 let said: Vec<(&str, Option<Mistake>)> = report
                     .checks
                     .iter()
@@ -289,6 +291,11 @@ fn each_common_tcp_mistake_is_named_and_the_other_checks_pass() {
             what: "a thread that dies on Chinese",
             fake: fake_tcp(Serving::Threaded, Talk::DiesOnNonAscii),
             fails: vec![("chinese", FailsOnChinese), ("not-utf8", FailedDecode)],
+        },
+        Case {
+            what: "threads sharing one connection",
+            fake: fake_tcp(Serving::SharedConnection, Talk::Silent),
+            fails: vec![("at-once", WrongAddress)],
         },
         Case {
             what: "the book's loop, which dies on a reset",

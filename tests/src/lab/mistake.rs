@@ -84,7 +84,8 @@ pub enum Mistake {
     OneAtATime,
     /// A client that resets or vanishes ends the server.
     DiesOnReset,
-    /// A UDP reply goes to an address other than the sender's.
+    /// A reply goes to another client than the sender: a UDP server answering an address
+    /// it kept, TCP threads sharing one connection.
     WrongAddress,
     /// A UDP reply comes from another address or port than the one written to.
     WrongSource,

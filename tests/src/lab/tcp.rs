@@ -5,9 +5,9 @@
 //! fragile server (bytes that are not UTF-8, a reset) come last, and a server that stopped is
 //! named as such by every check after.
 
+mod class;
 mod wire;
 
-use std::io::Read;
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use super::reply;
 use super::show::bytes as shown;
 use super::transcript::Transcript;
 use super::{Check, Failure, Mistake, Named, Outcome, Protocol, Settings, run_in_turn};
-use wire::{Connection, Ending, Heard, Server, TOO_MUCH, answers, nothing};
+use wire::{Ending, Heard, Server, nothing};
 
 /// The checks, each with its name, in the order they run.
 pub const CHECKS: [Named<Server>; 9] = [
@@ -28,13 +28,11 @@ pub const CHECKS: [Named<Server>; 9] = [
     ("long", long),
     ("chinese", chinese),
     ("next-client", next_client),
-    ("at-once", at_once),
+    ("at-once", class::at_once),
     ("not-utf8", not_utf8),
     ("reset", reset),
 ];
 
-/// The clients held connected together in the "at once" check: a few students.
-const CLASS: usize = 5;
 /// The message longer than the book's `BUFSIZ` of 1024 bytes.
 const LONG_LEN: usize = 3000;
 
@@ -264,114 +262,6 @@ fn next_client(server: &Server) -> Outcome {
             ),
         )),
         Err(failure) => Err(failure),
-    }
-}
-
-/// A class connected together is served together: every client gets the reply to its own
-/// message while all stay connected. The book's loop serves the first and leaves the rest
-/// waiting; a server that floods every connection answers nobody.
-fn at_once(server: &Server) -> Outcome {
-    let mut class = Vec::new();
-    for _ in 0..CLASS {
-        class.push(server.open()?);
-    }
-    let messages: Vec<Vec<u8>> = (1..=CLASS)
-        .map(|i| format!("student {i} of {CLASS}").into_bytes())
-        .collect();
-    for (connection, message) in class.iter_mut().zip(&messages) {
-        let _ = server.send(connection, message);
-    }
-    let wait = server.patience.at_once();
-    let deadline = Instant::now() + wait;
-    let mut heard = Vec::new();
-    for (connection, message) in class.iter_mut().zip(&messages) {
-        heard.push(server.hear(connection, deadline, |bytes| answers(bytes, message)));
-    }
-    leave_politely(&mut class, Instant::now() + wait);
-    let answered: Vec<bool> = heard
-        .iter()
-        .zip(&messages)
-        .map(|(heard, message)| {
-            heard.ending != Ending::Flood && reply::read(&heard.bytes, message).data == *message
-        })
-        .collect();
-    let count = answered.iter().filter(|&&answered| answered).count();
-    let (waiting, secs) = (CLASS - count, wait.as_secs_f64());
-    if heard.iter().any(|heard| heard.ending == Ending::Flood) {
-        return Err(Failure::named(
-            Mistake::AnswersForever,
-            tr!(
-                "of {CLASS} clients connected together, some got more than 64 KiB for a message of a few bytes, still coming: the server keeps sending on every connection (a send() in a loop that never ends?)",
-                "同时连接的 {CLASS} 个客户端中，有的发送了几个字节却收到超过 64 KiB 的回复，而且还在继续：服务器在每个连接上都不停地发送（send() 放在了一个不会结束的循环里？）"
-            ),
-        ));
-    }
-    let heard_something = heard.iter().filter(|heard| !heard.bytes.is_empty()).count();
-    match count {
-        CLASS => Ok(tr!(
-            "{CLASS} clients connected together were each answered",
-            "同时连接的 {CLASS} 个客户端都得到了回复"
-        )),
-        0 if heard_something > 0 => {
-            let got = got(&heard
-                .iter()
-                .find(|heard| !heard.bytes.is_empty())
-                .map(|heard| heard.bytes.clone())
-                .unwrap_or_default());
-            Err(Failure::named(
-                Mistake::Changed,
-                tr!(
-                    "of {CLASS} clients connected together, none got the reply to its own message (the first {got}): each client gets its own data back",
-                    "同时连接的 {CLASS} 个客户端中，没有一个收到对自己消息的回复（第一个{got}）：每个客户端都应收到自己的数据"
-                ),
-            ))
-        }
-        0 => Err(Failure::named(
-            Mistake::Silent,
-            tr!(
-                "none of {CLASS} clients connected together got a reply within {secs} s",
-                "同时连接的 {CLASS} 个客户端在 {secs} 秒内都没有收到回复"
-            ),
-        )),
-        1 if answered[0] => Err(Failure::named(
-            Mistake::OneAtATime,
-            tr!(
-                "of {CLASS} clients connected at the same time, only the first got a reply within {secs} s; the other {waiting} waited while it stayed connected: the server serves one client at a time (the book's loop). The exercise: a thread per client (socketserver.ThreadingTCPServer, threading) or an event loop (select, Twisted)",
-                "同时连接的 {CLASS} 个客户端中，只有第一个在 {secs} 秒内收到了回复；它保持连接时，其余 {waiting} 个一直在等待：服务器一次只服务一个客户端（书中的循环）。练习：每个客户端一个线程（socketserver.ThreadingTCPServer、threading），或者用事件循环（select、Twisted）"
-            ),
-        )),
-        _ => Err(Failure::named(
-            Mistake::OneAtATime,
-            tr!(
-                "of {CLASS} clients connected at the same time, {count} got the reply to their message within {secs} s, {waiting} did not: the server does not serve a class at once",
-                "同时连接的 {CLASS} 个客户端中，{count} 个在 {secs} 秒内收到了对自己消息的回复，{waiting} 个没有：服务器不能同时服务一个班的学生"
-            ),
-        )),
-    }
-}
-
-/// Ends each connection as a patient client does: says it has no more to send, and reads
-/// what comes until the server closes (or `deadline`). A server that serves one client at a
-/// time then serves the rest in turn, instead of writing to clients that left and meeting
-/// resets that the book's server does not survive (a check of its own, the last).
-fn leave_politely(connections: &mut [Connection], deadline: Instant) {
-    for connection in connections.iter_mut() {
-        let _ = connection.stream.shutdown(Shutdown::Write);
-    }
-    for connection in connections.iter_mut() {
-        let mut buffer = [0; 4096];
-        for _ in 0..TOO_MUCH / buffer.len() {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return;
-            };
-            let _ = connection
-                .stream
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))));
-            match connection.stream.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => continue,
-            }
-        }
     }
 }
 

@@ -142,6 +142,9 @@ pub enum Serving {
     /// The whole server dies on the first message, unanswered: Python 3's
     /// `send('[%s] %s' % (ctime(), data))`, a TypeError.
     DiesOnFirstMessage,
+    /// A thread per client, each answering on the last connection accepted: the threads
+    /// share one global `conn`.
+    SharedConnection,
 }
 
 /// A small wrong server on loopback, stopped when dropped.
@@ -177,6 +180,7 @@ pub fn fake_tcp_at(address: &str, serving: Serving, talk: Talk) -> Option<Fake> 
     let stop = Arc::new(AtomicBool::new(false));
     let taken = Arc::new(AtomicUsize::new(0));
     let (stopped, counted) = (Arc::clone(&stop), Arc::clone(&taken));
+    let latest: Arc<std::sync::Mutex<Option<TcpStream>>> = Arc::default();
     thread::spawn(move || {
         for _ in 0..200 {
             let Ok((stream, _)) = listener.accept() else {
@@ -203,6 +207,11 @@ pub fn fake_tcp_at(address: &str, serving: Serving, talk: Talk) -> Option<Fake> 
                     let _ = talk_with(stream, talk);
                     break;
                 }
+                Serving::SharedConnection => {
+                    *latest.lock().expect("conn") = stream.try_clone().ok();
+                    let shared = Arc::clone(&latest);
+                    thread::spawn(move || answer_on_shared(stream, &shared));
+                }
                 Serving::DiesOnFirstMessage => {
                     let mut stream = stream;
                     let _ = stream.read(&mut [0; 1024]);
@@ -216,6 +225,24 @@ pub fn fake_tcp_at(address: &str, serving: Serving, talk: Talk) -> Option<Fake> 
         taken,
         stop,
     })
+}
+
+/// Reads from `stream`, and answers on whichever connection `shared` holds now.
+fn answer_on_shared(mut stream: TcpStream, shared: &std::sync::Mutex<Option<TcpStream>>) {
+    let mut buffer = [0; 1024];
+    for _ in 0..1000 {
+        let Ok(read @ 1..) = stream.read(&mut buffer) else {
+            return;
+        };
+        let conn = shared
+            .lock()
+            .expect("conn")
+            .as_ref()
+            .and_then(|c| c.try_clone().ok());
+        if let Some(mut conn) = conn {
+            let _ = conn.write_all(&right(&buffer[..read]));
+        }
+    }
 }
 
 /// One client's conversation with a wrong server; bounded in reads and time.

@@ -288,7 +288,19 @@ impl Server {
         deadline: Instant,
         complete: impl Fn(&[u8]) -> bool,
     ) -> Heard {
-        let heard = self.listen(connection, deadline, complete);
+        self.hear_for(connection, deadline, complete, true)
+    }
+
+    /// Like [`Server::hear`], stopping as soon as the reply is complete when not `linger`
+    /// (a check that needs no more than the reply: a class of clients answered at once).
+    pub fn hear_for(
+        &self,
+        connection: &mut Connection,
+        deadline: Instant,
+        complete: impl Fn(&[u8]) -> bool,
+        linger: bool,
+    ) -> Heard {
+        let heard = self.listen(connection, deadline, complete, linger);
         let what = match heard.ending {
             Ending::Quiet => None,
             Ending::Silent => Some(tr!("nothing more came", "没有再收到任何内容")),
@@ -313,6 +325,7 @@ impl Server {
         connection: &mut Connection,
         deadline: Instant,
         complete: impl Fn(&[u8]) -> bool,
+        linger: bool,
     ) -> Heard {
         let mut bytes = Vec::new();
         let mut buffer = [0; 16 * 1024];
@@ -331,6 +344,12 @@ impl Server {
                 return Heard { bytes, ending };
             };
             let wait = match (bytes.is_empty(), complete(&bytes)) {
+                (false, true) if !linger => {
+                    return Heard {
+                        bytes,
+                        ending: Ending::Quiet,
+                    };
+                }
                 (true, _) => left,
                 (false, true) => self.patience.grace().min(left),
                 (false, false) => self.patience.quiet().min(left),
