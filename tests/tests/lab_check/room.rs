@@ -394,6 +394,7 @@ fn some_students_are_checked_again_into_the_gradebook_which_remembers_a_stopped_
     first_args.extend(milestone);
     let first = lab_check(&first_args, "C");
     assert_eq!(first.code(), 1, "{}", out(&first));
+    let alice_taken = alice.taken.load(std::sync::atomic::Ordering::SeqCst);
     let before = std::fs::read_to_string(&csv).expect("the gradebook");
     let alice_row = before
         .lines()
@@ -409,6 +410,8 @@ fn some_students_are_checked_again_into_the_gradebook_which_remembers_a_stopped_
     let second = lab_check(&again, "C");
     let text = out(&second);
     assert!(!text.contains("alice"), "only bob: {text}");
+    let now_taken = alice.taken.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(now_taken, alice_taken, "alice's server was not contacted");
     assert!(
         text.contains(
             "bob: FAIL reply, several, reset: stopped (after a client reset it, in the last run?)"
