@@ -36,7 +36,7 @@ pub fn check_room(file: &Path, settings: &Settings, asked: &Asked) -> ExitCode {
         asked,
         earlier.as_ref(),
         Screen::of_stdout(),
-        started.elapsed(),
+        Took::Room(started.elapsed()),
     )
 }
 
@@ -115,6 +115,14 @@ pub fn earlier(asked: &Asked) -> Option<Gradebook> {
     Gradebook::read(path).unwrap_or_else(|why| super::usage_error(why))
 }
 
+/// How long the checking took: one pass over the room, or a board's rounds.
+pub enum Took {
+    /// `--room`: the room checked once.
+    Room(Duration),
+    /// `--watch`: so many rounds, in all this time.
+    Board(usize, Duration),
+}
+
 /// What the room as a whole says, then the table (or JSON), the gradebook and the
 /// transcripts; the exit status.
 pub fn finish(
@@ -123,7 +131,7 @@ pub fn finish(
     asked: &Asked,
     earlier: Option<&Gradebook>,
     screen: Screen,
-    took: Duration,
+    took: Took,
 ) -> ExitCode {
     if let Some(earlier) = earlier {
         rooms::remember(&mut rows, earlier);
@@ -142,7 +150,7 @@ pub fn finish(
             out.push_str(&table::wrapped(&note, screen.look.width, ""));
         }
         out.push_str(&table::wrapped(
-            &summary(&rows, took),
+            &summary(&rows, &took),
             screen.look.width,
             "",
         ));
@@ -179,10 +187,9 @@ pub fn finish(
 }
 
 /// The line under the table: how many passed, and how long the room took.
-fn summary(rows: &[Row], took: Duration) -> String {
+fn summary(rows: &[Row], took: &Took) -> String {
     let total = rows.len();
     let all = rows.iter().filter(|row| row.all_passed()).count();
-    let secs = format!("{:.1}", took.as_secs_f64());
     let unchecked = rows.iter().filter(|row| row.result.is_err()).count();
     let mut line = tr!(
         "{all} of {total} servers passed every check",
@@ -194,7 +201,19 @@ fn summary(rows: &[Row], took: Duration) -> String {
             "，{unchecked} 个未检查（原因见上）"
         ));
     }
-    line.push_str(&tr!("; the room took {secs} s", "；全班检查用时 {secs} 秒"));
+    line.push_str(&match *took {
+        Took::Room(took) => {
+            let secs = format!("{:.1}", took.as_secs_f64());
+            tr!("; the room took {secs} s", "；全班检查用时 {secs} 秒")
+        }
+        Took::Board(rounds, took) => {
+            let secs = format!("{:.1}", took.as_secs_f64());
+            tr!(
+                "; the board ran {rounds} rounds in {secs} s",
+                "；看板共检查了 {rounds} 轮，用时 {secs} 秒"
+            )
+        }
+    });
     line
 }
 

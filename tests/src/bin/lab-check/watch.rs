@@ -18,7 +18,7 @@ use tests::lab::roster::Student;
 use tests::lab::{Settings, table};
 
 use super::Asked;
-use super::room;
+use super::room::{self, Took};
 use super::screen::{self, CLEAR, Progress, Screen};
 
 /// How often the board looks at the clock and at Ctrl+C.
@@ -49,7 +49,9 @@ pub fn watch(file: &Path, every: Duration, settings: &Settings, asked: &Asked) -
     let mut board = Board::new(settings.clone());
     let started = Instant::now();
     let mut progress = Progress::new();
+    let mut rounds = 0;
     'rounds: for round in 1.. {
+        rounds = round;
         // The teacher may fix the room file while the board runs; one being saved, or broken,
         // leaves the board as it was, saying why.
         let trouble = match room::read_room(file) {
@@ -128,7 +130,7 @@ pub fn watch(file: &Path, every: Duration, settings: &Settings, asked: &Asked) -
         asked,
         earlier.as_ref(),
         screen,
-        started.elapsed(),
+        Took::Board(rounds, started.elapsed()),
     )
 }
 
