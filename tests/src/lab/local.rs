@@ -67,3 +67,33 @@ pub fn udp_elsewhere(address: SocketAddr, probe: &[u8], wait: Duration) -> Optio
             && socket.recv(&mut buffer).is_ok()
     })
 }
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn loopback_and_unspecified_addresses_are_this_machine_a_documentation_one_is_not() {
+        for ip in ["127.0.0.1", "127.0.0.2", "::1", "0.0.0.0", "::"] {
+            let ip: IpAddr = ip.parse().expect("an address");
+            assert!(is_this_machine(ip), "{ip}");
+        }
+        // TEST-NET-3 (RFC 5737): no machine's own address.
+        assert!(!is_this_machine(
+            "203.0.113.77".parse().expect("an address")
+        ));
+    }
+
+    #[test]
+    fn the_other_loopback_address_is_tried_for_a_loopback_one() {
+        let tried = elsewhere("127.0.0.1:5".parse().expect("an address"));
+        assert!(
+            tried.contains(&"[::1]:5".parse().expect("an address")),
+            "{tried:?}"
+        );
+        assert!(
+            tried.iter().all(|other| other.ip().is_loopback()),
+            "{tried:?}"
+        );
+    }
+}

@@ -50,13 +50,14 @@ fn reply(server: &Server) -> Outcome {
     let socket = server.socket()?;
     server.send(&socket, message)?;
     let deadline = Instant::now() + server.patience.reply();
-    let reply = loop {
+    // The reply, and the socket it came to: `hello` went from both.
+    let (reply, heard_on) = loop {
         if let Some((reply, _)) = server.receive(&socket, Duration::from_millis(20)) {
-            break reply;
+            break (reply, &socket);
         }
-        match watch.as_ref().map(|watch| server.poll(watch)) {
-            Some(Heard::Reply(reply)) => break reply,
-            Some(Heard::Refused) => return Err(server.refused()),
+        match watch.as_ref().map(|watch| (watch, server.poll(watch))) {
+            Some((watch, Heard::Reply(reply))) => break (reply, watch),
+            Some((_, Heard::Refused)) => return Err(server.refused()),
             _ if Instant::now() >= deadline => return Err(crashed_or(server, message)),
             _ => {}
         }
@@ -64,8 +65,8 @@ fn reply(server: &Server) -> Outcome {
     let reading = reply::read(&reply, message);
     let mut mistakes = reading.mistakes;
     mistakes.extend(reply::data_mistake(&reading.data, message));
-    // A second reply to the one datagram comes straight after the first.
-    if let Some((again, _)) = server.receive(&socket, server.patience.grace() * 2) {
+    // A second reply to the one datagram comes straight after the first, to the same socket.
+    if let Some((again, _)) = server.receive(heard_on, server.patience.grace() * 2) {
         if reply::read(&again, message).data == message {
             mistakes.push(Mistake::TwoReplies);
         }

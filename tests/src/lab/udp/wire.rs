@@ -122,6 +122,7 @@ impl Server {
 
     /// The first datagram to arrive at `socket` within `wait`.
     pub fn receive(&self, socket: &Socket, wait: Duration) -> Option<(Vec<u8>, SocketAddr)> {
+        let _ = socket.socket.set_nonblocking(false); // a watching socket waits too, here
         let deadline = Instant::now() + wait;
         let mut buffer = vec![0; LARGEST];
         loop {
