@@ -4,12 +4,15 @@
 //! that are gone, crash, never answer, answer forever, or listen on one interface only.
 //!
 //! The kit's checks are `tests::lab`, the very code the `lab-check` program runs; the tests
-//! in `lab_check/program.rs` and `lab_check/room.rs` run the program itself: its lines, JSON,
+//! in `lab_check/program.rs`, `lab_check/room.rs` and `lab_check/board.rs` run the program itself: its lines, JSON,
 //! usage errors, a room's table, gradebook and transcripts, hostile rosters, the room's time
 //! zone, re-grading, and the live board on a terminal.
 //!
 //! Each test runs its cases at once (each is mostly waiting), so the file stays quick.
 
+#[cfg(target_os = "linux")]
+#[path = "lab_check/board.rs"]
+mod board;
 #[path = "lab_check/fakes.rs"]
 mod fakes;
 #[path = "lab_check/program.rs"]

@@ -6,6 +6,7 @@
 //! named as such by every check after.
 
 mod class;
+mod refusal;
 mod wire;
 
 use std::net::{Shutdown, SocketAddr};

@@ -19,9 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use common::tr;
-use tests::lab::{
-    self, Clock, Patience, Points, Protocol, Report, Settings, gradebook, room as rooms,
-};
+use tests::lab::{self, Clock, Patience, Points, Protocol, Report, Settings, json, room as rooms};
 
 /// A placeholder in the reader's language (`主机:端口` for `HOST:PORT`).
 fn word(english: &'static str, chinese: &'static str) -> &'static str {
@@ -232,7 +230,7 @@ fn check_one(
     };
     let when = rooms::graded_now(&settings.clock);
     let output = if json {
-        format!("{}\n", gradebook::json(&report, None, &when))
+        format!("{}\n", json::report(&report, None, &when))
     } else {
         lab::show::report(&report)
     };

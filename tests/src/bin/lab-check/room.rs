@@ -9,7 +9,7 @@ use tests::lab::gradebook::{self, Gradebook};
 use tests::lab::room::{self as rooms, Row};
 use tests::lab::roster::{self, Student};
 use tests::lab::show::clean;
-use tests::lab::{Report, Settings, table, transcript};
+use tests::lab::{Report, Settings, json, table, transcript};
 
 use super::Asked;
 use super::screen::{self, Progress, Screen};
@@ -141,7 +141,7 @@ pub fn finish(
         rooms::blame_the_zone(&mut rows, zone, &settings.clock);
     }
     let output = if asked.json {
-        gradebook::json_room(&rows)
+        json::room(&rows)
     } else {
         let mut out = table::table(&rows, screen.look);
         out.push('\n');
