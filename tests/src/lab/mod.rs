@@ -9,7 +9,7 @@
 //! saw in the student's words when it fails. The kit never starts or stops the server, and
 //! sends no more than a handful of students would.
 //!
-//! - one server: [`check`] runs the checks ([`tcp`], [`udp`]) and gives a [`Report`];
+//! - one server: [`check`] runs the checks (`tcp`, `udp`) and gives a [`Report`];
 //! - a room: [`roster`] reads the room file, [`room`] checks it in parallel and finds the
 //!   room's time zone, [`table`] and [`gradebook`] show it on a terminal and in a
 //!   spreadsheet, [`board`] keeps the live board of `--watch`.

@@ -61,7 +61,7 @@ pub fn clean(text: &str) -> Cow<'_, str> {
 /// Received bytes as a quoted string: text as it is, `"` and `\` escaped, control characters
 /// spelled (`\n`, `\0`, `\x1b`, `\u{202e}`), bytes that are not UTF-8 as `\xff` (so `b'\xff'`
 /// and U+FFFD can be told apart), runs of one character counted (`"hello" + 1019 × "\0"`),
-/// and at most [`SHOWN`] characters.
+/// and at most `SHOWN` (120) characters.
 pub fn bytes(data: &[u8]) -> String {
     let units = units(data);
     let mut pieces: Vec<String> = Vec::new();
