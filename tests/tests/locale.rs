@@ -1124,48 +1124,83 @@ fn lab_check_under_a_chinese_locale_is_whole_chinese() {
     let room = std::env::temp_dir().join(format!("locale-room-{}.txt", std::process::id()));
     std::fs::write(
         &room,
-        format!("# 名单\n张三 tcp {}\n王五 tcp {closed}\n", good.address),
+        format!(
+            "\u{feff}# 名单\n张三 tcp {}\n王五 tcp {closed}\n李四 tcp 127.0.0.1:2l567\n",
+            good.address
+        ),
     )
     .expect("the room file");
+    let passing = room.with_extension("all-pass.txt");
+    std::fs::write(&passing, format!("张三 tcp {}\n", good.address)).expect("a room file");
     let room_file = room.to_string_lossy().into_owned();
+    let passing_file = passing.to_string_lossy().into_owned();
     let directory = std::env::temp_dir().to_string_lossy().into_owned();
     let (good_at, iterative_at, closed_at) = (
         good.address.to_string(),
         one_at_a_time.address.to_string(),
         closed.to_string(),
     );
+    // A reply timeout of 1 s shows the iterative server's waiting clients as well as 2 s.
     let runs: Vec<(Vec<&str>, i32, &str)> = vec![
         (vec!["--help"], 0, "退出状态"),
         (vec!["tcp", &good_at], 0, "全部 9 项检查通过"),
-        (vec!["tcp", &iterative_at], 1, "FAIL at-once: 同时连接的"),
+        (
+            vec!["tcp", &iterative_at, "--reply-timeout", "1"],
+            1,
+            "FAIL at-once：同时连接的",
+        ),
         (vec!["udp", &closed_at], 1, "未通过"),
         (vec!["--room", &room_file], 1, "学生"),
+        (
+            vec!["--room", &room_file],
+            1,
+            "李四：未检查：名单文件第 4 行",
+        ),
         // The table is written to the terminal first; then --csv into a directory fails.
         (
             vec!["--room", &room_file, "--csv", &directory],
             1,
             "是一个目录",
         ),
+        (vec!["--room", &passing_file, "--watch", "0.2"], 0, "得分"),
         (vec![], 2, "请说明要检查什么"),
-        (vec!["foo", "127.0.0.1:1"], 2, "不是协议"),
+        (
+            vec!["foo", "127.0.0.1:1"],
+            2,
+            "协议 foo 无效：只能是 tcp 或 udp",
+        ),
         (vec!["tcp", "127.0.0.1:99999"], 2, "1 到 65535"),
         (vec!["--room", "/no/such/room.txt"], 2, "找不到该文件或目录"),
         (vec!["--bogus"], 2, "未知的选项"),
+        (vec!["--only", "张三"], 2, "--room 文件"),
     ];
+    // Each run mostly waits on the network: all at once.
+    let outputs: Vec<(i32, String)> = std::thread::scope(|scope| {
+        let running: Vec<_> = runs
+            .iter()
+            .map(|(args, _, _)| scope.spawn(move || lab_check_in_chinese(args)))
+            .collect();
+        running
+            .into_iter()
+            .map(|run| run.join().expect("lab-check ran"))
+            .collect()
+    });
     let mut english = Vec::new();
-    for (args, code, chinese) in &runs {
-        let (status, output) = lab_check_in_chinese(args);
+    for ((args, code, chinese), (status, output)) in runs.iter().zip(outputs) {
         assert_eq!(status, *code, "lab-check {args:?}: {output}");
         assert!(output.contains(chinese), "lab-check {args:?}: {output}");
+        // An option's name is a flag, whole (`time` inside `--reply-timeout` is a check's).
         let theirs = args
             .iter()
-            .fold(output.clone(), |left, arg| left.replace(arg, " "));
+            .fold(output.clone(), |left, arg| left.replace(arg, " "))
+            .replace("--reply-timeout", " ");
         let found = english_in_lab(&theirs);
         if !found.is_empty() {
             english.push(format!("lab-check {args:?}: {found:?} in\n{output}"));
         }
     }
     let _ = std::fs::remove_file(&room);
+    let _ = std::fs::remove_file(&passing);
     assert!(
         english.is_empty(),
         "English in lab-check's Chinese output:\n{}",

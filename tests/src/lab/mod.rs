@@ -8,22 +8,42 @@
 //! Each check opens its own connections (or sockets), has its own deadline, and says what it
 //! saw in the student's words when it fails. The kit never starts or stops the server, and
 //! sends no more than a handful of students would.
+//!
+//! - one server: [`check`] runs the checks (`tcp`, `udp`) and gives a [`Report`];
+//! - a room: [`roster`] reads the room file, [`room`] checks it in parallel and finds the
+//!   room's time zone, [`table`] and [`gradebook`] show it on a terminal and in a
+//!   spreadsheet, [`board`] keeps the live board of `--watch`.
 
+pub mod board;
+mod checks;
+pub mod gradebook;
+pub mod json;
 mod judge;
+mod local;
+mod mistake;
 mod reply;
+mod report;
 pub mod room;
+pub mod roster;
+pub mod settings;
 pub mod show;
 mod stamp;
+pub mod table;
 mod tcp;
+pub mod transcript;
 mod udp;
+pub mod zone;
 
 use std::fmt;
 use std::net::SocketAddr;
 
-use chrono::NaiveDateTime;
-use common::tr;
+pub use checks::{Points, names_of_checks, parse_check, parse_checks};
+pub use mistake::Mistake;
+pub use report::{Check, Report};
+pub use settings::{Patience, Settings};
+pub use zone::Clock;
 
-pub use reply::Mistake;
+use transcript::Transcript;
 
 /// The two kinds of server the chapter builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,100 +82,44 @@ impl fmt::Display for Protocol {
     }
 }
 
-/// The outcome of one check.
-#[derive(Debug, Clone)]
-pub struct Check {
-    /// Its short name (`reply`, `at-once`, ...): the same in every language, a column of the
-    /// room's table.
-    pub name: &'static str,
-    /// True when the server did what the chapter asks.
-    pub passed: bool,
-    /// What was seen; for a failure, what is wrong and what it usually means.
-    pub detail: String,
-    /// The common mistake it was recognised as, if any: what the tests assert on, whatever
-    /// the language of `detail`.
-    pub mistake: Option<Mistake>,
-}
-
-/// Everything the kit found about one server.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// The server as it was named (`192.168.1.23:21567`).
-    pub target: String,
-    /// TCP or UDP.
-    pub protocol: Protocol,
-    /// One outcome per check, in order.
-    pub checks: Vec<Check>,
-}
-
-impl Report {
-    /// How many checks passed.
-    pub fn passed(&self) -> usize {
-        self.checks.iter().filter(|check| check.passed).count()
-    }
-
-    /// True when every check passed.
-    pub fn all_passed(&self) -> bool {
-        self.checks.iter().all(|check| check.passed)
-    }
-
-    /// The outcome of the check named `name`.
-    pub fn check(&self, name: &str) -> Option<&Check> {
-        self.checks.iter().find(|check| check.name == name)
-    }
-
-    /// The names of the checks that failed, in order.
-    pub fn failed(&self) -> Vec<&'static str> {
-        self.checks
-            .iter()
-            .filter(|check| !check.passed)
-            .map(|check| check.name)
-            .collect()
-    }
-
-    /// A report where every check failed for the same reason (the server could not even be
-    /// found), so that a room's table still has its row.
-    pub fn unreachable(target: &str, protocol: Protocol, why: &str) -> Report {
-        let checks = protocol
-            .checks()
-            .into_iter()
-            .map(|name| Check {
-                name,
-                passed: false,
-                detail: why.to_string(),
-                mistake: Some(Mistake::NotListening),
-            })
-            .collect();
-        Report {
-            target: target.to_string(),
-            protocol,
-            checks,
-        }
-    }
-}
-
-/// The time a correct server would stamp now: the checker's local time (a student's server
-/// runs on the student's machine, in the same room and zone). The tests pass the zone their
-/// servers run in.
-pub type LocalNow = fn() -> NaiveDateTime;
-
-/// This machine's local time, as the `lab-check` program compares stamps with it.
-pub fn this_machines_time() -> NaiveDateTime {
-    chrono::Local::now().naive_local()
-}
-
 /// Runs every check of `protocol` against the server at `address`, named `target` in the
-/// report, in bounded time (well under a minute) whatever the server does.
-pub fn check(target: &str, protocol: Protocol, address: SocketAddr, now: LocalNow) -> Report {
-    let checks = match protocol {
-        Protocol::Tcp => tcp::run(address, now),
-        Protocol::Udp => udp::run(address, now),
+/// report, judging stamps by the clock `now` (the tests pass the zone their servers run in).
+pub fn check(
+    target: &str,
+    protocol: Protocol,
+    address: SocketAddr,
+    now: fn() -> chrono::NaiveDateTime,
+) -> Report {
+    let settings = Settings {
+        clock: Clock::Given(now),
+        ..Settings::default()
     };
-    Report {
+    check_with(target, protocol, address, &settings)
+}
+
+/// Runs the checks of `protocol` that `settings` asks for against the server at `address`,
+/// named `target` in the report, in bounded time (well under a minute) whatever the server
+/// does.
+pub fn check_with(
+    target: &str,
+    protocol: Protocol,
+    address: SocketAddr,
+    settings: &Settings,
+) -> Report {
+    let transcript = Transcript::new(settings.transcript);
+    transcript.opening(target, protocol, &settings.clock);
+    let (checks, transcript) = match protocol {
+        Protocol::Tcp => tcp::run(address, settings, transcript),
+        Protocol::Udp => udp::run(address, settings, transcript),
+    };
+    let mut report = Report {
         target: target.to_string(),
         protocol,
         checks,
-    }
+        transcript,
+    };
+    report.weigh(&settings.points);
+    report
 }
 
 /// What a check found: `Ok` with what it saw, or a failure.
@@ -168,6 +132,8 @@ struct Failure {
     why: String,
     /// The common mistake recognised, if any.
     mistake: Option<Mistake>,
+    /// For a stamp a time zone off: how many seconds it is ahead.
+    zone_off: Option<i64>,
 }
 
 impl Failure {
@@ -176,49 +142,96 @@ impl Failure {
         Failure {
             why,
             mistake: Some(mistake),
+            zone_off: None,
         }
     }
 
     /// A failure that is none of the common mistakes.
     fn plain(why: String) -> Failure {
-        Failure { why, mistake: None }
+        Failure {
+            why,
+            mistake: None,
+            zone_off: None,
+        }
+    }
+
+    /// The same failure, of a stamp `secs` ahead by a time zone.
+    fn zone_off(self, secs: i64) -> Failure {
+        Failure {
+            zone_off: Some(secs),
+            ..self
+        }
     }
 }
 
 /// A check with its name: what it finds about a server `S` (the TCP or UDP one).
 type Named<S> = (&'static str, fn(&S) -> Outcome);
 
-/// Runs `checks` one after another against `server`, each on its own; `answered` says how
-/// many replies the server gave so far. Two cases end the run early, every check left
-/// failing at once for the same reason, since each would only wait as long again to find
-/// it: nothing listens, or the server has answered nothing to the first two checks.
-fn run_in_turn<S>(checks: &[Named<S>], server: &S, answered: impl Fn(&S) -> usize) -> Vec<Check> {
+/// Runs the `checks` that `settings` asks for, one after another against `server`, each on its
+/// own; `answered` says how many replies the server gave so far. Two cases end the run early,
+/// every check left failing at once for the same reason, since each would only wait as long
+/// again to find it: nobody is there to talk to, or the server has answered nothing to the
+/// first two checks.
+fn run_in_turn<S>(
+    checks: &[Named<S>],
+    server: &S,
+    settings: &Settings,
+    transcript: &Transcript,
+    answered: impl Fn(&S) -> usize,
+) -> Vec<Check> {
+    let chosen: Vec<&Named<S>> = checks
+        .iter()
+        .filter(|(name, _)| settings.runs(name))
+        .collect();
     let mut results = Vec::new();
-    for (i, &(name, check)) in checks.iter().enumerate() {
+    for &&(name, check) in &chosen {
+        transcript.begin(name);
         let result = check(server);
         let mistake = result.as_ref().err().and_then(|failure| failure.mistake);
         results.push(outcome(name, result.clone()));
-        let silent_so_far = i == 1
-            && results
-                .iter()
-                .all(|check| check.mistake == Some(Mistake::Silent));
+        let nothing_yet = |wanted: Mistake| {
+            results.len() == 2 && results.iter().all(|check| check.mistake == Some(wanted))
+        };
         let rest = match (mistake, answered(server)) {
-            (Some(Mistake::NotListening), 0) => result,
-            (_, 0) if silent_so_far => Err(Failure::named(
+            (Some(mistake), 0) if mistake.nobody_there() => Err(rest_of(mistake, result)),
+            (_, 0) if nothing_yet(Mistake::Silent) => Err(Failure::named(
                 Mistake::Silent,
-                tr!(
+                common::tr!(
                     "not checked: the server answered none of the first checks' messages",
                     "未检查：服务器没有回复前面几项检查发送的任何消息"
                 ),
             )),
+            (_, 0) if nothing_yet(Mistake::ClosedWithoutReply) => Err(Failure::named(
+                Mistake::ClosedWithoutReply,
+                common::tr!(
+                    "not checked: the server closed the connections of the first checks without a reply",
+                    "未检查：前面几项检查的连接都被服务器关闭了，没有任何回复"
+                ),
+            )),
             _ => continue,
         };
-        for &(name, _) in &checks[results.len()..] {
+        for &&(name, _) in &chosen[results.len()..] {
             results.push(outcome(name, rest.clone()));
         }
         break;
     }
     results
+}
+
+/// What the checks after the first say when nobody is there: the first one's words, or for a
+/// server that crashed on the first message, that they could not run.
+fn rest_of(mistake: Mistake, first: Outcome) -> Failure {
+    match (mistake, first) {
+        (Mistake::CrashedOnFirstMessage, _) => Failure::named(
+            mistake,
+            common::tr!(
+                "not checked: the server stopped on the first message (see the reply check)",
+                "未检查：服务器在收到第一条消息时就停止了（见 reply 检查）"
+            ),
+        ),
+        (_, Err(failure)) => failure,
+        (_, Ok(_)) => Failure::named(mistake, String::new()),
+    }
 }
 
 /// Turns a check's outcome into its line of the report.
@@ -229,12 +242,16 @@ fn outcome(name: &'static str, result: Outcome) -> Check {
             passed: true,
             detail,
             mistake: None,
+            points: 0,
+            zone_off: None,
         },
         Err(failure) => Check {
             name,
             passed: false,
             detail: failure.why,
             mistake: failure.mistake,
+            points: 0,
+            zone_off: failure.zone_off,
         },
     }
 }

@@ -5,119 +5,8 @@
 //! without its space), so each of the other checks judges only its own point: a server with
 //! one mistake fails the checks for that mistake, not all of them.
 
-use common::tr;
-
+use super::mistake::Mistake;
 use super::stamp;
-
-/// The mistakes students make, each named so that the kit can say what it usually means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mistake {
-    /// Nothing listens at the address (or a host that cannot be found).
-    NotListening,
-    /// The server answered earlier checks, and nothing listens now: it stopped.
-    Stopped,
-    /// It answered one client, and nothing listens since: no outer loop.
-    EndsAfterFirstClient,
-    /// A client connecting after another left gets no reply: stuck in the first client's loop.
-    StuckOnGoneClient,
-    /// No reply at all in time.
-    Silent,
-    /// The connection closed (or reset) before any reply.
-    ClosedWithoutReply,
-    /// More bytes than any reply could be, still coming.
-    AnswersForever,
-    /// The reply does not start with `[` + a timestamp + `]`.
-    NoStamp,
-    /// A ctime, but not in square brackets.
-    NoBrackets,
-    /// `]` followed straight by the data.
-    NoSpace,
-    /// A timestamp, but not in ctime's layout.
-    OtherLayout,
-    /// `Nov 05` for ctime's `Nov  5`: `strftime('%d')`.
-    ZeroPaddedDay,
-    /// `b'hello'`: Python 3's `'%s' % data` with `data` still bytes.
-    PythonBytes,
-    /// A newline the client never sent, at the end of the reply.
-    ExtraNewline,
-    /// Spaces or newlines at the ends of the data taken off (`strip()`).
-    Stripped,
-    /// Bytes that are not UTF-8 came back as U+FFFD.
-    Replaced,
-    /// Bytes that are not UTF-8 ended the connection or the server: a failed decode.
-    FailedDecode,
-    /// The data came back changed in some other way.
-    Changed,
-    /// The time is UTC while local time is not.
-    Utc,
-    /// The time is a whole number of hours off: another zone.
-    OtherZone,
-    /// The time is off by some other amount.
-    WrongClock,
-    /// Two replies a second apart carry the same time: `ctime()` taken once.
-    FrozenStamp,
-    /// The connection closes after the first reply: no inner loop.
-    ClosesAfterOneReply,
-    /// A message longer than the buffer comes back in part only.
-    NotWhole,
-    /// Clients connected together are served one at a time.
-    OneAtATime,
-    /// A client that resets or vanishes ends the server.
-    DiesOnReset,
-    /// A UDP reply goes to an address other than the sender's.
-    WrongAddress,
-    /// A UDP reply comes from another address or port than the one written to.
-    WrongSource,
-}
-
-impl Mistake {
-    /// What a mistake in the reply's form usually means, and what to do, in the reader's
-    /// language. (Mistakes that need figures are worded by the check that finds them.)
-    pub fn meaning(self) -> String {
-        match self {
-            Mistake::NoStamp => tr!(
-                "the reply does not start with `[` + a ctime timestamp + `] `: the book's server sends '[%s] %s' % (ctime(), data)",
-                "回复没有以“[”+ ctime 时间戳 +“] ”开头：书中的服务器发送的是 '[%s] %s' % (ctime(), data)"
-            ),
-            Mistake::NoBrackets => tr!(
-                "the timestamp is not in square brackets: the reply is '[%s] %s' % (ctime(), data)",
-                "时间戳没有放在方括号里：回复应为 '[%s] %s' % (ctime(), data)"
-            ),
-            Mistake::NoSpace => tr!(
-                "no space after `]`: the data follows `] `, as in '[%s] %s'",
-                "“]”后面缺少空格：数据应跟在“] ”之后，即 '[%s] %s'"
-            ),
-            Mistake::OtherLayout => tr!(
-                "the timestamp is not in ctime's layout (`Wed Nov 25 17:28:42 2026`, 24 characters): use time.ctime(), or strftime('%a %b %e %H:%M:%S %Y')",
-                "时间戳不是 ctime 的格式（Wed Nov 25 17:28:42 2026，24 个字符）：请用 time.ctime()，或 strftime('%a %b %e %H:%M:%S %Y')"
-            ),
-            Mistake::ZeroPaddedDay => tr!(
-                "the day is padded with a zero (`Nov 05`): that is strftime('%d'); ctime pads it with a space (`Nov  5`): use time.ctime(), or '%e'",
-                "日期前补了 0（Nov 05）：这是 strftime('%d') 的写法；ctime 用空格补齐（Nov  5）：请用 time.ctime() 或 '%e'"
-            ),
-            Mistake::PythonBytes => tr!(
-                "the data came back as b'...': in Python 3, '[%s] %s' % (ctime(), data) writes the bytes object's repr; join bytes instead: ('[%s] ' % ctime()).encode() + data",
-                "数据以 b'...' 的形式返回：在 Python 3 中，'[%s] %s' % (ctime(), data) 写出的是 bytes 对象的表示形式；请直接拼接字节：('[%s] ' % ctime()).encode() + data"
-            ),
-            Mistake::ExtraNewline => tr!(
-                "the reply ends with a newline the client never sent: send back exactly the bytes received, adding nothing",
-                "回复末尾多了一个客户端并没有发送的换行符：请原样发回收到的字节，不要添加任何内容"
-            ),
-            Mistake::Stripped => tr!(
-                "spaces or newlines at the ends of the data were taken off (strip()): send the data back byte for byte",
-                "数据两端的空格或换行被去掉了（strip()）：请把数据逐字节原样发回"
-            ),
-            Mistake::Replaced => tr!(
-                "bytes that are not UTF-8 came back as U+FFFD (\u{fffd}): the server decoded them with errors='replace'; send the received bytes back without decoding them",
-                "不是 UTF-8 的字节变成了 U+FFFD（\u{fffd}）：服务器用 errors='replace' 解码了它们；请不经解码，直接发回收到的字节"
-            ),
-            _ => tr!(
-                "the data came back changed: send back exactly the bytes received",
-                "数据被改动了：请原样发回收到的字节"
-            ),
-        }
-    }
-}
 
 /// One reply, read as far as it goes.
 #[derive(Debug, Clone)]
@@ -130,9 +19,56 @@ pub struct Reading {
     pub mistakes: Vec<Mistake>,
 }
 
-/// Reads `reply`, the answer to `sent`.
+/// Reads `reply`, the answer to `sent`; several replies to `sent` one after the other (as
+/// they come on a stream) are read as the first, with [`Mistake::TwoReplies`].
 pub fn read(reply: &[u8], sent: &[u8]) -> Reading {
+    let whole = read_one(reply, sent);
+    if whole.data == sent {
+        return whole;
+    }
+    match replies_in(reply, sent) {
+        Some(mut first) => {
+            first.mistakes.push(Mistake::TwoReplies);
+            first
+        }
+        None => whole,
+    }
+}
+
+/// When `reply` is two or more replies to `sent` end to end, each cut where the next one's
+/// `[` begins, the first of them.
+fn replies_in(reply: &[u8], sent: &[u8]) -> Option<Reading> {
+    // Where a reply could start: each `[` (a bounded number of them).
+    let starts: Vec<usize> = reply
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| byte == b'[')
+        .map(|(at, _)| at)
+        .take(64)
+        .chain([reply.len()])
+        .collect();
+    let mut readings = Vec::new();
+    let mut from = 0;
+    while from < reply.len() {
+        let next = starts.iter().filter(|&&end| end > from).find_map(|&end| {
+            let reading = read_one(&reply[from..end], sent);
+            (reading.data == sent && reading.stamp.is_some()).then_some((end, reading))
+        });
+        let (end, reading) = next?;
+        readings.push(reading);
+        from = end;
+    }
+    (readings.len() >= 2).then(|| readings.swap_remove(0))
+}
+
+/// Reads one reply to `sent`, undoing each known mistake of form it finds.
+fn read_one(reply: &[u8], sent: &[u8]) -> Reading {
     let (stamp, mut data, mut mistakes) = split_stamp(reply);
+    let zeros = data.iter().rev().take_while(|&&byte| byte == 0).count();
+    let zero_filled = zeros > 0 && !sent.ends_with(&[0]);
+    if zero_filled {
+        data.truncate(data.len() - zeros);
+    }
     let extra_newline = data.ends_with(b"\n") && !sent.ends_with(b"\n");
     if extra_newline {
         data.pop();
@@ -146,6 +82,9 @@ pub fn read(reply: &[u8], sent: &[u8]) -> Reading {
     }
     if extra_newline {
         mistakes.push(Mistake::ExtraNewline);
+    }
+    if zero_filled {
+        mistakes.push(Mistake::ZeroFilled);
     }
     Reading {
         stamp,
@@ -162,7 +101,14 @@ fn split_stamp(reply: &[u8]) -> (Option<String>, Vec<u8>, Vec<Mistake>) {
         let close = reply.iter().take(64).position(|&byte| byte == b']');
         if let Some(close) = close {
             let stamp = String::from_utf8_lossy(&reply[1..close]).into_owned();
-            mistakes.extend(stamp::layout_mistake(&stamp));
+            // C's ctime() string keeps its newline: `[Wed Nov 25 17:28:42 2026\n] data`.
+            let without_newline = stamp.strip_suffix('\n').map(|s| s.trim_end_matches('\r'));
+            match without_newline {
+                Some(bare) if stamp::layout_mistake(bare).is_none() => {
+                    mistakes.push(Mistake::CtimeNewline);
+                }
+                _ => mistakes.extend(stamp::layout_mistake(&stamp)),
+            }
             let rest = &reply[close + 1..];
             let data = match rest.strip_prefix(b" ") {
                 Some(data) => data,
@@ -237,6 +183,9 @@ pub fn data_mistake(data: &[u8], sent: &[u8]) -> Option<Mistake> {
     if data == sent.trim_ascii() {
         return Some(Mistake::Stripped);
     }
+    if !data.is_empty() && sent.starts_with(data) {
+        return Some(Mistake::Cut);
+    }
     let replacement = "\u{fffd}".as_bytes();
     if std::str::from_utf8(sent).is_err()
         && data
@@ -265,7 +214,8 @@ mod unit {
 
     #[test]
     fn each_common_mistake_is_named_and_the_data_still_read() {
-        let cases: [(&[u8], Vec<Mistake>); 7] = [
+        let java: &[u8] = &[&b"[Wed Nov 25 17:28:42 2026] hello"[..], &[0; 1019]].concat();
+        let cases: [(&[u8], Vec<Mistake>); 11] = [
             (
                 b"[Wed Nov 25 17:28:42 2026] b'hello'",
                 vec![Mistake::PythonBytes],
@@ -285,6 +235,23 @@ mod unit {
                 b"[Wed Nov 25 17:28:42 2026] b'hello'\r\n",
                 vec![Mistake::PythonBytes, Mistake::ExtraNewline],
             ),
+            (
+                b"[Wed Nov 25 17:28:42 2026\n] hello",
+                vec![Mistake::CtimeNewline],
+            ),
+            (java, vec![Mistake::ZeroFilled]),
+            (
+                b"[Wed Nov 25 17:28:42 2026] hello[Wed Nov 25 17:28:42 2026] hello",
+                vec![Mistake::TwoReplies],
+            ),
+            (
+                b"[Wed Nov 25 17:28:42 2026] b'hello'\n[Wed Nov 25 17:28:43 2026] b'hello'\n",
+                vec![
+                    Mistake::PythonBytes,
+                    Mistake::ExtraNewline,
+                    Mistake::TwoReplies,
+                ],
+            ),
         ];
         for (reply, want) in cases {
             let (data, found) = mistakes(reply, b"hello");
@@ -296,6 +263,15 @@ mod unit {
             (data.as_slice(), found),
             (&b"hello"[..], vec![Mistake::NoStamp])
         );
+    }
+
+    #[test]
+    fn one_reply_with_a_bracket_in_its_data_is_not_two() {
+        let sent = b"a [b] c";
+        let (data, found) = mistakes(b"[Wed Nov 25 17:28:42 2026] a [b] c", sent);
+        assert_eq!((data.as_slice(), found), (&sent[..], vec![]));
+        let (_, found) = mistakes(b"[Wed Nov 25 17:28:42 2026] hello [x", b"hello");
+        assert!(!found.contains(&Mistake::TwoReplies));
     }
 
     #[test]
@@ -317,6 +293,10 @@ mod unit {
             Some(Mistake::Replaced)
         );
         assert_eq!(data_mistake(b"HI", b"hi"), Some(Mistake::Changed));
+        assert_eq!(
+            data_mistake(b"what time", b"what time is it?"),
+            Some(Mistake::Cut)
+        );
         assert_eq!(data_mistake(b"hi", b"hi"), None);
     }
 }

@@ -6,7 +6,7 @@
 use chrono::{Datelike, NaiveDateTime};
 use common::tr;
 
-use super::reply::Mistake;
+use super::Mistake;
 
 /// C's ctime layout: `Wed Nov 25 17:28:42 2026`, the day padded with a space.
 pub const CTIME: &str = "%a %b %e %H:%M:%S %Y";

@@ -1,20 +1,18 @@
 //! The UDP server's checks (book 16.3.6), each from sockets of its own, with its own deadline.
-//!
-//! The kit's sockets are not connected, so a reply from anywhere is heard (and judged by the
-//! `source` check alone). Over UDP a stopped server and one that answers somewhere else look
-//! the same; only a port that refuses the datagram says for sure that nobody listens.
 
-use std::cell::Cell;
-use std::io::ErrorKind;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+mod wire;
+
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::tr;
 
 use super::judge::{self, exact_data, got, mistaken};
-use super::reply::{self, Mistake};
+use super::reply;
 use super::show::bytes as shown;
-use super::{Check, Failure, LocalNow, Named, Outcome, run_in_turn};
+use super::transcript::Transcript;
+use super::{Check, Failure, Mistake, Named, Outcome, Protocol, Settings, run_in_turn};
+use wire::{Heard, PROBE, Server};
 
 /// The checks, each with its name, in the order they run.
 pub const CHECKS: [Named<Server>; 8] = [
@@ -28,186 +26,109 @@ pub const CHECKS: [Named<Server>; 8] = [
     ("vanished", vanished),
 ];
 
-/// How long a reply may take.
-const REPLY: Duration = Duration::from_secs(2);
-/// How long the first reply is waited for before asking whether the port refuses datagrams.
-const FIRST_WAIT: Duration = Duration::from_millis(300);
-/// The largest datagram the kit reads; more is cut, as `recvfrom()` cuts it.
-const LARGEST: usize = 65_536;
-
-/// Runs every check against the server at `address`.
-pub fn run(address: SocketAddr, now: LocalNow) -> Vec<Check> {
-    let server = Server {
-        address,
-        now,
-        answered: Cell::new(0),
-    };
-    run_in_turn(&CHECKS, &server, |server| server.answered.get())
-}
-
-/// The server under test.
-pub struct Server {
-    /// Where it listens.
+/// Runs the checks `settings` asks for against the server at `address`; gives them with the
+/// transcript's lines.
+pub fn run(
     address: SocketAddr,
-    /// The local time a right stamp shows.
-    now: LocalNow,
-    /// How many datagrams it answered so far: silence after some means it stopped.
-    answered: Cell<usize>,
+    settings: &Settings,
+    transcript: Transcript,
+) -> (Vec<Check>, Vec<String>) {
+    let server = Server::new(address, settings, transcript);
+    let checks = run_in_turn(&CHECKS, &server, settings, &server.transcript, |server| {
+        server.answered.get()
+    });
+    (checks, server.transcript.lines())
 }
 
-impl Server {
-    /// A fresh socket of the kit's, on the side of this machine that reaches the server.
-    fn socket(&self) -> Result<UdpSocket, Failure> {
-        let ip = match (self.address.ip(), self.address.ip().is_loopback()) {
-            (IpAddr::V4(_), true) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            (IpAddr::V4(_), false) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            (IpAddr::V6(_), true) => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            (IpAddr::V6(_), false) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-        };
-        UdpSocket::bind(SocketAddr::new(ip, 0)).map_err(|error| {
-            let error = common::lang::os_error(&error);
-            Failure::plain(tr!(
-                "cannot open a UDP socket on this machine: {error}",
-                "无法在本机打开 UDP 套接字：{error}"
-            ))
-        })
-    }
-
-    /// Sends `message` from `socket`, and waits for the first datagram back, from anywhere.
-    fn ask(&self, socket: &UdpSocket, message: &[u8]) -> Result<(Vec<u8>, SocketAddr), Failure> {
-        self.ask_within(socket, message, REPLY)
-    }
-
-    /// Like [`Server::ask`], waiting at most `wait`.
-    fn ask_within(
-        &self,
-        socket: &UdpSocket,
-        message: &[u8],
-        wait: Duration,
-    ) -> Result<(Vec<u8>, SocketAddr), Failure> {
-        if let Err(error) = socket.send_to(message, self.address) {
-            let error = common::lang::os_error(&error);
-            let address = self.address;
-            return Err(Failure::plain(tr!(
-                "cannot send to {address}: {error}",
-                "无法向 {address} 发送：{error}"
-            )));
-        }
-        self.receive(socket, wait)
-            .ok_or_else(|| self.silent(message))
-    }
-
-    /// The first datagram to arrive at `socket` within `wait`.
-    fn receive(&self, socket: &UdpSocket, wait: Duration) -> Option<(Vec<u8>, SocketAddr)> {
-        let deadline = Instant::now() + wait;
-        let mut buffer = vec![0; LARGEST];
-        loop {
-            let left = deadline
-                .checked_duration_since(Instant::now())
-                .filter(|left| !left.is_zero())?;
-            let _ = socket.set_read_timeout(Some(left));
-            match socket.recv_from(&mut buffer) {
-                Ok((len, from)) => {
-                    self.answered.set(self.answered.get() + 1);
-                    return Some((buffer[..len].to_vec(), from));
-                }
-                // Windows reports an earlier datagram's refusal here: not a reply, go on.
-                Err(error) if error.kind() == ErrorKind::ConnectionReset => continue,
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return None,
-            }
-        }
-    }
-
-    /// No reply to `message`, in the student's words.
-    fn silent(&self, message: &[u8]) -> Failure {
-        let (sent, address, secs) = (shown(message), self.address, REPLY.as_secs());
-        Failure::named(
-            Mistake::Silent,
-            tr!(
-                "no reply to {sent} within {secs} s: over UDP a stopped server and one that replies elsewhere look alike; is it running at {address}, and does it reply with sendto(reply, addr), addr being what recvfrom() returned?",
-                "{secs} 秒内没有收到对 {sent} 的回复：在 UDP 上，停止的服务器和把回复发到别处的服务器看起来一样；服务器在 {address} 上运行吗？它是用 sendto(reply, addr) 回复的吗（addr 是 recvfrom() 返回的地址）？"
-            ),
-        )
-    }
-
-    /// When the server's port refuses datagrams (nobody listens), the failure that says so.
-    fn refused(&self) -> Option<Failure> {
-        let socket = self.socket().ok()?;
-        // Only a connected socket hears the refusal (ICMP "port unreachable") on every system.
-        socket.connect(self.address).ok()?;
-        socket.send(b"lab-check: anyone there?").ok()?;
-        let _ = socket.set_read_timeout(Some(Duration::from_millis(500)));
-        let mut buffer = [0; 64];
-        let error = socket.recv(&mut buffer).err()?;
-        let address = self.address;
-        matches!(
-            error.kind(),
-            ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset
-        )
-        .then(|| {
-            Failure::named(
-                Mistake::NotListening,
-                tr!(
-                    "nothing is listening at {address} (the port refused the datagram): is the UDP server running, on this address and port?",
-                    "{address} 上没有程序在监听（该端口拒收了数据报）：UDP 服务器在运行吗？地址和端口对吗？"
-                ),
-            )
-        })
-    }
-
-    /// Asks `message` from a fresh socket; the reply, whoever sent it.
-    fn ask_fresh(&self, message: &[u8]) -> Result<Vec<u8>, Failure> {
-        let socket = self.socket()?;
-        self.ask(&socket, message).map(|(reply, _)| reply)
-    }
-}
-
-/// The book's client sends `hello`; the reply must be `[` + ctime + `] hello`, nothing more.
+/// The book's client sends `hello`; the reply must be `[` + ctime + `] hello`, nothing more,
+/// once. The first message also says whether anyone is there: `hello` goes from a socket
+/// connected to the server too, which hears a port that refuses it; a port that took it and
+/// refuses since is a server that crashed on it.
 fn reply(server: &Server) -> Outcome {
     let message = b"hello";
+    let watch = server.watch(message);
     let socket = server.socket()?;
-    let reply = match server.ask_within(&socket, message, FIRST_WAIT) {
-        Ok((reply, _)) => reply,
-        // Nothing yet: a port that refuses datagrams says nobody listens, at once.
-        Err(failure) => match server.refused() {
-            Some(refused) => return Err(refused),
-            None => match server.receive(&socket, REPLY - FIRST_WAIT) {
-                Some((reply, _)) => reply,
-                None => return Err(failure),
-            },
-        },
+    server.send(&socket, message)?;
+    let deadline = Instant::now() + server.patience.reply();
+    // The reply, and the socket it came to: `hello` went from both.
+    let (reply, heard_on) = loop {
+        if let Some((reply, _)) = server.receive(&socket, Duration::from_millis(20)) {
+            break (reply, &socket);
+        }
+        match watch.as_ref().map(|watch| (watch, server.poll(watch))) {
+            Some((watch, Heard::Reply(reply))) => break (reply, watch),
+            Some((_, Heard::Refused)) => return Err(server.refused()),
+            _ if Instant::now() >= deadline => return Err(crashed_or(server, message)),
+            _ => {}
+        }
     };
     let reading = reply::read(&reply, message);
     let mut mistakes = reading.mistakes;
     mistakes.extend(reply::data_mistake(&reading.data, message));
+    // A second reply to the one datagram comes straight after the first, to the same socket.
+    if let Some((again, _)) = server.receive(heard_on, server.patience.grace() * 2) {
+        if reply::read(&again, message).data == message {
+            mistakes.push(Mistake::TwoReplies);
+        }
+    }
     mistaken(&reply, &mistakes)
 }
 
-/// The stamp is this machine's local time, and it moves.
+/// No reply to the first message: when the port refuses a datagram now, the server took
+/// `message` and stopped on it; otherwise it is silent.
+fn crashed_or(server: &Server, message: &[u8]) -> Failure {
+    let address = server.address;
+    match server.ask_connected(PROBE, server.patience.probe()) {
+        Ok(Heard::Refused) => {
+            let sent = shown(message);
+            Failure::named(
+                Mistake::CrashedOnFirstMessage,
+                tr!(
+                    "the server took the datagram {sent} without replying, and the port {address} refuses datagrams since: it crashed on the first message. In Python 3 the usual cause is sendto('[%s] %s' % (ctime(), data), addr): a str where bytes are needed raises TypeError (see the server's terminal); send bytes: ('[%s] ' % ctime()).encode() + data",
+                    "服务器收下了数据报 {sent} 却没有回复，之后端口 {address} 就拒收数据报了：它在收到第一条消息时崩溃了。在 Python 3 中，常见的原因是 sendto('[%s] %s' % (ctime(), data), addr)：需要 bytes 的地方给了 str，会抛出 TypeError（见服务器的终端）；请发送字节：('[%s] ' % ctime()).encode() + data"
+                ),
+            )
+        }
+        _ => server.silent(message),
+    }
+}
+
+/// The stamp is the time now, and it moves.
 fn time(server: &Server) -> Outcome {
     judge::time_now_and_moving(|message| {
         let reply = server.ask_fresh(message)?;
-        judge::time_of(&reply, message, server.now)
+        judge::time_of(&reply, message, &server.clock)
     })
 }
 
 /// Several datagrams from one client are each answered with their own data.
 fn several(server: &Server) -> Outcome {
     let socket = server.socket()?;
-    for message in [&b"one"[..], b"two", b"three"] {
+    let messages = [&b"one"[..], b"two", b"three"];
+    for (i, &message) in messages.iter().enumerate() {
         let (reply, _) = server.ask(&socket, message)?;
         let data = reply::read(&reply, message).data;
-        if reply::data_mistake(&data, message).is_some() {
-            let (got, sent) = (got(&reply), shown(message));
+        if reply::data_mistake(&data, message).is_none() {
+            continue;
+        }
+        let (got, sent) = (got(&reply), shown(message));
+        if i > 0 && data == messages[i - 1] {
+            let earlier = shown(messages[i - 1]);
             return Err(Failure::named(
-                Mistake::Changed,
+                Mistake::TwoReplies,
                 tr!(
-                    "{got} for {sent}: each datagram is answered with its own data, after the stamp",
-                    "对 {sent} {got}：每个数据报都应在时间戳之后带回它自己的数据"
+                    "{got} for {sent}: a second reply to {earlier} came when {sent} was sent; the server replies twice to each datagram: send one reply per datagram",
+                    "对 {sent} {got}：发送 {sent} 时收到的是对 {earlier} 的第二个回复；服务器对每个数据报都回复了两次：每个数据报只回复一次"
                 ),
             ));
         }
+        return Err(Failure::named(
+            Mistake::Changed,
+            tr!(
+                "{got} for {sent}: each datagram is answered with its own data, after the stamp",
+                "对 {sent} {got}：每个数据报都应在时间戳之后带回它自己的数据"
+            ),
+        ));
     }
     Ok(tr!(
         "3 datagrams from one client, 3 replies",
@@ -219,30 +140,54 @@ fn several(server: &Server) -> Outcome {
 /// came with each datagram, not one it kept.
 fn senders(server: &Server) -> Outcome {
     let class = [server.socket()?, server.socket()?, server.socket()?];
+    let messages: Vec<Vec<u8>> = (1..=3)
+        .map(|n| format!("from client {n}").into_bytes())
+        .collect();
     for (i, socket) in class.iter().enumerate() {
-        let n = i + 1;
-        let message = format!("from client {n}").into_bytes();
-        match server.ask(socket, &message) {
+        let (n, message) = (i + 1, &messages[i]);
+        match server.ask(socket, message) {
             Ok((reply, _)) => {
-                let data = reply::read(&reply, &message).data;
-                if data != message {
-                    let (got, sent) = (got(&reply), shown(&message));
-                    return Err(Failure::named(
-                        Mistake::WrongAddress,
-                        tr!(
-                            "client {n} sent {sent} and {got}: each client gets the reply to its own datagram",
-                            "客户端 {n} 发送了 {sent}，{got}：每个客户端都应收到对它自己数据报的回复"
-                        ),
-                    ));
+                let data = reply::read(&reply, message).data;
+                let (got, sent) = (got(&reply), shown(message));
+                match reply::data_mistake(&data, message) {
+                    None => {}
+                    Some(Mistake::Cut) => {
+                        let why = judge::cut(data.len(), message.len(), Protocol::Udp);
+                        return Err(Failure::named(
+                            Mistake::Cut,
+                            tr!(
+                                "client {n} sent {sent} and {got}: {why}",
+                                "客户端 {n} 发送了 {sent}，{got}：{why}"
+                            ),
+                        ));
+                    }
+                    Some(_) if messages[..i].contains(&data) => {
+                        return Err(Failure::named(
+                            Mistake::WrongAddress,
+                            tr!(
+                                "client {n} sent {sent} and {got}, the reply to an earlier client's datagram: each client gets the reply to its own datagram",
+                                "客户端 {n} 发送了 {sent}，{got}，这是对之前另一个客户端数据报的回复：每个客户端都应收到对它自己数据报的回复"
+                            ),
+                        ));
+                    }
+                    Some(mistake) => {
+                        let meaning = mistake.meaning();
+                        return Err(Failure::named(
+                            mistake,
+                            tr!(
+                                "client {n} sent {sent} and {got}: {meaning}",
+                                "客户端 {n} 发送了 {sent}，{got}：{meaning}"
+                            ),
+                        ));
+                    }
                 }
             }
             Err(failure) => {
                 // Did the reply go to an earlier client instead?
-                let elsewhere = class[..i].iter().any(|earlier| {
-                    server
-                        .receive(earlier, Duration::from_millis(100))
-                        .is_some()
-                });
+                let wait = server.patience.grace();
+                let elsewhere = class[..i]
+                    .iter()
+                    .any(|earlier| server.receive(earlier, wait).is_some());
                 if !elsewhere {
                     return Err(failure);
                 }
@@ -286,8 +231,40 @@ fn source(server: &Server) -> Outcome {
 /// Chinese text comes back byte for byte.
 fn chinese(server: &Server) -> Outcome {
     let message = "你好，世界！网络编程".as_bytes();
-    let reply = server.ask_fresh(message)?;
-    exact_data(&reply, message)
+    match server.ask_fresh(message) {
+        Ok(reply) => exact_data(&reply, message, Protocol::Udp),
+        Err(failure) => Err(failed_on(server, failure, message, Mistake::FailsOnChinese)),
+    }
+}
+
+/// No reply to `message`, the bytes a check is about, from a server that answered other
+/// datagrams: it failed on those bytes (and whether it still answers plain text says whether
+/// it stopped). Any other failure is `failure`.
+fn failed_on(server: &Server, failure: Failure, message: &[u8], named: Mistake) -> Failure {
+    if failure.mistake != Some(Mistake::Silent) || server.answered.get() == 0 {
+        return failure;
+    }
+    let sent = shown(message);
+    let still = server.ask_fresh(b"still there?").is_ok();
+    let how = match (named, still) {
+        (Mistake::FailsOnChinese, true) => tr!(
+            "no reply to {sent}, Chinese text (UTF-8), while plain text is answered: the server failed on bytes that are not ASCII (an exception such as UnicodeDecodeError from decode('ascii'), or UnicodeEncodeError from printing them to a console that cannot show Chinese); the kit cannot see the error: look at the server's terminal. Send the received bytes back without decoding them",
+            "没有收到对 {sent}（UTF-8 编码的中文）的回复，而普通文本有回复：服务器在处理非 ASCII 字节时出错了（例如 decode('ascii') 引发的 UnicodeDecodeError，或者把中文打印到不能显示中文的控制台时引发的 UnicodeEncodeError）；检查工具看不到这个错误：请查看服务器的终端。请不经解码，直接发回收到的字节"
+        ),
+        (Mistake::FailsOnChinese, false) => tr!(
+            "no reply to {sent}, Chinese text (UTF-8), and none since: the server stopped on bytes that are not ASCII (UnicodeDecodeError, or UnicodeEncodeError from printing them?); look at the server's terminal, and send the received bytes back without decoding them",
+            "没有收到对 {sent}（UTF-8 编码的中文）的回复，之后也再没有回复：服务器因为非 ASCII 字节而停止了（UnicodeDecodeError，或者打印时的 UnicodeEncodeError？）；请查看服务器的终端，并且不经解码，直接发回收到的字节"
+        ),
+        (_, true) => tr!(
+            "no reply to {sent}, bytes that are not UTF-8, while plain text is still answered: the server probably failed to decode them (UnicodeDecodeError); send the received bytes back without decode()",
+            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，而普通文本仍有回复：服务器很可能在解码时出错了（UnicodeDecodeError）；请不经 decode()，直接发回收到的字节"
+        ),
+        (_, false) => tr!(
+            "no reply to {sent}, bytes that are not UTF-8, and none since: the server stopped on them (UnicodeDecodeError?); send the received bytes back without decode()",
+            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，之后也再没有回复：服务器因它们而停止了（UnicodeDecodeError？）；请不经 decode()，直接发回收到的字节"
+        ),
+    };
+    Failure::named(named, how)
 }
 
 /// Bytes that are not UTF-8 come back as they were; no reply while plain text is still
@@ -295,27 +272,8 @@ fn chinese(server: &Server) -> Outcome {
 fn not_utf8(server: &Server) -> Outcome {
     let message: &[u8] = b"caf\xe9 \xff\xfe \x80 end";
     match server.ask_fresh(message) {
-        Ok(reply) => exact_data(&reply, message),
-        // Silent on these bytes only, for a server that answered before: a failed decode.
-        Err(failure) if failure.mistake == Some(Mistake::Silent) && server.answered.get() > 0 => {
-            let sent = shown(message);
-            let still = server.ask_fresh(b"still there?").is_ok();
-            Err(Failure::named(
-                Mistake::FailedDecode,
-                if still {
-                    tr!(
-                        "no reply to {sent}, bytes that are not UTF-8, while plain text is still answered: the server probably failed to decode them (UnicodeDecodeError); send the received bytes back without decode()",
-                        "没有收到对 {sent}（不是 UTF-8 的字节）的回复，而普通文本仍有回复：服务器很可能在解码时出错了（UnicodeDecodeError）；请不经 decode()，直接发回收到的字节"
-                    )
-                } else {
-                    tr!(
-                        "no reply to {sent}, bytes that are not UTF-8, and none since: the server stopped on them (UnicodeDecodeError?); send the received bytes back without decode()",
-                        "没有收到对 {sent}（不是 UTF-8 的字节）的回复，之后也再没有回复：服务器因它们而停止了（UnicodeDecodeError？）；请不经 decode()，直接发回收到的字节"
-                    )
-                },
-            ))
-        }
-        Err(failure) => Err(failure),
+        Ok(reply) => exact_data(&reply, message, Protocol::Udp),
+        Err(failure) => Err(failed_on(server, failure, message, Mistake::FailedDecode)),
     }
 }
 
@@ -334,7 +292,7 @@ fn vanished(server: &Server) -> Outcome {
     }
     {
         let gone = server.socket()?;
-        let _ = gone.send_to(b"gone before the reply", server.address);
+        let _ = server.send(&gone, b"gone before the reply");
     }
     match server.ask_fresh(b"are you still there?") {
         Ok(_) => Ok(tr!(

@@ -1,0 +1,129 @@
+//! The live board, `lab-check --room FILE --watch`, on a terminal of its own (a
+//! pseudo-terminal made by util-linux `script`): redrawn in place, a student who passed not
+//! checked again, a server stopped by `reset` told so, and Ctrl+C leaving the last table and
+//! the gradebook.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tests::{KilledOnDrop, PATIENCE, wait_or_kill};
+
+use super::fakes::{self, Serving, Talk, fake_tcp, fake_tcp_at};
+use super::program::scratch;
+use super::room::room_file;
+
+/// What the terminal showed so far, its lines run together (the board wraps at 80).
+fn seen(shown: &Arc<Mutex<Vec<u8>>>) -> String {
+    let bytes = shown.lock().expect("shown").clone();
+    let text = String::from_utf8_lossy(&bytes).replace('\r', "");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Waits until the terminal showed `needle`; panics with what it showed after `PATIENCE`.
+fn wait_for(shown: &Arc<Mutex<Vec<u8>>>, needle: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while !seen(shown).contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "no {needle:?} in {}",
+            seen(shown)
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_its_table() {
+    if tests::launched() || Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to give the board a terminal");
+        return;
+    }
+    let alice = fake_tcp(Serving::Threaded, Talk::Answers(fakes::right));
+    let bob_at = fakes::closed_tcp_port();
+    let carol = fake_tcp(Serving::BooksLoop, Talk::Answers(fakes::right));
+    let roster = format!(
+        "alice tcp {}\nbob tcp {bob_at}\ncarol tcp {}\n",
+        alice.address, carol.address
+    );
+    let dir = scratch("board");
+    let room = room_file(&dir, &roster);
+    let csv = dir.join("grades.csv");
+    let line = format!(
+        "{} --room {} --csv {} --checks reply,several,reset --watch 0.3",
+        env!("CARGO_BIN_EXE_lab-check"),
+        room.display(),
+        csv.display()
+    );
+    let mut board = KilledOnDrop::spawn(
+        Command::new("script")
+            .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+            .env("TZ", tests::ZONE)
+            .env("LC_ALL", "C")
+            .env("COLUMNS", "80")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = board.stdout.take().expect("stdout");
+    let reader = {
+        let shown = Arc::clone(&shown);
+        thread::spawn(move || {
+            let mut buffer = [0; 4096];
+            while let Ok(len @ 1..) = stdout.read(&mut buffer) {
+                shown
+                    .lock()
+                    .expect("shown")
+                    .extend_from_slice(&buffer[..len]);
+            }
+        })
+    };
+    wait_for(&shown, "round 1 done");
+    let alice_taken = alice.taken.load(Ordering::SeqCst);
+    // Bob starts his server; carol's stopped on the reset.
+    let bob = fake_tcp_at(
+        &bob_at.to_string(),
+        Serving::Threaded,
+        Talk::Answers(fakes::right),
+    )
+    .expect("bob's port is still free");
+    wait_for(&shown, "round 3 done");
+    let frames = seen(&shown);
+    assert!(
+        frames.contains("since the last round, which ended with this check"),
+        "{frames}"
+    );
+    assert_eq!(
+        alice.taken.load(Ordering::SeqCst),
+        alice_taken,
+        "alice passed: not checked again"
+    );
+    assert!(bob.taken.load(Ordering::SeqCst) > 0);
+    // Ctrl+C: the last table stays, and the gradebook is written.
+    let mut keys = board.stdin.take().expect("stdin");
+    keys.write_all(b"\x03").expect("Ctrl+C");
+    let status = wait_or_kill(&mut board, PATIENCE);
+    drop(keys);
+    let _ = reader.join();
+    let bytes = shown.lock().expect("shown").clone();
+    let text = String::from_utf8_lossy(&bytes).replace('\r', "");
+    let clears = text.matches("\u{1b}[H\u{1b}[2J").count();
+    assert!(clears >= 4, "redrawn in place: {clears} times");
+    let last = text.rsplit("\u{1b}[H\u{1b}[2J").next().unwrap_or_default();
+    assert!(last.starts_with("student "), "the last table: {last}");
+    assert!(last.contains("2 of 3 servers passed every check"), "{last}");
+    assert!(last.contains("carol: FAIL"), "{last}");
+    assert_eq!(status.code(), Some(1), "{last}");
+    let book = std::fs::read_to_string(&csv).expect("the gradebook");
+    assert_eq!(book.lines().count(), 4, "{book}");
+    assert!(
+        book.contains("\nbob,tcp,") && book.contains(",pass,pass,pass,4,4,"),
+        "{book}"
+    );
+    drop((alice, bob, carol));
+    let _ = std::fs::remove_dir_all(&dir);
+}
