@@ -167,6 +167,10 @@ pub struct Replies {
     state: State,
     /// Lines sent whose reply has not ended yet.
     unanswered: usize,
+    /// The server has ended a reply on this connection: a reset after that, with no reply
+    /// under way, is the server closing on us (a server that answers one line per
+    /// connection), not a server that never answered.
+    answered_before: bool,
     /// Whether lines may still come.
     input: Input,
     /// The first bytes of the line under way, to know the server's last words.
@@ -192,6 +196,7 @@ impl Replies {
         Replies {
             state: State::LineStart,
             unanswered: 0,
+            answered_before: false,
             input: Input::Open,
             head: Vec::new(),
             held: Vec::new(),
@@ -301,6 +306,7 @@ impl Replies {
             self.state = State::LastWords { at: now };
         } else {
             self.unanswered = self.unanswered.saturating_sub(1);
+            self.answered_before = true;
             self.state = State::LineStart;
         }
     }

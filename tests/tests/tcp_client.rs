@@ -959,16 +959,17 @@ fn columns(line: &str) -> usize {
 #[cfg(target_os = "linux")]
 fn the_still_waiting_note_is_two_lines_an_80_column_terminal_never_wraps_in_both_languages() {
     // An iterative server busy with someone else: the client waits, and after a few seconds
-    // says so, once.
-    let server = ServerProcess::start("tcp-server", &["--mode", "iterative", "--quiet"]);
-    let mut first = tests::connect(server.address);
-    tests::exchange(&mut first, b"first\n");
+    // says so, once. A server per language, so that each client waits only for its own.
     let languages = [
         ("C", "still waiting", "gives up)\r\n"),
         ("zh_CN.UTF-8", "已等待", "卡住了）\r\n"),
     ];
     let mut terminals = Vec::new();
+    let mut busy_with_someone_else = Vec::new();
     for (language, _, _) in languages {
+        let server = ServerProcess::start("tcp-server", &["--mode", "iterative", "--quiet"]);
+        let mut first = tests::connect(server.address);
+        tests::exchange(&mut first, b"first\n");
         let vars = [("LC_ALL", ""), ("LANG", language)];
         let Some(mut terminal) = Terminal::start("tcp-client", &["--port", &server.port()], &vars)
         else {
@@ -976,6 +977,7 @@ fn the_still_waiting_note_is_two_lines_an_80_column_terminal_never_wraps_in_both
         };
         terminal.types(b"hello\n");
         terminals.push(terminal);
+        busy_with_someone_else.push((server, first));
     }
     for (terminal, (language, _, last_words)) in terminals.iter().zip(languages) {
         assert!(
@@ -984,7 +986,11 @@ fn the_still_waiting_note_is_two_lines_an_80_column_terminal_never_wraps_in_both
             terminal.screen()
         );
     }
-    drop(first); // the iterative server turns to the waiting clients
+    // Each iterative server turns to its waiting client once the first one leaves.
+    let servers: Vec<ServerProcess> = busy_with_someone_else
+        .into_iter()
+        .map(|(server, _first)| server)
+        .collect();
     for (mut terminal, (language, words, _)) in terminals.into_iter().zip(languages) {
         assert!(
             terminal.shows("] hello\r\n", 1),
@@ -1008,4 +1014,5 @@ fn the_still_waiting_note_is_two_lines_an_80_column_terminal_never_wraps_in_both
             );
         }
     }
+    drop(servers);
 }

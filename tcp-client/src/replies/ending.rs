@@ -13,7 +13,7 @@ pub enum Ending {
     ServerClosed,
     /// The connection ended in the middle of a reply.
     CutShort,
-    /// The connection was reset before a missing reply began.
+    /// The connection was reset before the server answered anything.
     NoReply,
     /// `--reply-timeout` passed; `part_came` when some of the reply had come.
     TimedOut {
@@ -40,7 +40,7 @@ impl Replies {
     pub(super) fn ending_at_reset(&self) -> Ending {
         match self.state {
             State::LineStart if self.input_ended() && self.unanswered == 0 => Ending::Done,
-            State::LineStart if self.unanswered > 0 => Ending::NoReply,
+            State::LineStart if self.unanswered > 0 && !self.answered_before => Ending::NoReply,
             State::UnderWay { .. } | State::Paused { .. } | State::Overtaken => Ending::CutShort,
             State::Over(ending) => ending,
             _ => Ending::ServerClosed,

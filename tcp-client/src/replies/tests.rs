@@ -221,6 +221,16 @@ fn a_reset_before_the_reply_began_is_no_reply() {
 }
 
 #[test]
+fn a_reset_after_a_reply_is_the_server_closing_on_us() {
+    // A server that answers one line per connection, and closes with the next line unread
+    // (which makes its close a reset): it closed the connection, it did not fail to answer.
+    let mut run = Run::piped();
+    run.at(0, Event::LineSent).bytes(5, ONE);
+    run.at(6, Event::LineSent).at(7, Event::Reset);
+    assert_eq!(run.next(), Next::End(Ending::ServerClosed));
+}
+
+#[test]
 fn the_busy_line_and_the_close_end_the_client_even_at_the_prompt() {
     let mut run = Run::typed();
     assert!(run.replies.may_prompt());
