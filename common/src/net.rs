@@ -119,6 +119,22 @@ pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
     ips
 }
 
+/// True when `ip` is this machine: loopback, "any", or one of its interfaces' addresses. A
+/// refusal from any other address is another machine's, and there the usual cause is a
+/// server that listens only on its own machine (127.0.0.1), not a server to start here.
+pub fn is_this_machine(ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    };
+    ip.is_loopback()
+        || ip.is_unspecified()
+        || if_addrs::get_if_addrs()
+            .unwrap_or_default()
+            .iter()
+            .any(|interface| interface.ip() == ip)
+}
+
 /// The command a student types to reach a server at `ip` and `port`, as the lab handout
 /// shows it: `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
 fn client_command(client: &str, ip: IpAddr, port: u16) -> String {

@@ -134,6 +134,16 @@ fn why_not(
     if addresses.is_empty() {
         return no_address(&target);
     }
+    let on_this_machine = addresses
+        .iter()
+        .all(|address| common::net::is_this_machine(address.ip()));
+    if refused && !on_this_machine {
+        // Another machine: most often the teacher's server, left on 127.0.0.1.
+        return anyhow!(tr!(
+            "cannot connect to {target}: connection refused at {tried}: no server there takes connections from other machines; the server on that machine must be running, started with --host 0.0.0.0 (without it, it takes only its own machine's, 127.0.0.1)",
+            "无法连接到 {target}：连接被拒绝（connection refused），{tried} 上没有接受其他机器连接的服务器；那台机器上的服务器须已启动，并且使用 --host 0.0.0.0（不加它启动的服务器只接受本机 127.0.0.1 的连接）"
+        ));
+    }
     if refused {
         return anyhow!(tr!(
             "cannot connect to {target}: connection refused at {tried}: no server is running there; start one with `cargo run -p tcp-server` (with the same --host and --port)",

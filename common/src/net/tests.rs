@@ -92,3 +92,14 @@ fn a_link_local_address_without_a_zone_is_told_it_needs_one() {
     assert!(!lacks_zone(&"[::1]:1".parse().unwrap()));
     assert!(!lacks_zone(&"127.0.0.1:1".parse().unwrap()));
 }
+
+#[test]
+fn a_refusal_is_this_machines_only_from_its_own_addresses() {
+    for own in ["127.0.0.1", "::1", "0.0.0.0", "::", "::ffff:127.0.0.1"] {
+        assert!(is_this_machine(own.parse().unwrap()), "{own}");
+    }
+    // Documentation addresses (RFC 5737, RFC 3849): never this machine's.
+    for other in ["192.0.2.1", "2001:db8::1"] {
+        assert!(!is_this_machine(other.parse().unwrap()), "{other}");
+    }
+}

@@ -23,6 +23,13 @@ impl Server {
                 "{server} 没有回复：那里没有 UDP 服务器（该端口拒收了数据报），但该端口上有一个 TCP 服务器在应答：TCP 和 UDP 的端口是分开的；请先用 `cargo run -p udp-server` 启动 UDP 服务器，或用 tcp-client 和那个 TCP 服务器对话"
             ));
         }
+        if !common::net::is_this_machine(server.ip()) {
+            // Another machine: most often the teacher's server, left on 127.0.0.1.
+            return anyhow!(tr!(
+                "no reply from {server}: its port refused the datagrams: no UDP server there hears other machines; the server on that machine must be running, started with --host 0.0.0.0 (without it, it hears only its own machine, 127.0.0.1)",
+                "{server} 没有回复：该端口拒收了数据报，说明那里没有接受其他机器的 UDP 服务器；那台机器上的服务器须已启动，并且使用 --host 0.0.0.0（不加它启动的服务器只接受本机 127.0.0.1 的数据报）"
+            ));
+        }
         anyhow!(tr!(
             "no reply from {server}: the server is down (its port refused the datagrams: nothing is listening there); start it with `cargo run -p udp-server`, with the same --host and --port",
             "{server} 没有回复：服务器没有运行（该端口拒收了数据报，说明没有程序在监听）；请先用 `cargo run -p udp-server` 启动服务器，使用相同的 --host 和 --port"
