@@ -67,8 +67,7 @@ pub fn stamp_into(out: &mut Vec<u8>) {
 }
 
 /// True when `data` begins as a timestamp reply does: `[Wed Nov 25 17:28:42 2026] `, a real
-/// ctime between the brackets. The UDP server answers no such datagram (two servers would
-/// answer each other forever); the TCP client knows by it that a reply to its next line has
+/// ctime between the brackets. The TCP client knows by it that a reply to its next line has
 /// begun, when a server sends its replies without a `\n`.
 pub fn begins_with_stamp(data: &[u8]) -> bool {
     if data.len() < STAMP_LEN || data[0] != b'[' || &data[STAMP_LEN - 2..STAMP_LEN] != b"] " {
