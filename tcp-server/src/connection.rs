@@ -1,7 +1,7 @@
 //! What a connection costs and how long it may take, in the threaded and iterative modes (the
-//! event mode does the same on its non-blocking sockets): the socket options every client's
-//! socket gets, `cs.send()` under `--write-timeout`, and a large `--bufsize` that costs memory
-//! only while it is used.
+//! event mode does the same on its non-blocking sockets): the settings every client is served
+//! with, the socket options every client's socket gets, `cs.send()` under `--write-timeout`,
+//! and a large `--bufsize` that costs memory only while it is used.
 
 use std::io::{self, Write};
 use std::net::TcpStream;
@@ -9,9 +9,20 @@ use std::time::{Duration, Instant};
 
 use socket2::{SockRef, Socket};
 
-use crate::args::Settings;
 use crate::ending::Ending;
 use common::trace;
+
+/// What serving one client needs to know, in every mode.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// `--bufsize`: the most bytes one `recv()` reads (the book's BUFSIZ), within what one
+    /// read can return ([`read_size`]).
+    pub bufsize: usize,
+    /// `--idle-timeout`: a client silent this long is closed; `None` waits forever.
+    pub idle_timeout: Option<Duration>,
+    /// `--write-timeout`: a client that leaves its replies unread this long is closed.
+    pub write_timeout: Option<Duration>,
+}
 
 /// The kernel's send and receive buffers of each connection, asked for on the listening
 /// socket (the connections it accepts inherit them). Left to itself, Linux lets each grow to
