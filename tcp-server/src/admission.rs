@@ -78,14 +78,14 @@ impl Limit {
             limit: self,
             connected: before + 1,
             peer,
-            shown: Shown(false),
+            shown: Shown::default(),
             released: false,
         };
         if !self.memory.room_for_a_client(before) {
             return Err(Refusal::Short(Shortage::Memory)); // the permit frees its place
         }
         TALLY.clients.fetch_add(1, Ordering::Relaxed);
-        permit.shown = connection_log::arrived(peer.ip());
+        permit.shown = connection_log::arrived(peer, permit.connected);
         Ok(permit)
     }
 
@@ -171,7 +171,7 @@ impl Permit<'_> {
     /// The client has gone: frees its place, and returns how many clients are left.
     pub fn release(mut self) -> usize {
         self.released = true;
-        connection_log::left(self.peer.ip(), self.shown);
+        connection_log::left(self.peer);
         self.limit.now.fetch_sub(1, Ordering::AcqRel) - 1
     }
 }
@@ -181,7 +181,7 @@ impl Drop for Permit<'_> {
     /// frees its place.
     fn drop(&mut self) {
         if !self.released {
-            connection_log::left(self.peer.ip(), self.shown);
+            connection_log::left(self.peer);
             self.limit.now.fetch_sub(1, Ordering::AcqRel);
         }
     }

@@ -6,16 +6,19 @@
 //! reconnects as fast as it can makes that 40 MB of log a minute, the same from one address
 //! or from thousands (every `127.x.y.z` is this machine's own). So each connection is either
 //! shown whole (its `...connected from:` line, its messages within its own share, its end) or
-//! not at all, and only counted; which, two token buckets decide, as syslog and journald limit
-//! each sender:
+//! not at all, and only counted. Token buckets decide, as syslog and journald limit each
+//! sender:
 //!
 //! - each source address has a bucket of [`PER_ADDRESS_BURST`] connections, filled again at
 //!   [`PER_ADDRESS_RATE`] a second: a class of 30 connecting at once from behind one NAT
 //!   address is shown whole; one address reconnecting in a loop, a connection a second;
-//! - all addresses together share one bucket of [`ALL_BURST`], filled again at [`ALL_RATE`] a
-//!   second, so that thousands of addresses cannot each take a burst. An address that already
-//!   has a shown connection open (that NAT'd class, while it works) is bounded by its own
-//!   bucket only, so a flood from one other address does not hide its next students.
+//! - all addresses together share a bucket of [`SHARED_BURST`], filled again at
+//!   [`SHARED_RATE`] a second, so that thousands of addresses cannot each take a burst.
+//!   There are two such buckets: one for *crowds*, addresses with another connection open
+//!   at the same time (a class behind a NAT), and one for everybody else (a student, or each
+//!   address of a flood that reconnects in a loop). So a flood from thousands of addresses
+//!   does not hide a class connecting beside it: when a second student of a class arrives,
+//!   the address is a crowd, and the students before it that were not shown are shown then.
 //!
 //! Connections not shown are counted per address, and one line says how many before that
 //! address's next line, or when the server stops. IPv6 addresses count by their /64 network,
@@ -23,8 +26,9 @@
 //! clients by network).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Instant;
 
 use common::lang::count;
@@ -37,11 +41,11 @@ pub const PER_ADDRESS_BURST: f64 = 40.0;
 /// Connections a second one address may have shown once its burst is spent.
 pub const PER_ADDRESS_RATE: f64 = 1.0;
 
-/// Connections all addresses together may have shown at once.
-pub const ALL_BURST: f64 = 100.0;
+/// Connections all addresses of a kind (crowds, or the others) may have shown at once.
+pub const SHARED_BURST: f64 = 100.0;
 
-/// Connections a second all addresses together may have shown once that burst is spent.
-pub const ALL_RATE: f64 = 2.0;
+/// Connections a second all addresses of a kind may have shown once that burst is spent.
+pub const SHARED_RATE: f64 = 2.0;
 
 /// How many addresses are followed one by one; beyond that, new addresses share one count
 /// (a spoofer can use any number of addresses, and the server's memory stays bounded).
@@ -78,6 +82,28 @@ impl std::fmt::Display for Source {
                 write!(f, "{ip}/64")
             }
         }
+    }
+}
+
+/// Whether the log shows a connection: decided when it arrives, and for a student of a
+/// class that was not shown, changed when the class shows itself. Shared between the
+/// connection and the log.
+#[derive(Clone, Debug, Default)]
+pub struct Shown(Arc<AtomicBool>);
+
+impl Shown {
+    /// Shown (`true`) or not.
+    pub fn new(shown: bool) -> Shown {
+        Shown(Arc::new(AtomicBool::new(shown)))
+    }
+
+    /// True when the log shows this connection's lines.
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -119,8 +145,8 @@ impl Bucket {
 struct Address {
     /// Its own bucket.
     bucket: Bucket,
-    /// Its connections shown and still open.
-    shown_open: usize,
+    /// Its connections open now, shown or not.
+    open: Vec<(SocketAddr, Shown)>,
     /// Its connections not shown since its last line.
     untold: u64,
 }
@@ -137,78 +163,109 @@ pub enum Who {
 /// Connections not shown, to be told in one line.
 pub type Untold = (Who, u64);
 
+/// What the log says of a connection that has just arrived.
+#[derive(Debug, Default)]
+pub struct Arrival {
+    /// Whether it is shown.
+    pub shown: Shown,
+    /// The counts of connections not shown, to tell before its line.
+    pub untold: Vec<Untold>,
+    /// Connections from the same address, still open, shown now that it is a crowd.
+    pub shown_late: Vec<SocketAddr>,
+}
+
 /// Which connections the log shows.
 #[derive(Debug)]
 pub struct ConnectionLog {
     /// The addresses followed one by one.
     addresses: HashMap<Source, Address>,
-    /// The bucket all addresses share.
-    all: Bucket,
+    /// The bucket that crowds share: addresses with several connections open at once.
+    crowds: Bucket,
+    /// The bucket every other address shares.
+    singles: Bucket,
     /// Connections not shown from addresses that were not followed.
     others_untold: u64,
 }
-
-/// The log's decision about one connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shown(pub bool);
 
 impl ConnectionLog {
     /// Nothing shown yet; every bucket full.
     pub fn new(now: Instant) -> ConnectionLog {
         ConnectionLog {
             addresses: HashMap::new(),
-            all: Bucket::full(ALL_BURST, now),
+            crowds: Bucket::full(SHARED_BURST, now),
+            singles: Bucket::full(SHARED_BURST, now),
             others_untold: 0,
         }
     }
 
-    /// A client from `ip` has connected at `now`: whether its lines are shown, and, when they
-    /// are, the counts of connections not shown to tell first.
-    pub fn arrived(&mut self, ip: IpAddr, now: Instant) -> (Shown, Vec<Untold>) {
-        let source = Source::of(ip);
-        self.all.fill(ALL_BURST, ALL_RATE, now);
+    /// A client `peer` has connected at `now`: whether its lines are shown, and what to
+    /// tell before them.
+    pub fn arrived(&mut self, peer: SocketAddr, now: Instant) -> Arrival {
+        let source = Source::of(peer.ip());
+        self.crowds.fill(SHARED_BURST, SHARED_RATE, now);
+        self.singles.fill(SHARED_BURST, SHARED_RATE, now);
         if !self.addresses.contains_key(&source) && !self.room_for_one_more(now) {
-            if self.all.has_one() {
-                self.all.take_one();
-                return (Shown(true), self.told_others());
+            if !self.singles.has_one() {
+                self.others_untold += 1;
+                return Arrival::default();
             }
-            self.others_untold += 1;
-            return (Shown(false), Vec::new());
+            self.singles.take_one();
+            return Arrival {
+                shown: Shown::new(true),
+                untold: self.told_others(),
+                shown_late: Vec::new(),
+            };
         }
         let address = self.addresses.entry(source).or_insert_with(|| Address {
             bucket: Bucket::full(PER_ADDRESS_BURST, now),
-            shown_open: 0,
+            open: Vec::new(),
             untold: 0,
         });
         address
             .bucket
             .fill(PER_ADDRESS_BURST, PER_ADDRESS_RATE, now);
-        // An address with a shown connection open is a class at work: its own bucket bounds it.
-        let on_its_own = address.shown_open > 0;
-        if !address.bucket.has_one() || !(on_its_own || self.all.has_one()) {
+        let crowd = !address.open.is_empty();
+        let shared = if crowd {
+            &mut self.crowds
+        } else {
+            &mut self.singles
+        };
+        let mut arrival = Arrival::default();
+        if address.bucket.has_one() && shared.has_one() {
+            address.bucket.take_one();
+            shared.take_one();
+            arrival.shown.set();
+            // A crowd now: the students before this one that were not shown are shown too.
+            if crowd {
+                for (earlier, shown) in address.open.iter().filter(|(_, shown)| !shown.get()) {
+                    if !(address.bucket.has_one() && shared.has_one()) {
+                        break;
+                    }
+                    address.bucket.take_one();
+                    shared.take_one();
+                    shown.set();
+                    address.untold = address.untold.saturating_sub(1);
+                    arrival.shown_late.push(*earlier);
+                }
+            }
+            let skipped = std::mem::take(&mut address.untold);
+            if skipped > 0 {
+                arrival.untold.push((Who::Address(source), skipped));
+            }
+        } else {
             address.untold += 1;
-            return (Shown(false), Vec::new());
         }
-        address.bucket.take_one();
-        if !on_its_own {
-            self.all.take_one();
+        address.open.push((peer, arrival.shown.clone()));
+        if arrival.shown.get() {
+            arrival.untold.extend(self.told_others());
         }
-        address.shown_open += 1;
-        let skipped = std::mem::take(&mut address.untold);
-        let mut untold = self.told_others();
-        if skipped > 0 {
-            untold.insert(0, (Who::Address(source), skipped));
-        }
-        (Shown(true), untold)
+        arrival
     }
 
-    /// A client from `ip` has gone; `shown` is what [`arrived`](Self::arrived) said of it.
-    pub fn left(&mut self, ip: IpAddr, shown: Shown) {
-        if !shown.0 {
-            return;
-        }
-        if let Some(address) = self.addresses.get_mut(&Source::of(ip)) {
-            address.shown_open = address.shown_open.saturating_sub(1);
+    /// The client `peer` has gone.
+    pub fn left(&mut self, peer: SocketAddr) {
+        if let Some(address) = self.addresses.get_mut(&Source::of(peer.ip())) {
+            address.open.retain(|(open, _)| *open != peer);
         }
     }
 
@@ -238,8 +295,8 @@ impl ConnectionLog {
     }
 
     /// Whether one more address can be followed: forgets, when the table is full, the
-    /// addresses that have nothing shown open and a full bucket (their counts go on in the
-    /// count of the others).
+    /// addresses that have nothing open and a full bucket (their counts go on in the count
+    /// of the others).
     fn room_for_one_more(&mut self, now: Instant) -> bool {
         if self.addresses.len() < ADDRESSES_FOLLOWED {
             return true;
@@ -249,7 +306,7 @@ impl ConnectionLog {
             address
                 .bucket
                 .fill(PER_ADDRESS_BURST, PER_ADDRESS_RATE, now);
-            let forgettable = address.shown_open == 0 && address.bucket.tokens >= PER_ADDRESS_BURST;
+            let forgettable = address.open.is_empty() && address.bucket.tokens >= PER_ADDRESS_BURST;
             if forgettable {
                 forgotten += address.untold;
             }
@@ -264,22 +321,29 @@ impl ConnectionLog {
 static LOG: LazyLock<Mutex<ConnectionLog>> =
     LazyLock::new(|| Mutex::new(ConnectionLog::new(Instant::now())));
 
-/// A client from `ip` has connected: whether its lines are shown (the counts of connections
-/// not shown before it are logged first).
-pub fn arrived(ip: IpAddr) -> Shown {
-    let (shown, untold) = LOG
+/// A client `peer` has connected, with `connected` clients in all: whether its lines are
+/// shown. The counts of connections not shown before it are logged first, and the book's
+/// line for each student of a class shown late.
+pub fn arrived(peer: SocketAddr, connected: usize) -> Shown {
+    let arrival = LOG
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .arrived(ip, Instant::now());
-    untold.into_iter().for_each(log_untold);
-    shown
+        .arrived(peer, Instant::now());
+    arrival.untold.into_iter().for_each(log_untold);
+    for addr in arrival.shown_late {
+        log!(
+            "...connected from: {addr} ({connected} connected)",
+            "...connected from: {addr}（当前 {connected} 个客户端）"
+        );
+    }
+    arrival.shown
 }
 
-/// A client from `ip` has gone.
-pub fn left(ip: IpAddr, shown: Shown) {
+/// The client `peer` has gone.
+pub fn left(peer: SocketAddr) {
     LOG.lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .left(ip, shown);
+        .left(peer);
 }
 
 /// Logs the counts not told yet: the server is stopping.
@@ -304,144 +368,4 @@ fn log_untold((who, skipped): Untold) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    fn ip(text: &str) -> IpAddr {
-        text.parse().expect("an IP")
-    }
-
-    /// How many of `n` connections from `from`, all at `now`, are shown; each left at once
-    /// when `leave`.
-    fn shown(log: &mut ConnectionLog, from: &str, n: usize, now: Instant, leave: bool) -> usize {
-        told(log, from, n, now, leave).0
-    }
-
-    /// [`shown`], and the sum of the counts told before them.
-    fn told(
-        log: &mut ConnectionLog,
-        from: &str,
-        n: usize,
-        now: Instant,
-        leave: bool,
-    ) -> (usize, u64) {
-        let (mut shown, mut told) = (0, 0);
-        for _ in 0..n {
-            let (this, untold) = log.arrived(ip(from), now);
-            if leave {
-                log.left(ip(from), this);
-            }
-            shown += usize::from(this.0);
-            told += untold.iter().map(|(_, n)| n).sum::<u64>();
-        }
-        (shown, told)
-    }
-
-    #[test]
-    fn one_address_reconnecting_in_a_loop_is_shown_a_connection_a_second() {
-        let start = Instant::now();
-        let mut log = ConnectionLog::new(start);
-        assert_eq!(shown(&mut log, "127.0.0.1", 1000, start, true), 40);
-        let mut total = 40;
-        for second in 1..=60 {
-            let now = start + Duration::from_secs(second);
-            total += shown(&mut log, "127.0.0.1", 1000, now, true);
-        }
-        assert_eq!(total, 40 + 60, "a burst, then one a second");
-        // The next one shown tells how many were not since the last one shown.
-        let (shown, untold) = log.arrived(ip("127.0.0.1"), start + Duration::from_secs(62));
-        assert!(shown.0);
-        let source = Source::of(ip("127.0.0.1"));
-        assert_eq!(untold, vec![(Who::Address(source), 999)]);
-    }
-
-    #[test]
-    fn thousands_of_addresses_share_one_bound() {
-        let start = Instant::now();
-        let mut log = ConnectionLog::new(start);
-        let (mut total, mut counted) = (0, 0);
-        for second in 0..30 {
-            let now = start + Duration::from_secs(second);
-            for i in 0..5000 {
-                let from = format!("127.0.{}.{}", i / 250, i % 250 + 1);
-                let (shown, told) = told(&mut log, &from, 1, now, true);
-                total += shown;
-                counted += told;
-            }
-        }
-        assert_eq!(total, 100 + 29 * 2, "the shared burst, then two a second");
-        assert!(log.addresses.len() <= ADDRESSES_FOLLOWED);
-        let at_the_stop = log.untold();
-        assert!(at_the_stop.len() <= TOLD_ONE_BY_ONE + 1, "{at_the_stop:?}");
-        counted += at_the_stop.iter().map(|(_, n)| n).sum::<u64>();
-        assert_eq!(counted, 30 * 5000 - total as u64, "every one counted");
-    }
-
-    #[test]
-    fn a_class_behind_one_address_is_shown_whole_beside_a_flooder() {
-        let start = Instant::now();
-        let mut log = ConnectionLog::new(start);
-        // The flooder has been at it for a minute.
-        for second in 0..60 {
-            let now = start + Duration::from_secs(second);
-            shown(&mut log, "127.0.0.1", 500, now, true);
-        }
-        let now = start + Duration::from_secs(60);
-        // Thirty students connect at once through one NAT address, while the flood goes on.
-        let mut class = Vec::new();
-        for _ in 0..30 {
-            class.push(log.arrived(ip("192.0.2.7"), now).0);
-            shown(&mut log, "127.0.0.1", 50, now, true);
-        }
-        assert!(class.iter().all(|shown| shown.0), "{class:?}");
-        // They leave; their lines were shown, and the next class is shown too.
-        for shown in class {
-            log.left(ip("192.0.2.7"), shown);
-        }
-        let later = now + Duration::from_secs(40);
-        assert_eq!(shown(&mut log, "192.0.2.7", 30, later, false), 30);
-    }
-
-    #[test]
-    fn an_address_at_work_is_bounded_by_its_own_bucket_only() {
-        let start = Instant::now();
-        let mut log = ConnectionLog::new(start);
-        // Others have spent the shared bucket.
-        for i in 0..100 {
-            shown(&mut log, &format!("10.0.0.{i}"), 1, start, true);
-        }
-        assert!(
-            !log.arrived(ip("192.0.2.9"), start).0.0,
-            "nothing left to share"
-        );
-        // One student of a NAT'd class was shown earlier and is still connected.
-        let mut log = ConnectionLog::new(start);
-        let (first, _) = log.arrived(ip("192.0.2.7"), start);
-        assert!(first.0);
-        for i in 0..100 {
-            shown(&mut log, &format!("10.0.0.{i}"), 1, start, true);
-        }
-        assert_eq!(shown(&mut log, "192.0.2.7", 29, start, false), 29);
-        // ... but not beyond its own bucket.
-        assert_eq!(shown(&mut log, "192.0.2.7", 20, start, false), 10);
-    }
-
-    #[test]
-    fn ipv6_addresses_count_by_their_network_and_mapped_ones_as_ipv4() {
-        assert_eq!(
-            Source::of(ip("2001:db8::1")),
-            Source::of(ip("2001:db8::ffff:1234"))
-        );
-        assert_ne!(
-            Source::of(ip("2001:db8::1")),
-            Source::of(ip("2001:db8:0:1::1"))
-        );
-        assert_eq!(
-            Source::of(ip("::ffff:127.0.0.1")),
-            Source::of(ip("127.0.0.1"))
-        );
-        assert_eq!(Source::of(ip("2001:db8::1")).to_string(), "2001:db8::/64");
-        assert_eq!(Source::of(ip("::ffff:10.0.0.1")).to_string(), "10.0.0.1");
-    }
-}
+mod tests;

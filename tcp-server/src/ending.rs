@@ -15,9 +15,9 @@ use crate::admission::Permit;
 /// log did not show (see [`crate::connection_log`]) leaves without a line too.
 pub fn closed(peer: SocketAddr, permit: Permit<'_>, ending: &Ending, skipped: u64) {
     trace!("close()  [{peer}]");
-    let shown = permit.shown;
+    let shown = permit.shown.get();
     let now = permit.release();
-    if !shown.0 {
+    if !shown {
         return;
     }
     out::log_skipped(peer, skipped);

@@ -301,7 +301,7 @@ fn take_on<'a>(
     let client = Client {
         cs,
         token,
-        conversation: Conversation::new(addr, settings.bufsize, permit.shown),
+        conversation: Conversation::new(addr, settings.bufsize, permit.shown.clone()),
         permit,
         unsent: Vec::new(),
         last_heard: Instant::now(),

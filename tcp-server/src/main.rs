@@ -167,7 +167,7 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, clients: Clients) 
                     continue;
                 }
             };
-            say_waiting = permit.shown.0;
+            say_waiting = permit.shown.get();
             // print '...connected from:',addr
             connected_from(addr, &permit);
             match clients {
@@ -211,7 +211,7 @@ fn accept(ss: &TcpListener, spare: &mut Spare) -> (TcpStream, SocketAddr) {
 /// Chinese edition prints this line in English too), and how many clients are connected. A
 /// client reconnecting in a loop is counted, not shown ([`connection_log`]).
 pub fn connected_from(addr: SocketAddr, permit: &Permit<'_>) {
-    if !permit.shown.0 {
+    if !permit.shown.get() {
         return;
     }
     let now = permit.connected;
@@ -223,7 +223,7 @@ pub fn connected_from(addr: SocketAddr, permit: &Permit<'_>) {
 
 /// One client: the book's inner loop, then `cs.close()`.
 fn talk(mut cs: TcpStream, addr: SocketAddr, permit: Permit<'_>, settings: Settings) {
-    let mut conversation = Conversation::new(addr, settings.bufsize, permit.shown);
+    let mut conversation = Conversation::new(addr, settings.bufsize, permit.shown.clone());
     let ending = recv_and_send(&mut cs, &mut conversation, settings);
     // cs.close()  (the pseudo-code's 关闭客户端套接字; the book's code leaves it to Python)
     drop(cs);
