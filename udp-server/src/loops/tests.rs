@@ -129,17 +129,15 @@ fn peer(port: u16) -> SocketAddr {
 }
 
 /// How many answers our server sends in a loop with a classmate, started at `start_ms`
-/// by one forged datagram; at most `limit` rounds are played.
+/// by one forged datagram, a millisecond a round; at most 1000 rounds are played.
 fn answers_in_a_loop(layout: Layout, bufsize: usize, start_ms: u64) -> usize {
     let mut ours = Ours::new(21567);
     let mut datagram = b"hello".to_vec();
-    let mut ms = start_ms;
-    for answers in 0..1000 {
+    for (answers, ms) in (start_ms..start_ms + 1000).enumerate() {
         let Some(reply) = ours.answer(&datagram, peer(21567), ms) else {
             return answers;
         };
         datagram = classmate(layout, bufsize, &reply);
-        ms += 1;
     }
     panic!("{layout:?}, bufsize {bufsize}: the loop never ended");
 }
@@ -210,10 +208,7 @@ fn a_ring_of_three_ends_too() {
     let mut datagram = b"hello".to_vec();
     let mut hops = 0;
     let mut ms = 990;
-    loop {
-        let Some(reply) = a.answer(&datagram, peer(21569), ms) else {
-            break;
-        };
+    while let Some(reply) = a.answer(&datagram, peer(21569), ms) {
         let forwarded = classmate(Layout::NoSpace, 1024, &reply);
         let Some(reply) = c.answer(&forwarded, peer(21568), ms + 1) else {
             break;
