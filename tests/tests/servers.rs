@@ -397,8 +397,11 @@ fn an_ipv4_client_of_a_dual_stack_server_is_logged_as_ipv4() {
     let local = client.local_addr().expect("its address");
     exchange(&mut client, b"hi\n");
     drop(client);
-    for line in ["...connected from: ", "received 3 bytes from ", ""] {
-        let expected = format!("{line}{local}");
+    for expected in [
+        format!("...connected from: {local}"),
+        format!("received 3 bytes from {local}"),
+        format!("{local} disconnected"),
+    ] {
         let found = tcp.wait_for_log(&expected);
         assert!(found.is_some(), "{expected}: {:#?}", tcp.log());
     }
