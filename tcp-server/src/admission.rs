@@ -16,7 +16,7 @@ use common::{log, tr};
 
 use crate::connection_log::{self, Shown};
 use crate::goodbye;
-use crate::memory::MemoryLimit;
+use crate::memory::Memory;
 use crate::tally::TALLY;
 
 /// `--max-clients`: how many clients may be connected at once.
@@ -28,7 +28,7 @@ pub struct Limit {
     /// The system's limits on the server's memory: room for each client is looked for
     /// before it is taken on (Rust ends a program whose allocation fails, so a client taken
     /// on without room could end the server).
-    memory: MemoryLimit,
+    memory: Memory,
     /// The log's share for the clients turned away: a student who connects in a loop would
     /// otherwise write a line per attempt (5 MB of log a minute).
     turned_away: Mutex<LogShare>,
@@ -50,7 +50,7 @@ impl Limit {
         Limit {
             max,
             now: AtomicUsize::new(0),
-            memory: MemoryLimit::of_this_process(bufsize),
+            memory: Memory::of_this_process(bufsize),
             turned_away: Mutex::new(LogShare::new(Instant::now())),
         }
     }
@@ -81,7 +81,7 @@ impl Limit {
             shown: Shown::default(),
             released: false,
         };
-        if !self.memory.room_for_a_client(before) {
+        if !self.memory.take_on(before) {
             return Err(Refusal::Short(Shortage::Memory)); // the permit frees its place
         }
         TALLY.clients.fetch_add(1, Ordering::Relaxed);
