@@ -102,10 +102,11 @@ impl Memory {
         room
     }
 
-    /// What must be free for one more client beside `connected` ones, `recent` of them
-    /// taken on in the last second.
+    /// What must be free for one more client beside `connected` ones, `recent` clients
+    /// having been taken on in the last second (those still connected may be starting).
     fn needed(&self, connected: usize, recent: usize) -> u64 {
-        RESERVE + self.just_taken_on * recent as u64 + SETTLED * connected as u64
+        let starting = recent.min(connected) as u64;
+        RESERVE + self.just_taken_on * starting + SETTLED * connected as u64
     }
 }
 
@@ -205,6 +206,8 @@ mod tests {
         // A large --bufsize costs its two buffers per client just taken on.
         let large = Memory::of_this_process(256 << 10);
         assert_eq!(large.needed(1, 1), RESERVE + GROWTH + (512 << 10) + SETTLED);
+        // Clients that came and went in the last second (the book's loop) are not starting.
+        assert_eq!(memory.needed(0, 600), RESERVE);
     }
 
     #[test]
