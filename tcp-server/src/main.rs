@@ -105,7 +105,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
     // Not the book: a server restarted at once binds its port again (SO_REUSEADDR).
-    allow_quick_restart(&ss)?;
+    connection::allow_quick_restart(&ss)?;
     // Not the book: on `::`, IPv4 clients are heard too, on every system.
     common::net::hear_ipv4_too(&ss, address)?;
     // Not the book: what a client that never reads costs the kernel stays small.
@@ -335,22 +335,5 @@ fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
         "mode {mode}, buffer {buffer}, backlog {backlog}; stop with Ctrl+C",
         "模式 {mode}，缓冲区 {bufsize} 字节，等待队列 {backlog}；按 Ctrl+C 停止"
     );
-    Ok(())
-}
-
-/// Sets SO_REUSEADDR, so that a server stopped and started again at once can bind its port
-/// while the old connections linger in TIME_WAIT, instead of failing "address already in use".
-///
-/// Not on Windows: there SO_REUSEADDR lets a second server take a port that is in use
-/// (Rust's std leaves it off there for the same reason), and Windows needs no help to restart.
-fn allow_quick_restart(ss: &Socket) -> anyhow::Result<()> {
-    #[cfg(not(windows))]
-    {
-        ss.set_reuse_address(true)
-            .map_err(|error| cannot_set("SO_REUSEADDR", error))?;
-        trace!("setsockopt(SO_REUSEADDR, 1)");
-    }
-    #[cfg(windows)]
-    let _ = ss;
     Ok(())
 }
