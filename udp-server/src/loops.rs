@@ -131,6 +131,10 @@ impl Loops {
         if self.is_itself(from, to) {
             return Verdict::FromItself;
         }
+        // Every stamp and every answer starts with `[`: most datagrams are judged by one look.
+        if !data.contains(&b'[') {
+            return Verdict::Answer { echo: false };
+        }
         let echo =
             self.stamps.iter().flatten().any(|(stamp, at)| {
                 now.saturating_duration_since(*at) < RECENT && carries(data, stamp)
