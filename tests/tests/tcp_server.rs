@@ -239,16 +239,21 @@ fn connection_lines(server: &ServerProcess, ip: &str) -> (usize, usize, usize) {
     )
 }
 
-/// Connects from `ip` (any port), says one line, reads its reply, and leaves.
+/// A connection to `server` from the address `ip` (any port), as from another machine.
 #[cfg(target_os = "linux")]
-fn visit(server: std::net::SocketAddr, ip: &str) {
+fn connect_from(ip: &str, server: std::net::SocketAddr) -> TcpStream {
     let socket =
         socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
     let from: std::net::SocketAddr = format!("{ip}:0").parse().expect("an address");
     socket.bind(&from.into()).expect("bind");
     socket.connect(&server.into()).expect("connect");
-    let mut stream = TcpStream::from(socket);
-    exchange(&mut stream, b"x\n");
+    TcpStream::from(socket)
+}
+
+/// Connects from `ip`, says one line, reads its reply, and leaves.
+#[cfg(target_os = "linux")]
+fn visit(server: std::net::SocketAddr, ip: &str) {
+    exchange(&mut connect_from(ip, server), b"x\n");
 }
 
 /// A client reconnecting in a loop, from one address or from a thousand, costs the log a few
@@ -287,15 +292,9 @@ fn a_reconnect_loop_costs_the_log_a_few_lines_a_second_and_hides_no_class() {
             many += 1;
         }
         // A class behind one address connects at once, says two lines each, and leaves.
-        let mut class: Vec<TcpStream> = Vec::new();
-        for _ in 0..30 {
-            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-                .expect("a socket");
-            let from: std::net::SocketAddr = "127.0.0.5:0".parse().expect("an address");
-            socket.bind(&from.into()).expect("bind");
-            socket.connect(&address.into()).expect("connect");
-            class.push(TcpStream::from(socket));
-        }
+        let mut class: Vec<TcpStream> = (0..30)
+            .map(|_| connect_from("127.0.0.5", address))
+            .collect();
         for student in &mut class {
             exchange(student, b"hello\n");
             exchange(student, b"again\n");
@@ -325,12 +324,7 @@ fn a_reconnect_loop_costs_the_log_a_few_lines_a_second_and_hides_no_class() {
             .filter(|line| line.starts_with("...connected from: 127.1."))
             .count();
         assert!(from_many <= 100 + 2 * took, "{mode}: {from_many} of {many}");
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &server.pid().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        let goodbye = server.wait_for_log("stopped").expect("the stop line");
+        let goodbye = stop(&server);
         let everyone = visits + many + 30;
         assert!(
             goodbye.contains(&format!("served {everyone} clients")),
@@ -446,6 +440,16 @@ fn a_log_line_cut_by_a_full_disk_never_runs_into_the_next() {
     assert!(stderr.contains("the disk is full"), "{stderr}");
 }
 
+/// Stops `server` as Ctrl+C does and returns its last line (what it served in all).
+fn stop(server: &ServerProcess) -> String {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &server.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    server.wait_for_log("stopped").expect("the stop line")
+}
+
 /// Reads one line from `client`: a reply, or the busy line.
 fn line_from(client: &mut TcpStream) -> String {
     let mut line = Vec::new();
@@ -499,12 +503,7 @@ fn a_client_without_a_thread_is_turned_away_and_not_counted_as_served() {
     server
         .wait_for_log("turned away")
         .expect("the log says who was turned away");
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &server.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
-    let goodbye = server.wait_for_log("stopped").expect("the stop line");
+    let goodbye = stop(&server);
     let counted = format!("served {} client", served.len());
     assert!(goodbye.contains(&counted), "{goodbye} ({counted})");
 }
@@ -525,12 +524,7 @@ fn a_flood_of_clients_over_the_cap_is_summarised_in_the_log_and_counted() {
             assert!(line.contains("busy"), "{mode}: {line:?}");
         }
         let seconds = began.elapsed().as_secs() as usize + 1;
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &server.pid().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        let goodbye = server.wait_for_log("stopped").expect("the stop line");
+        let goodbye = stop(&server);
         let log = server.log();
         let shown = log
             .iter()
