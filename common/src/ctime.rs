@@ -68,9 +68,8 @@ pub fn stamp_into(out: &mut Vec<u8>) {
 
 /// The data behind the stamp when `data` begins as a timestamp reply does:
 /// `[Wed Nov 25 17:28:42 2026] `, a real ctime between the brackets; `None` otherwise. The
-/// one place where a stamp is recognised: the UDP server answers no stamped datagram (two
-/// servers would answer each other forever), and the UDP client knows a late reply to an
-/// earlier line by the data behind its stamp.
+/// one place where a stamp is recognised: the UDP client knows a late reply to an earlier
+/// line by the data behind its stamp.
 pub fn after_stamp(data: &[u8]) -> Option<&[u8]> {
     if data.len() < STAMP_LEN || data[0] != b'[' || &data[STAMP_LEN - 2..STAMP_LEN] != b"] " {
         return None;
@@ -78,11 +77,6 @@ pub fn after_stamp(data: &[u8]) -> Option<&[u8]> {
     let ctime = std::str::from_utf8(&data[1..STAMP_LEN - 2]).ok()?;
     chrono::NaiveDateTime::parse_from_str(ctime, CTIME_FORMAT).ok()?;
     Some(&data[STAMP_LEN..])
-}
-
-/// True when `data` begins as a timestamp reply does (see [`after_stamp`]).
-pub fn begins_with_stamp(data: &[u8]) -> bool {
-    after_stamp(data).is_some()
 }
 
 #[cfg(test)]

@@ -195,20 +195,26 @@ fn chinese_words(error: &io::Error) -> Option<&'static str> {
     })
 }
 
-// The numbers of the errors Rust gives no kind of their own, as each system numbers them.
+// The numbers of the errors Rust gives no kind of their own, as each system numbers them:
+// the one place that knows them (tcp-server tells by them what the machine ran out of).
 #[cfg(unix)]
-use libc::{EAFNOSUPPORT, EMFILE, EMSGSIZE, ENFILE, ENOBUFS};
-// Windows sockets' numbers (WSAEMFILE, ...); Windows has no system-wide file table.
+pub use libc::{EAFNOSUPPORT, EMFILE, EMSGSIZE, ENFILE, ENOBUFS};
+// Windows sockets' numbers (WSAEMFILE, ...): the C library's EMFILE there is not the sockets'.
+/// Too many open files (sockets) in this process: WSAEMFILE.
 #[cfg(windows)]
-const EMFILE: i32 = 10024;
+pub const EMFILE: i32 = 10024;
+/// Too many open files in the system: Windows has no system-wide file table, so never.
 #[cfg(windows)]
-const ENFILE: i32 = -1;
+pub const ENFILE: i32 = -1;
+/// No buffer space (memory) for another socket: WSAENOBUFS.
 #[cfg(windows)]
-const ENOBUFS: i32 = 10055;
+pub const ENOBUFS: i32 = 10055;
+/// A datagram too long: WSAEMSGSIZE.
 #[cfg(windows)]
-const EMSGSIZE: i32 = 10040;
+pub const EMSGSIZE: i32 = 10040;
+/// An address family the system does not support: WSAEAFNOSUPPORT.
 #[cfg(windows)]
-const EAFNOSUPPORT: i32 = 10047;
+pub const EAFNOSUPPORT: i32 = 10047;
 
 #[cfg(test)]
 mod tests;

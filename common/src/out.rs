@@ -13,13 +13,14 @@
 
 use std::fmt::{Display, Write as _};
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
-use std::thread::{self, ThreadId};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::writer;
+use crate::writer::{self, Entry, Stream};
 
 /// How many lines may wait for the terminal before new ones are dropped.
 const QUEUE: usize = 8192;
@@ -39,7 +40,7 @@ macro_rules! log {
 #[macro_export]
 macro_rules! problem {
     ($english:literal, $chinese:literal $(,)?) => {
-        $crate::out::problem_line($crate::tr!($english, $chinese))
+        $crate::out::stderr_line($crate::tr!($english, $chinese))
     };
 }
 
@@ -48,7 +49,7 @@ macro_rules! problem {
 macro_rules! trace {
     ($($call:tt)*) => {
         if $crate::out::tracing() {
-            $crate::out::problem_line(format!($($call)*));
+            $crate::out::stderr_line(format!($($call)*));
         }
     };
 }
@@ -64,25 +65,6 @@ macro_rules! trace_wait {
     };
 }
 
-/// Where a line goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Stream {
-    /// The log.
-    Stdout,
-    /// Problems, errors and `--trace`.
-    Stderr,
-}
-
-/// What the writing thread is asked to do.
-pub(crate) enum Entry {
-    /// Write this line; `from` is the thread that made it, when tracing.
-    Line(Stream, String, Option<ThreadId>),
-    /// Thread `from` is about to wait in this call.
-    Waiting(String, ThreadId),
-    /// Write everything before this, then say so.
-    Flush(SyncSender<()>),
-}
-
 /// The output of this program, set up once by [`start`].
 pub(crate) struct Out {
     /// Where lines wait for the writing thread.
@@ -91,25 +73,31 @@ pub(crate) struct Out {
     quiet: bool,
     /// `--trace`: socket calls on stderr.
     trace: bool,
-    /// Lines dropped because the output was not keeping up; said with the next line written.
-    pub(crate) dropped: AtomicU64,
 }
 
 /// This program's output, once started.
-pub(crate) static OUT: OnceLock<Out> = OnceLock::new();
+static OUT: OnceLock<Out> = OnceLock::new();
+
+/// Lines dropped because the output was not keeping up; the writing thread says how many
+/// with the next line it writes.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// How much stack the writing thread gets: it only copies lines out, so far less than the
+/// 2 MiB a thread gets by default (address space counts under `ulimit -v`).
+const WRITER_STACK: usize = 256 * 1024;
 
 /// Starts the thread that writes every line. Called once, after the options are read.
 pub fn start(quiet: bool, trace: bool) {
     let (queue, entries) = mpsc::sync_channel(QUEUE);
     let writer = thread::Builder::new()
         .name("output".into())
-        .spawn(move || writer::write_entries(entries, &mut writer::write_line));
+        .stack_size(WRITER_STACK)
+        .spawn(move || writer::write_entries(entries, &DROPPED, &mut writer::write_line));
     if writer.is_ok() {
         let _ = OUT.set(Out {
             queue,
             quiet,
             trace,
-            dropped: AtomicU64::new(0),
         });
     }
 }
@@ -133,7 +121,7 @@ pub fn log_line(line: String) {
 
 /// A line on stderr: a problem, or a socket call of `--trace`.
 #[doc(hidden)] // public because `problem!` and `trace!` expand to it in the programs
-pub fn problem_line(line: String) {
+pub fn stderr_line(line: String) {
     send(Stream::Stderr, line);
 }
 
@@ -143,7 +131,7 @@ pub fn trace_waiting(call: String) {
     if let Some(out) = OUT.get() {
         let entry = Entry::Waiting(call, thread::current().id());
         if out.queue.try_send(entry).is_err() {
-            out.dropped.fetch_add(1, Ordering::Relaxed);
+            DROPPED.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
@@ -157,7 +145,7 @@ fn send(to: Stream, line: String) {
     };
     let from = out.trace.then(|| thread::current().id());
     if out.queue.try_send(Entry::Line(to, line, from)).is_err() {
-        out.dropped.fetch_add(1, Ordering::Relaxed);
+        DROPPED.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -185,6 +173,19 @@ pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
             "cannot catch Ctrl+C ({error}); the server will stop without a summary",
             "无法捕获 Ctrl+C（{error}）；服务器停止时将不打印汇总"
         );
+    }
+}
+
+/// A client's address as the log shows it. A server on `::` hears IPv4 clients as
+/// IPv4-mapped IPv6 addresses (`[::ffff:127.0.0.1]:53422`); they are shown as the IPv4
+/// addresses they are (`127.0.0.1:53422`), as a server on `0.0.0.0` shows them.
+pub fn as_shown(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::from((v4, v6.port())),
+            None => addr,
+        },
+        SocketAddr::V4(_) => addr,
     }
 }
 

@@ -5,18 +5,37 @@
 //! and why, with the true reason: nobody was reading (a pipe or a pager that stopped taking
 //! lines), the output could not keep up (a file on a slow disk), or writing failed (a full
 //! disk). That line comes at most once a second, so a full disk does not get a notice for
-//! every line it refuses.
+//! every line it refuses. A line the disk took only part of is ended before the next one, so
+//! a cut line never runs into the next.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use crate::lang::{count, os_error};
-use crate::out::{Entry, OUT, Stream};
 use crate::tr;
+
+/// Where a line goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stream {
+    /// The log.
+    Stdout,
+    /// Problems, errors and `--trace`.
+    Stderr,
+}
+
+/// What the writing thread is asked to do.
+pub(crate) enum Entry {
+    /// Write this line; `from` is the thread that made it, when tracing.
+    Line(Stream, String, Option<ThreadId>),
+    /// Thread `from` is about to wait in this call.
+    Waiting(String, ThreadId),
+    /// Write everything before this, then say so.
+    Flush(SyncSender<()>),
+}
 
 /// How long a call must wait before its `...` line is shown.
 const SHOW_WAIT_AFTER: Duration = Duration::from_millis(150);
@@ -50,6 +69,8 @@ enum Reason {
 struct Output<'w, W: FnMut(Stream, &str) -> io::Result<()>> {
     /// Writes one line to a stream.
     write: &'w mut W,
+    /// Lines the program dropped from the full queue, counted where it dropped them.
+    dropped: &'w AtomicU64,
     /// Whether stdout and stderr (in that order) are regular files, which are never "not
     /// read", only slow or full.
     is_file: [bool; 2],
@@ -67,13 +88,16 @@ struct Output<'w, W: FnMut(Stream, &str) -> io::Result<()>> {
 }
 
 /// The writing thread: writes each entry in order, dropping a `...` line whose call returned
-/// at once (the next line from the same thread says it has).
+/// at once (the next line from the same thread says it has). `dropped` counts the lines the
+/// program could not queue.
 pub(crate) fn write_entries(
     entries: Receiver<Entry>,
+    dropped: &AtomicU64,
     write: &mut impl FnMut(Stream, &str) -> io::Result<()>,
 ) {
     write_entries_to(
         entries,
+        dropped,
         write,
         [is_file(Stream::Stdout), is_file(Stream::Stderr)],
     );
@@ -82,11 +106,13 @@ pub(crate) fn write_entries(
 /// [`write_entries`], told which streams are regular files.
 fn write_entries_to(
     entries: Receiver<Entry>,
+    dropped: &AtomicU64,
     write: &mut impl FnMut(Stream, &str) -> io::Result<()>,
     is_file: [bool; 2],
 ) {
     let mut output = Output {
         write,
+        dropped,
         is_file,
         busy: [Duration::ZERO; 2],
         queued: 0,
@@ -163,9 +189,7 @@ impl<W: FnMut(Stream, &str) -> io::Result<()>> Output<'_, W> {
     /// [`NOTICE_EVERY`], unless `now` (the program is stopping). A notice that cannot be
     /// written either is kept for later.
     fn tell_dropped(&mut self, now: bool) {
-        self.queued += OUT
-            .get()
-            .map_or(0, |out| out.dropped.swap(0, Ordering::Relaxed));
+        self.queued += self.dropped.swap(0, Ordering::Relaxed);
         let waited = self.noticed.map_or(NOTICE_EVERY, |at| at.elapsed());
         if (self.queued == 0 && self.failed == 0) || (!now && waited < NOTICE_EVERY) {
             return;
@@ -266,15 +290,54 @@ fn is_file(to: Stream) -> bool {
         .is_ok_and(|metadata| metadata.is_file())
 }
 
-/// Writes one line and its newline in one write.
+/// Whether the last line written to stdout, and to stderr, was cut (see [`write_whole`]).
+static CUT: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+
+/// Writes one line and its newline to a stream, whole (see [`write_whole`]).
 pub(crate) fn write_line(to: Stream, line: &str) -> io::Result<()> {
-    let mut bytes = Vec::with_capacity(line.len() + 1);
+    let cut = &CUT[index(to)];
+    let mut was_cut = cut.load(Ordering::Relaxed);
+    let written = match to {
+        Stream::Stdout => write_whole(&mut io::stdout().lock(), line, &mut was_cut),
+        Stream::Stderr => write_whole(&mut io::stderr().lock(), line, &mut was_cut),
+    };
+    cut.store(was_cut, Ordering::Relaxed);
+    written
+}
+
+/// Writes `line` and its newline in one write. An output that takes only part of a line (a
+/// disk that fills in the middle of it) leaves that line cut: `cut` says so, and the next line
+/// written begins with the newline the cut one lacks, so that it starts a line of its own
+/// (never `received 8 bytreceived 9 bytes`).
+fn write_whole(out: &mut impl Write, line: &str, cut: &mut bool) -> io::Result<()> {
+    let mut bytes = Vec::with_capacity(line.len() + 2);
+    if *cut {
+        bytes.push(b'\n');
+    }
+    let ends_the_cut_one = bytes.len();
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');
-    match to {
-        Stream::Stdout => io::stdout().lock().write_all(&bytes),
-        Stream::Stderr => io::stderr().lock().write_all(&bytes),
-    }
+    let mut written = 0;
+    let failure = loop {
+        if written == bytes.len() {
+            *cut = false;
+            return Ok(());
+        }
+        match out.write(&bytes[written..]) {
+            Ok(0) => break io::Error::from(io::ErrorKind::WriteZero),
+            Ok(n) => written += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => break error,
+        }
+    };
+    // Nothing of this line went out: the earlier line is still cut unless its newline went.
+    // Part of it went out: this line is the cut one now.
+    *cut = if written < ends_the_cut_one {
+        *cut
+    } else {
+        written > ends_the_cut_one
+    };
+    Err(failure)
 }
 
 #[cfg(test)]
@@ -285,6 +348,7 @@ mod tests {
 
     /// Runs the writer over `entries` and returns what it wrote.
     fn written(entries: Vec<(Entry, Duration)>) -> Vec<String> {
+        let dropped = AtomicU64::new(0);
         let (queue, receiver) = mpsc::sync_channel(16);
         let feeder = thread::spawn(move || {
             for (entry, pause) in entries {
@@ -295,6 +359,7 @@ mod tests {
         let mut lines = Vec::new();
         write_entries_to(
             receiver,
+            &dropped,
             &mut |_, line: &str| {
                 lines.push(line.to_string());
                 Ok(())
@@ -335,6 +400,7 @@ mod tests {
         let mut told = Vec::new();
         write_entries_to(
             receiver,
+            &AtomicU64::new(0),
             &mut |to, line: &str| match to {
                 // stdout is on the full disk; stderr is a terminal.
                 Stream::Stdout => Err(io::Error::from(io::ErrorKind::StorageFull)),
@@ -350,6 +416,60 @@ mod tests {
         assert_eq!(told.len(), 2, "{told:?}");
         assert_eq!(told[0], notice(1, &Reason::DiskFull));
         assert_eq!(told[1], notice(49, &Reason::DiskFull));
+    }
+
+    /// A file on a disk with room for `room` more bytes.
+    struct FillingDisk {
+        written: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for FillingDisk {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from(io::ErrorKind::StorageFull));
+            }
+            let n = bytes.len().min(self.room);
+            self.written.extend_from_slice(&bytes[..n]);
+            self.room -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_cut_by_a_full_disk_never_runs_into_the_next() {
+        let mut disk = FillingDisk {
+            written: Vec::new(),
+            room: 30,
+        };
+        let mut cut = false;
+        write_whole(&mut disk, "received 7 bytes", &mut cut).expect("room for it");
+        assert!(!cut);
+        // 13 bytes of room left: the line is cut after "received 8 by".
+        assert!(write_whole(&mut disk, "received 8 bytes", &mut cut).is_err());
+        assert!(cut);
+        // Still full: nothing is written, and the cut stays to be ended.
+        assert!(write_whole(&mut disk, "received 9 bytes", &mut cut).is_err());
+        assert!(cut);
+        // Room again (a log rotated away): the cut line is ended first.
+        disk.room = 100;
+        write_whole(&mut disk, "received 10 bytes", &mut cut).expect("room for it");
+        assert!(!cut);
+        let text = String::from_utf8(disk.written).expect("text");
+        assert_eq!(text, "received 7 bytes\nreceived 8 by\nreceived 10 bytes\n");
+        // Room for the newline that ends the cut line only: the new line is not cut.
+        let mut disk = FillingDisk {
+            written: Vec::new(),
+            room: 1,
+        };
+        let mut cut = true;
+        assert!(write_whole(&mut disk, "next", &mut cut).is_err());
+        assert!(!cut, "the newline went out, nothing of the next line did");
+        assert_eq!(disk.written, b"\n");
     }
 
     #[test]

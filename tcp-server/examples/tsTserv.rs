@@ -19,7 +19,11 @@ const ADDR: (&str, u16) = (HOST, PORT); // ADDR = (HOST,PORT)
 // (`Error: ...`) and exits 1. tcp-server instead says what went wrong and what to do, and what
 // one client does never stops it.
 fn main() -> io::Result<()> {
-    let mut out = io::stdout(); // where print writes
+    // Where print writes. `writeln!(out, ...)?` stands for print rather than `println!`: when
+    // the output is gone (`| head` closed it), println! panics with a backtrace, while
+    // writeln! returns the error and `?` ends the program with one line, as Python's print
+    // raises an exception.
+    let mut out = io::stdout();
     // tcpSerSock = socket(AF_INET,SOCK_STREAM)   # 创建服务器套接字
     // tcpSerSock.bind(ADDR)                      # 把地址绑定到套接字上
     // tcpSerSock.listen(5)                       # 监听连接
@@ -50,6 +54,10 @@ fn main() -> io::Result<()> {
             writeln!(out, "服务器接受TCP数据： {}", String::from_utf8_lossy(data))?;
             // tcpCliSock.send('[%s] %s' % (ctime(), data)): the stamp, then the bytes as they came
             let reply = [format!("[{}] ", ctime()).as_bytes(), data].concat();
+            // write_all is Python's sendall, not send: it writes until every byte has gone.
+            // send, like Rust's write, may take only part of a long reply and return how much;
+            // the book ignores that count, and a student who writes `write` here repeats the
+            // bug (the rest of the reply is silently lost).
             tcp_cli_sock.write_all(&reply)?;
         }
         // (cs.close() in the pseudo-code; the book's code leaves it to Python, and Rust closes

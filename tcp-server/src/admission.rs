@@ -1,5 +1,5 @@
-//! Who gets in: a place under `--max-clients` for each client, and the busy line, with its
-//! true reason, for a client that cannot have one.
+//! Who gets in: a place under `--max-clients` for each client, room for it in the server's
+//! memory, and the busy line, with its true reason, for a client that cannot have them.
 //!
 //! As in tokio's mini-redis, the count of clients is a semaphore: a client holds a
 //! [`Permit`] while connected, and the place frees when the permit is released or dropped.
@@ -10,11 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::lang::count;
+use common::lang::{EMFILE, ENFILE, ENOBUFS, count};
 use common::out::{LogOrSkip, LogShare};
 use common::{log, tr};
 
+use crate::connection_log::{self, Shown};
 use crate::goodbye;
+use crate::memory::Memory;
 use crate::tally::TALLY;
 
 /// `--max-clients`: how many clients may be connected at once.
@@ -23,59 +25,115 @@ pub struct Limit {
     max: usize,
     /// Clients connected now.
     now: AtomicUsize,
-    /// The log's share for the clients turned away over the cap: a student who connects in a
-    /// loop would otherwise write a line per attempt (5 MB of log a minute).
+    /// The system's limits on the server's memory: room for each client is looked for
+    /// before it is taken on (Rust ends a program whose allocation fails, so a client taken
+    /// on without room could end the server).
+    memory: Memory,
+    /// The log's share for the clients turned away: a student who connects in a loop would
+    /// otherwise write a line per attempt (5 MB of log a minute).
     turned_away: Mutex<LogShare>,
 }
 
+/// Why a client cannot be served now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server already serves `--max-clients` clients.
+    Cap,
+    /// The machine has run out of something a client needs.
+    Short(Shortage),
+}
+
 impl Limit {
-    /// A limit of `max` clients at once.
-    pub fn new(max: usize) -> Limit {
+    /// A limit of `max` clients at once, each read with buffers of `bufsize` bytes, and of
+    /// what the system lets the server have.
+    pub fn new(max: usize, bufsize: usize) -> Limit {
         Limit {
             max,
             now: AtomicUsize::new(0),
+            memory: Memory::of_this_process(bufsize),
             turned_away: Mutex::new(LogShare::new(Instant::now())),
         }
     }
 
-    /// Counts a new client in if there is room; `None` when the server is full.
-    pub fn admit(&self) -> Option<Permit<'_>> {
+    /// Takes on a client from `peer` if there is room: a descriptor still to spare beside it
+    /// (`descriptor_to_spare`, see [`crate::spare`]), a place under `--max-clients`, and room
+    /// in memory. Its permit also says whether the log shows it (see [`connection_log`]).
+    pub fn admit(
+        &self,
+        peer: SocketAddr,
+        descriptor_to_spare: bool,
+    ) -> Result<Permit<'_>, Refusal> {
+        if !descriptor_to_spare {
+            return Err(Refusal::Short(Shortage::FileDescriptors));
+        }
         let admitted = self
             .now
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
                 (now < self.max).then_some(now + 1)
             });
-        let connected = admitted.ok()? + 1;
-        TALLY.clients.fetch_add(1, Ordering::Relaxed);
-        Some(Permit {
+        let Ok(before) = admitted else {
+            return Err(Refusal::Cap);
+        };
+        let mut permit = Permit {
             limit: self,
-            connected,
+            connected: before + 1,
+            peer,
+            shown: Shown::default(),
             released: false,
-        })
+        };
+        if !self.memory.take_on(before) {
+            return Err(Refusal::Short(Shortage::Memory)); // the permit frees its place
+        }
+        TALLY.clients.fetch_add(1, Ordering::Relaxed);
+        permit.shown = connection_log::arrived(peer, permit.connected);
+        Ok(permit)
     }
 
-    /// Tells a client over `--max-clients` that the server is busy, and closes it; true when
-    /// the log said so (a few lines a second: the rest are counted, then summarised).
-    pub fn turn_away(&self, cs: TcpStream, peer: SocketAddr) -> bool {
-        let (max, clients) = (self.max, count(self.max as u64, "client"));
+    /// Tells a client it cannot be served now, and why, and closes it (over the cap, in the
+    /// background, so that the line reaches a client that has already sent data; short of
+    /// something, at once, since a thread or a descriptor is what is short). The log says so
+    /// a few times a second; the rest are counted, then summarised. True when it logged.
+    pub fn turn_away(&self, cs: TcpStream, peer: SocketAddr, refusal: Refusal) -> bool {
         TALLY.turned_away.fetch_add(1, Ordering::Relaxed);
         let logged = self.may_log_turned_away();
-        if logged {
-            log!(
-                "{peer} turned away: the server is busy ({clients}, --max-clients {max})",
-                "{peer} 被拒绝：同时服务的客户端已达上限（--max-clients {max}）"
-            );
+        match refusal {
+            Refusal::Cap => {
+                let (max, clients) = (self.max, count(self.max as u64, "client"));
+                if logged {
+                    log!(
+                        "{peer} turned away: the server is busy ({clients}, --max-clients {max})",
+                        "{peer} 被拒绝：同时服务的客户端已达上限（--max-clients {max}）"
+                    );
+                }
+                let line = common::last_words::last_words(&tr!(
+                    "server busy, already serving {clients} (its --max-clients); try again later",
+                    "服务器忙，同时服务的客户端已达上限（--max-clients {max}）；请稍后再试"
+                ));
+                goodbye::in_the_background(cs, peer, &line);
+            }
+            Refusal::Short(shortage) => {
+                if logged {
+                    let what = shortage.what();
+                    log!(
+                        "{peer} turned away: the server has run out of {what}",
+                        "{peer} 被拒绝：服务器的{what}已用尽"
+                    );
+                }
+                goodbye::say_goodbye(&cs, peer, &shortage.busy_line(), Duration::ZERO);
+            }
         }
-        let line = common::last_words::last_words(&tr!(
-            "server busy, already serving {clients} (its --max-clients); try again later",
-            "服务器忙，同时服务的客户端已达上限（--max-clients {max}）；请稍后再试"
-        ));
-        goodbye::in_the_background(cs, peer, &line);
         logged
     }
 
-    /// Whether the line about one more client turned away over the cap may be logged now;
-    /// before it, the count of those that were not.
+    /// A client taken on could not be served after all (no thread for it): it is turned away
+    /// for want of `shortage`, and the stop line does not count it as served.
+    pub fn could_not_serve(&self, cs: TcpStream, peer: SocketAddr, shortage: Shortage) {
+        TALLY.clients.fetch_sub(1, Ordering::Relaxed);
+        self.turn_away(cs, peer, Refusal::Short(shortage));
+    }
+
+    /// Whether the line about one more client turned away may be logged now; before it, the
+    /// count of those that were not.
     fn may_log_turned_away(&self) -> bool {
         let mut share = self
             .turned_away
@@ -85,10 +143,10 @@ impl Limit {
             return false;
         };
         if skipped > 0 {
-            let (max, clients) = (self.max, count(skipped, "more client"));
+            let clients = count(skipped, "more client");
             log!(
-                "  ({clients} turned away at --max-clients {max}, not logged; the counts at the stop include them)",
-                "  （另有 {skipped} 个客户端因达到上限（--max-clients {max}）被拒绝，未记入日志；停止时的统计包含它们）"
+                "  ({clients} turned away, not logged; the counts at the stop include them)",
+                "  （另有 {skipped} 个客户端被拒绝，未记入日志；停止时的统计包含它们）"
             );
         }
         true
@@ -101,6 +159,10 @@ pub struct Permit<'a> {
     limit: &'a Limit,
     /// How many clients were connected with this one, when it came: for the log.
     pub connected: usize,
+    /// Where the client connected from.
+    peer: SocketAddr,
+    /// Whether the log shows this client's lines (its arrival, messages and end).
+    pub shown: Shown,
     /// Set by `release`, which has already counted the client out.
     released: bool,
 }
@@ -109,6 +171,7 @@ impl Permit<'_> {
     /// The client has gone: frees its place, and returns how many clients are left.
     pub fn release(mut self) -> usize {
         self.released = true;
+        connection_log::left(self.peer);
         self.limit.now.fetch_sub(1, Ordering::AcqRel) - 1
     }
 }
@@ -118,6 +181,7 @@ impl Drop for Permit<'_> {
     /// frees its place.
     fn drop(&mut self) {
         if !self.released {
+            connection_log::left(self.peer);
             self.limit.now.fetch_sub(1, Ordering::AcqRel);
         }
     }
@@ -135,39 +199,16 @@ pub enum Shortage {
     Memory,
 }
 
-/// EMFILE's number for sockets on Windows (WSAEMFILE): libc's EMFILE there is the C
-/// library's, not the sockets'.
-#[cfg(windows)]
-const WSAEMFILE: i32 = 10024;
-
-/// ENOBUFS's number for sockets on Windows (WSAENOBUFS): no memory for another socket.
-#[cfg(windows)]
-const WSAENOBUFS: i32 = 10055;
-
 impl Shortage {
     /// The shortage an `accept()` error means, if it is one.
     pub fn of(error: &io::Error) -> Option<Shortage> {
-        let code = error.raw_os_error()?;
-        #[cfg(unix)]
-        {
-            match code {
-                libc::EMFILE | libc::ENFILE => Some(Shortage::FileDescriptors),
-                libc::ENOMEM | libc::ENOBUFS => Some(Shortage::Memory),
-                _ => None,
-            }
+        if error.kind() == io::ErrorKind::OutOfMemory {
+            return Some(Shortage::Memory);
         }
-        #[cfg(windows)]
-        {
-            match code {
-                WSAEMFILE => Some(Shortage::FileDescriptors),
-                WSAENOBUFS => Some(Shortage::Memory),
-                _ => None,
-            }
-        }
-        #[cfg(not(any(unix, windows)))]
-        {
-            let _ = code;
-            None
+        match error.raw_os_error()? {
+            code if code == EMFILE || code == ENFILE => Some(Shortage::FileDescriptors),
+            code if code == ENOBUFS => Some(Shortage::Memory),
+            _ => None,
         }
     }
 
@@ -181,7 +222,7 @@ impl Shortage {
     }
 
     /// What the machine ran out of, in the reader's language.
-    fn what(self) -> String {
+    pub fn what(self) -> String {
         match self {
             Shortage::FileDescriptors => tr!("file descriptors", "文件描述符"),
             Shortage::Threads => tr!("threads", "线程"),
@@ -198,36 +239,36 @@ impl Shortage {
             "服务器忙，暂时无法接受新连接（{what}已用尽）；请稍后再试"
         ))
     }
-
-    /// Tells a client the server is busy for want of this, and closes it at once.
-    pub fn turn_away(self, cs: &TcpStream, peer: SocketAddr) {
-        TALLY.turned_away.fetch_add(1, Ordering::Relaxed);
-        let what = self.what();
-        log!(
-            "{peer} turned away: the server has run out of {what}",
-            "{peer} 被拒绝：服务器的{what}已用尽"
-        );
-        goodbye::say_goodbye(cs, peer, &self.busy_line(), Duration::ZERO);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn peer() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 50000))
+    }
+
     #[test]
     fn the_cap_admits_up_to_max_and_a_place_frees_when_its_client_goes() {
-        let limit = Limit::new(2);
-        let first = limit.admit().expect("room for one");
-        let second = limit.admit().expect("room for two");
+        let limit = Limit::new(2, 1024);
+        let first = limit.admit(peer(), true).expect("room for one");
+        let second = limit.admit(peer(), true).expect("room for two");
         assert_eq!((first.connected, second.connected), (1, 2));
-        assert!(limit.admit().is_none(), "the cap is 2");
+        assert_eq!(
+            limit.admit(peer(), true).err(),
+            Some(Refusal::Cap),
+            "the cap is 2"
+        );
         assert_eq!(first.release(), 1);
-        let third = limit.admit().expect("the first one's place");
+        let third = limit.admit(peer(), true).expect("the first one's place");
         assert_eq!(third.connected, 2);
         // A permit dropped without release (a thread that could not start) frees it too.
         drop(third);
-        assert!(limit.admit().is_some());
+        assert!(limit.admit(peer(), true).is_ok());
+        // No descriptor to spare beside a client: it is told that, not the cap.
+        let short = Refusal::Short(Shortage::FileDescriptors);
+        assert_eq!(limit.admit(peer(), false).err(), Some(short));
     }
 
     #[cfg(unix)]
@@ -235,14 +276,14 @@ mod tests {
     fn each_shortage_is_named_and_none_suggests_max_clients() {
         let error = io::Error::from_raw_os_error;
         assert_eq!(
-            Shortage::of(&error(libc::EMFILE)),
+            Shortage::of(&error(EMFILE)),
             Some(Shortage::FileDescriptors)
         );
         assert_eq!(
-            Shortage::of(&error(libc::ENFILE)),
+            Shortage::of(&error(ENFILE)),
             Some(Shortage::FileDescriptors)
         );
-        assert_eq!(Shortage::of(&error(libc::ENOBUFS)), Some(Shortage::Memory));
+        assert_eq!(Shortage::of(&error(ENOBUFS)), Some(Shortage::Memory));
         assert_eq!(Shortage::of(&error(libc::ECONNABORTED)), None);
         assert_eq!(Shortage::of_thread(&error(libc::EAGAIN)), Shortage::Threads);
         assert_eq!(Shortage::of_thread(&error(libc::ENOMEM)), Shortage::Memory);

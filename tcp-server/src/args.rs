@@ -6,6 +6,8 @@ use clap::{Parser, ValueEnum};
 use common::cli::{Listen, Shared, bytes_up_to, seconds};
 use common::tr;
 
+use crate::connection::{Settings, read_size};
+
 /// The largest `--bufsize`: 16 MiB is far past any use, and keeps a typo from asking for
 /// gigabytes per client.
 pub const MAX_BUFSIZE: usize = 16 * 1024 * 1024;
@@ -117,21 +119,9 @@ impl Args {
     pub fn settings(&self) -> Settings {
         let never_if_zero = |duration: Duration| (!duration.is_zero()).then_some(duration);
         Settings {
-            bufsize: crate::connection::read_size(self.bufsize),
+            bufsize: read_size(self.bufsize),
             idle_timeout: never_if_zero(self.idle_timeout),
             write_timeout: never_if_zero(self.write_timeout),
         }
     }
-}
-
-/// What serving one client needs to know, in every mode.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    /// `--bufsize`: the most bytes one `recv()` reads (the book's BUFSIZ), within what one
-    /// read can return ([`crate::connection::read_size`]).
-    pub bufsize: usize,
-    /// `--idle-timeout`: a client silent this long is closed; `None` waits forever.
-    pub idle_timeout: Option<Duration>,
-    /// `--write-timeout`: a client that leaves its replies unread this long is closed.
-    pub write_timeout: Option<Duration>,
 }

@@ -1,7 +1,7 @@
 //! What a connection costs and how long it may take, in the threaded and iterative modes (the
-//! event mode does the same on its non-blocking sockets): the socket options every client's
-//! socket gets, `cs.send()` under `--write-timeout`, and a large `--bufsize` that costs memory
-//! only while it is used.
+//! event mode does the same on its non-blocking sockets): the settings every client is served
+//! with, the socket options the listening socket and every client's socket get, `cs.send()`
+//! under `--write-timeout`, and a large `--bufsize` that costs memory only while it is used.
 
 use std::io::{self, Write};
 use std::net::TcpStream;
@@ -9,9 +9,20 @@ use std::time::{Duration, Instant};
 
 use socket2::{SockRef, Socket};
 
-use crate::args::Settings;
 use crate::ending::Ending;
 use common::trace;
+
+/// What serving one client needs to know, in every mode.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// `--bufsize`: the most bytes one `recv()` reads (the book's BUFSIZ), within what one
+    /// read can return ([`read_size`]).
+    pub bufsize: usize,
+    /// `--idle-timeout`: a client silent this long is closed; `None` waits forever.
+    pub idle_timeout: Option<Duration>,
+    /// `--write-timeout`: a client that leaves its replies unread this long is closed.
+    pub write_timeout: Option<Duration>,
+}
 
 /// The kernel's send and receive buffers of each connection, asked for on the listening
 /// socket (the connections it accepts inherit them). Left to itself, Linux lets each grow to
@@ -24,6 +35,23 @@ pub const KERNEL_BUFFER: usize = 64 * 1024;
 /// Up to this many bytes, a client's replies buffer is kept between reads; beyond it (a long
 /// line read with a large `--bufsize`), it is given back once the reply is sent.
 const KEPT: usize = 64 * 1024;
+
+/// Sets SO_REUSEADDR, so that a server stopped and started again at once can bind its port
+/// while the old connections linger in TIME_WAIT, instead of failing "address already in use".
+///
+/// Not on Windows: there SO_REUSEADDR lets a second server take a port that is in use
+/// (Rust's std leaves it off there for the same reason), and Windows needs no help to restart.
+pub fn allow_quick_restart(ss: &Socket) -> anyhow::Result<()> {
+    #[cfg(not(windows))]
+    {
+        ss.set_reuse_address(true)
+            .map_err(|error| common::net::cannot_set("SO_REUSEADDR", error))?;
+        trace!("setsockopt(SO_REUSEADDR, 1)");
+    }
+    #[cfg(windows)]
+    let _ = ss;
+    Ok(())
+}
 
 /// Sets the kernel buffers of every connection `ss` will accept (see [`KERNEL_BUFFER`]).
 pub fn modest_kernel_buffers(ss: &Socket) -> io::Result<()> {

@@ -13,6 +13,7 @@ use common::lang::count;
 use common::out::{self, LogOrSkip, LogShare, Printable};
 use common::{log, tr, trace};
 
+use crate::connection_log::Shown;
 use crate::tally::TALLY;
 use crate::utf8::Utf8HoldBack;
 
@@ -27,16 +28,20 @@ pub struct Conversation {
     /// This client's share of the log: a client that floods the server gets a few lines a
     /// second and a count of the rest, so it cannot fill the teacher's disk.
     share: LogShare,
+    /// Whether the log shows this client at all (see [`crate::connection_log`]): a client
+    /// reconnecting in a loop is counted, not shown, messages and all.
+    shown: Shown,
 }
 
 impl Conversation {
-    /// A client has just been accepted.
-    pub fn new(peer: SocketAddr, bufsize: usize) -> Conversation {
+    /// A client has just been accepted; `shown` says whether the log shows it.
+    pub fn new(peer: SocketAddr, bufsize: usize, shown: Shown) -> Conversation {
         Conversation {
             peer,
             bufsize,
             held: Utf8HoldBack::default(),
             share: LogShare::new(Instant::now()),
+            shown,
         }
     }
 
@@ -59,7 +64,7 @@ impl Conversation {
     /// The log line for one read (`n` bytes, of which the reply carries `answered`), within
     /// this client's share of the log.
     pub fn log_received(&mut self, n: usize, answered: &[u8]) {
-        if !out::logging() {
+        if !out::logging() || !self.shown.get() {
             return;
         }
         // --trace asks for every call, and gets every line with it.
@@ -141,7 +146,7 @@ mod tests {
 
     #[test]
     fn each_read_is_answered_with_the_stamp_and_its_bytes() {
-        let mut conversation = Conversation::new(peer(), 1024);
+        let mut conversation = Conversation::new(peer(), 1024, Shown::new(true));
         let mut replies = Vec::new();
         crate::answer(&mut conversation, b"hello\n", &mut replies);
         crate::answer(&mut conversation, b"\xff\x00binary", &mut replies);
@@ -154,7 +159,7 @@ mod tests {
     #[test]
     fn a_character_cut_by_a_full_read_leads_the_next_reply() {
         let text = "ab中".as_bytes();
-        let mut conversation = Conversation::new(peer(), 4);
+        let mut conversation = Conversation::new(peer(), 4, Shown::new(true));
         let mut replies = Vec::new();
         crate::answer(&mut conversation, &text[..4], &mut replies);
         assert_eq!(data_of(&replies), [b"ab".to_vec()]);
@@ -165,7 +170,7 @@ mod tests {
 
     #[test]
     fn bytes_held_back_go_out_at_the_end_or_before_the_idle_line() {
-        let mut conversation = Conversation::new(peer(), 3);
+        let mut conversation = Conversation::new(peer(), 3, Shown::new(true));
         let mut replies = Vec::new();
         crate::answer(&mut conversation, b"a\xe4\xb8", &mut replies);
         assert_eq!(data_of(&replies), [b"a".to_vec()]);
@@ -177,7 +182,7 @@ mod tests {
         conversation.on_end(&mut none);
         assert!(none.is_empty());
 
-        let mut idle = Conversation::new(peer(), 2);
+        let mut idle = Conversation::new(peer(), 2, Shown::new(true));
         let mut replies = Vec::new();
         crate::answer(&mut idle, &"中".as_bytes()[..2], &mut replies);
         assert!(replies.is_empty(), "every byte held: no reply");
@@ -195,7 +200,7 @@ mod tests {
     #[test]
     fn a_flood_is_counted_though_the_log_shows_a_few_lines() {
         let before = TALLY.messages.load(Ordering::Relaxed);
-        let mut conversation = Conversation::new(peer(), 1024);
+        let mut conversation = Conversation::new(peer(), 1024, Shown::new(true));
         let mut replies = Vec::new();
         for _ in 0..100 {
             crate::answer(&mut conversation, b"x", &mut replies);

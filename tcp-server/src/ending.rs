@@ -11,10 +11,15 @@ use common::{log, out, tr, trace};
 use crate::admission::Permit;
 
 /// `cs.close()` has happened: traces it, frees the client's place and logs why it left,
-/// after the count of its lines the log did not show (`skipped`).
+/// after the count of its lines the log did not show (`skipped`). A client whose arrival the
+/// log did not show (see [`crate::connection_log`]) leaves without a line too.
 pub fn closed(peer: SocketAddr, permit: Permit<'_>, ending: &Ending, skipped: u64) {
     trace!("close()  [{peer}]");
+    let shown = permit.shown.get();
     let now = permit.release();
+    if !shown {
+        return;
+    }
     out::log_skipped(peer, skipped);
     log!(
         "{peer} {ending} ({now} connected)",

@@ -23,13 +23,14 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
 
-use crate::admission::{Limit, Permit};
-use crate::args::Settings;
+use crate::admission::{Limit, Permit, Shortage};
 use crate::backoff::Backoff;
+use crate::connection::Settings;
 use crate::conversation::Conversation;
 use crate::ending::{self, Ending};
+use crate::spare::Spare;
 use common::lang::{OsError, os_error};
-use common::{log, problem, tr, trace};
+use common::{log, out, problem, tr, trace};
 
 /// The listening socket's token; clients get 1, 2, 3, ... (see [`token_of`]).
 const LISTENER: Token = Token(0);
@@ -149,7 +150,8 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
     let mut clients = Clients::new();
     let mut events = Events::with_capacity(1024);
     let mut buffer = vec![0; settings.bufsize];
-    let mut backoff = Backoff::new(ss);
+    let mut spare = Spare::new(ss);
+    let mut backoff = Backoff::new();
     let mut accept_again_at: Option<Instant> = None;
     let mut last_sweep = Instant::now();
     // Clients cut short by READS_PER_TURN, who get their next turn without waiting.
@@ -190,13 +192,15 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
         for &(token, readiness) in &ready {
             if token == LISTENER {
                 if accept_again_at.is_none() {
-                    let accepted = accept_all(&listener, &poll, limit, settings, &mut clients);
-                    match accepted {
+                    let door = Door {
+                        listener: &listener,
+                        ss,
+                        limit,
+                    };
+                    match door.accept_all(&poll, settings, &mut spare, &mut clients) {
                         Ok(()) => backoff.succeeded(),
                         Err(error) => {
-                            let accept_one =
-                                || listener.accept().map(|(cs, addr)| (cs.into(), addr));
-                            let pause = backoff.failed(&error, ss, accept_one);
+                            let pause = backoff.failed(&error);
                             accept_again_at = Some(Instant::now() + pause);
                         }
                     }
@@ -222,53 +226,90 @@ pub fn serve(ss: &std::net::TcpListener, limit: &Limit, settings: Settings) -> a
     }
 }
 
-/// `cs, addr = ss.accept()` for every client waiting, until none is left.
-fn accept_all<'a>(
-    listener: &TcpListener,
-    poll: &Poll,
+/// Where clients come in: the listening socket, as the loop watches it and as it was made,
+/// and the limit on who is taken on.
+struct Door<'a> {
+    /// The listening socket, non-blocking, watched by `poll()`.
+    listener: &'a TcpListener,
+    /// The same socket as `main` made it, to copy for the spare descriptor.
+    ss: &'a std::net::TcpListener,
+    /// `--max-clients`, and room in memory.
     limit: &'a Limit,
+}
+
+impl<'a> Door<'a> {
+    /// `cs, addr = ss.accept()` for every client waiting, until none is left. Out of file
+    /// descriptors, the spare one is given up so that each waiting client can be accepted
+    /// and told ([`crate::spare`]).
+    fn accept_all(
+        &self,
+        poll: &Poll,
+        settings: Settings,
+        spare: &mut Spare,
+        clients: &mut Clients<'a>,
+    ) -> io::Result<()> {
+        loop {
+            let (cs, addr) = match self.listener.accept() {
+                Ok((cs, addr)) => (cs, out::as_shown(addr)),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    let out_of_descriptors =
+                        Shortage::of(&error) == Some(Shortage::FileDescriptors);
+                    if out_of_descriptors && spare.give_up(&error) {
+                        continue;
+                    }
+                    return Err(error);
+                }
+            };
+            trace!("accept() -> {addr}");
+            // Not the book: a client there is no room for (a file descriptor beside it, a
+            // place under --max-clients, memory) is told why, and closed.
+            match self.limit.admit(addr, spare.kept_beside(self.ss)) {
+                Ok(permit) => take_on(poll, settings, clients, (cs, addr), permit),
+                Err(refusal) => {
+                    self.limit.turn_away(cs.into(), addr, refusal);
+                }
+            }
+        }
+    }
+}
+
+/// A client taken on: the book's `print '...connected from:',addr`, then its socket watched
+/// by `poll()`.
+fn take_on<'a>(
+    poll: &Poll,
     settings: Settings,
     clients: &mut Clients<'a>,
-) -> io::Result<()> {
-    loop {
-        let (mut cs, addr) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        trace!("accept() -> {addr}");
-        let Some(permit) = limit.admit() else {
-            limit.turn_away(cs.into(), addr);
-            continue;
-        };
-        // print('...connected from:', addr)
-        crate::connected_from(addr, &permit);
-        let place = clients.vacant_entry();
-        let token = token_of(place.key());
-        // Replies go out at once, without Nagle's delay; urgent bytes are ordinary data.
-        let watched = cs
-            .set_nodelay(true)
-            .and_then(|()| socket2::SockRef::from(&cs).set_out_of_band_inline(true))
-            .and_then(|()| poll.registry().register(&mut cs, token, Interest::READABLE));
-        if let Err(error) = watched {
-            drop(cs);
-            ending::closed(addr, permit, &Ending::from_error(error), 0);
-            continue;
-        }
-        let client = Client {
-            cs,
-            token,
-            conversation: Conversation::new(addr, settings.bufsize),
-            permit,
-            unsent: Vec::new(),
-            last_heard: Instant::now(),
-            stalled_since: None,
-            finished_sending: false,
-            reading_paused: false,
-        };
-        place.insert(client);
+    (mut cs, addr): (TcpStream, SocketAddr),
+    permit: Permit<'a>,
+) {
+    // print '...connected from:',addr
+    crate::connected_from(addr, &permit);
+    let place = clients.vacant_entry();
+    let token = token_of(place.key());
+    // Replies go out at once, without Nagle's delay; urgent bytes are ordinary data.
+    let watched = cs
+        .set_nodelay(true)
+        .and_then(|()| socket2::SockRef::from(&cs).set_out_of_band_inline(true))
+        .and_then(|()| poll.registry().register(&mut cs, token, Interest::READABLE));
+    if let Err(error) = watched {
+        drop(cs);
+        ending::closed(addr, permit, &Ending::from_error(error), 0);
+        return;
     }
+    let client = Client {
+        cs,
+        token,
+        conversation: Conversation::new(addr, settings.bufsize, permit.shown.clone()),
+        permit,
+        unsent: Vec::new(),
+        last_heard: Instant::now(),
+        stalled_since: None,
+        finished_sending: false,
+        reading_paused: false,
+    };
+    place.insert(client);
 }
 
 impl Client<'_> {

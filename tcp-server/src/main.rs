@@ -8,21 +8,32 @@
 //! cargo run -p tcp-client          # terminal 2: type a line, see it come back stamped
 //! ```
 //!
-//! This file is the book's server, step by step, each step under the book's name for it:
+//! This file is the book's server, step by step, each step under the book's line for it
+//! (`ss` and `cs` are the pseudo-code's names for `tcpSerSock` and `tcpCliSock`):
 //!
 //! ```python
-//! tcpSerSock = socket(AF_INET, SOCK_STREAM)
-//! tcpSerSock.bind(ADDR)
-//! tcpSerSock.listen(5)
-//! while True:
-//!     print('waiting for connection...')
-//!     tcpCliSock, addr = tcpSerSock.accept()
-//!     print('...connected from:', addr)
-//!     while True:
-//!         data = tcpCliSock.recv(BUFSIZ)
-//!         if not data: break
-//!         tcpCliSock.send('[%s] %s' % (ctime(), data))
-//!     tcpCliSock.close()
+//! tcpSerSock = socket(AF_INET,SOCK_STREAM)        # 创建服务器套接字
+//! tcpSerSock.bind(ADDR)                           # 把地址绑定到套接字上
+//! tcpSerSock.listen(5)                            # 监听连接
+//!
+//! try:
+//!     while True:                                 # 服务器无限循环
+//!         print '等待客户端连接...'
+//!         tcpCliSock, addr = tcpSerSock.accept()  # 接受客户端连接
+//!         print '...connected from:',addr
+//!
+//!         while True:                             # 通信循环
+//!             data = tcpCliSock.recv(BUFSIZ)      # 接受TCP数据
+//!             if not data:
+//!                 break
+//!             else:
+//!                 print '服务器接受TCP数据：',data
+//!                 tcpCliSock.send('[%s] %s' % (ctime(), data))
+//!
+//! except Exception, e:
+//!     raise e
+//!
+//! tcpSerSock.close()
 //! ```
 //!
 //! `--mode iterative` runs that loop exactly: one client at a time, the next waits in the
@@ -30,41 +41,45 @@
 //! moved onto a thread of its own, as SocketServer's `ThreadingMixIn` does, so a whole class
 //! is served at once. `--mode event` (`event.rs`) serves every client from one thread with an
 //! event loop, as the chapter's Twisted server does. All three answer each read with the same
-//! [`conversation::Conversation`].
+//! [`answer`]. What is not the book says so where it happens, one named call each.
 
 mod admission;
 mod args;
 mod backoff;
 mod connection;
+mod connection_log;
 mod conversation;
 mod ending;
 mod event;
 mod goodbye;
+mod memory;
+mod spare;
 mod tally;
 mod utf8;
 
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 use std::thread::{self, Scope};
 
 use clap::ValueEnum;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use admission::{Limit, Permit, Shortage};
-use args::{Args, Mode, Settings};
+use args::{Args, Mode};
 use backoff::Backoff;
 use common::ctime::STAMP_LEN;
-use common::lang::os_error;
-use common::net::{bind_error, cannot, is_timeout};
-use common::{log, out, problem, trace, trace_wait};
+use common::net::{bind_error, cannot, cannot_set, is_timeout};
+use common::{log, out, trace, trace_wait};
+use connection::Settings;
 use conversation::Conversation;
 use ending::Ending;
+use spare::Spare;
 use tally::TALLY;
 
 /// How much stack a client's thread gets. Its buffer is on the heap, so a small stack is
-/// plenty, and thousands of connected clients cost little memory.
+/// plenty, and thousands of connected clients cost little memory (and little address space,
+/// which is what `ulimit -v` limits).
 const CLIENT_STACK: usize = 128 * 1024;
 
 fn main() -> ExitCode {
@@ -81,7 +96,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let address = common::net::resolve(&args.listen.host, args.listen.port)?[0];
     let backlog = args.backlog();
 
-    // ss = socket(AF_INET, SOCK_STREAM)
+    // tcpSerSock = socket(AF_INET,SOCK_STREAM)
     let ss = Socket::new(
         Domain::for_address(address),
         Type::STREAM,
@@ -89,83 +104,116 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )
     .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
-    allow_quick_restart(&ss)?;
+    // Not the book: a server restarted at once binds its port again (SO_REUSEADDR).
+    connection::allow_quick_restart(&ss)?;
+    // Not the book: on `::`, IPv4 clients are heard too, on every system.
     common::net::hear_ipv4_too(&ss, address)?;
-    connection::modest_kernel_buffers(&ss)
-        .map_err(|error| common::net::cannot_set("SO_SNDBUF", error))?;
+    // Not the book: what a client that never reads costs the kernel stays small.
+    connection::modest_kernel_buffers(&ss).map_err(|error| cannot_set("SO_SNDBUF", error))?;
 
-    // ss.bind(ADDR)
+    // tcpSerSock.bind(ADDR)
     ss.bind(&address.into())
         .map_err(|error| bind_error(address, error))?;
     trace!("bind({address})");
 
-    // ss.listen(5)
+    // tcpSerSock.listen(5)
     ss.listen(backlog)
         .map_err(|error| cannot("listen()", error))?;
     trace!("listen({backlog})");
     let ss: TcpListener = ss.into();
 
     announce(&ss, args)?;
-    out::on_stop(|| TALLY.summary());
-    let limit = Limit::new(args.max_clients);
+    out::on_stop(|| {
+        connection_log::tell_the_rest();
+        TALLY.summary()
+    });
+    let settings = args.settings();
+    let limit = Limit::new(args.max_clients, settings.bufsize);
     match args.mode {
-        Mode::Event => event::serve(&ss, &limit, args.settings())?,
-        Mode::Iterative | Mode::Threaded => serve(&ss, &limit, args.settings(), args.mode),
+        Mode::Iterative => serve(&ss, &limit, settings, Clients::OneAtATime),
+        Mode::Threaded => serve(&ss, &limit, settings, Clients::AThreadEach),
+        Mode::Event => event::serve(&ss, &limit, settings)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// How the book's loop serves its clients.
+#[derive(Clone, Copy)]
+enum Clients {
+    /// One at a time, as in the book: the next waits in the backlog.
+    OneAtATime,
+    /// Each on a thread of its own, as SocketServer's `ThreadingMixIn`.
+    AThreadEach,
+}
+
 /// The book's loop: wait for a client, talk with it, close, and again, forever.
-fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, mode: Mode) -> ! {
-    let mut backoff = Backoff::new(ss);
+fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, clients: Clients) -> ! {
+    let mut spare = Spare::new(ss);
     let mut say_waiting = true;
     thread::scope(|scope| {
         loop {
+            // print '等待客户端连接...'
             if say_waiting {
                 log!("waiting for connection...", "等待客户端连接...");
             }
-            // cs, addr = ss.accept()
-            let (cs, addr) = accept(ss, &mut backoff);
-            // Not the book: a flood of clients over the cap logs a few lines a second.
-            let Some(permit) = limit.admit() else {
-                say_waiting = limit.turn_away(cs, addr);
-                continue;
+            // tcpCliSock, addr = tcpSerSock.accept()
+            let (cs, addr) = accept(ss, &mut spare);
+            // Not the book: a client there is no room for (a file descriptor beside it, a
+            // place under --max-clients, memory) is told why, and closed.
+            let permit = match limit.admit(addr, spare.kept_beside(ss)) {
+                Ok(permit) => permit,
+                Err(refusal) => {
+                    say_waiting = limit.turn_away(cs, addr, refusal);
+                    continue;
+                }
             };
-            say_waiting = true;
-            // print('...connected from:', addr)
+            say_waiting = permit.shown.get();
+            // print '...connected from:',addr
             connected_from(addr, &permit);
-            match mode {
-                // One client at a time, as in the book: the next waits in the backlog.
-                Mode::Iterative => talk(cs, addr, permit, settings),
-                // The same talk on a thread of its own: the loop goes straight back to accept.
-                Mode::Threaded | Mode::Event => talk_on_a_thread(scope, cs, addr, permit, settings),
+            match clients {
+                // while True: ... (the inner loop, then the next client)
+                Clients::OneAtATime => talk(cs, addr, permit, settings),
+                // Not the book: the same talk on a thread of its own, and back to accept().
+                Clients::AThreadEach => {
+                    talk_on_a_thread(scope, limit, (cs, addr), permit, settings)
+                }
             }
         }
     })
 }
 
-/// `cs, addr = ss.accept()`: waits for the next client. A failed accept (out of file
-/// descriptors, say) is reported and tried again after a pause, instead of ending the server.
-fn accept(ss: &TcpListener, backoff: &mut Backoff) -> (TcpStream, SocketAddr) {
+/// `tcpCliSock, addr = tcpSerSock.accept()`: waits for the next client.
+///
+/// Not the book: a failed accept is reported and tried again after a pause, instead of ending
+/// the server; out of file descriptors, the spare one is given up at once, so that the client
+/// waiting can be accepted and told ([`spare`]). An IPv4 client of a server on `::` is named
+/// by its IPv4 address ([`out::as_shown`]).
+fn accept(ss: &TcpListener, spare: &mut Spare) -> (TcpStream, SocketAddr) {
+    let mut backoff = Backoff::new();
     loop {
         trace_wait!("accept() ...");
         match ss.accept() {
             Ok((cs, addr)) => {
                 trace!("accept() -> {addr}");
-                backoff.succeeded();
-                return (cs, addr);
+                return (cs, out::as_shown(addr));
             }
             Err(error) => {
-                let pause = backoff.failed(&error, ss, || ss.accept());
-                thread::sleep(pause);
+                let out_of_descriptors = Shortage::of(&error) == Some(Shortage::FileDescriptors);
+                if !(out_of_descriptors && spare.give_up(&error)) {
+                    thread::sleep(backoff.failed(&error));
+                }
             }
         }
     }
 }
 
-/// The book's `print('...connected from:', addr)`, in the book's words in every language (the
-/// Chinese edition prints this line in English too), and how many clients are connected.
+/// The book's `print '...connected from:',addr`, in the book's words in every language (the
+/// Chinese edition prints this line in English too), and how many clients are connected. A
+/// client reconnecting in a loop is counted, not shown ([`connection_log`]).
 pub fn connected_from(addr: SocketAddr, permit: &Permit<'_>) {
+    if !permit.shown.get() {
+        return;
+    }
     let now = permit.connected;
     log!(
         "...connected from: {addr} ({now} connected)",
@@ -175,20 +223,21 @@ pub fn connected_from(addr: SocketAddr, permit: &Permit<'_>) {
 
 /// One client: the book's inner loop, then `cs.close()`.
 fn talk(mut cs: TcpStream, addr: SocketAddr, permit: Permit<'_>, settings: Settings) {
-    let mut conversation = Conversation::new(addr, settings.bufsize);
+    let mut conversation = Conversation::new(addr, settings.bufsize, permit.shown.clone());
     let ending = recv_and_send(&mut cs, &mut conversation, settings);
-    // cs.close()
+    // cs.close()  (the pseudo-code's 关闭客户端套接字; the book's code leaves it to Python)
     drop(cs);
     ending::closed(addr, permit, &ending, conversation.skipped_lines());
 }
 
-/// `data = cs.recv(BUFSIZ)` and `cs.send('[%s] %s' % (ctime(), data))` until the client
-/// leaves; returns why it ended.
+/// The book's inner loop: `data = tcpCliSock.recv(BUFSIZ)` and the reply sent, until the
+/// client leaves; returns why it ended.
 fn recv_and_send(
     cs: &mut TcpStream,
     conversation: &mut Conversation,
     settings: Settings,
 ) -> Ending {
+    // Not the book: no Nagle delay, urgent bytes as data, --idle-timeout and --write-timeout.
     if let Err(error) = connection::prepare(cs, &settings) {
         return Ending::from_error(error);
     }
@@ -197,7 +246,7 @@ fn recv_and_send(
     let mut replies = Vec::new();
     loop {
         replies.clear();
-        // data = cs.recv(BUFSIZ)
+        // data = tcpCliSock.recv(BUFSIZ)
         trace_wait!("recv({bufsize}) ...  [{addr}]");
         let last = match cs.read(&mut data) {
             // if not data: break
@@ -217,7 +266,7 @@ fn recv_and_send(
             }
             Err(error) => return Ending::from_error(error),
         };
-        // cs.send('[%s] %s' % (ctime(), data)): the whole reply in one write
+        // tcpCliSock.send('[%s] %s' % (ctime(), data)): the whole reply, as `sendall` sends it
         if !replies.is_empty() {
             if let Err(ending) = connection::send_all(cs, &replies, settings.write_timeout) {
                 return ending;
@@ -231,9 +280,9 @@ fn recv_and_send(
     }
 }
 
-/// The server's answer to one read, the same in every mode: the reply
-/// `'[%s] %s' % (ctime(), data)` appended to `replies`, then the book's
-/// `print('服务器接受TCP数据：', data)`.
+/// The server's answer to one read, the same in every mode: the book's
+/// `print '服务器接受TCP数据：',data`, and the reply `'[%s] %s' % (ctime(), data)` appended to
+/// `replies` (sent by the caller).
 pub fn answer(conversation: &mut Conversation, data: &[u8], replies: &mut Vec<u8>) {
     conversation.received(data.len());
     let start = replies.len();
@@ -243,7 +292,7 @@ pub fn answer(conversation: &mut Conversation, data: &[u8], replies: &mut Vec<u8
     if conversation.whole_characters(data, replies) == 0 {
         replies.truncate(start); // every byte held back: no reply this time
     }
-    // print('服务器接受TCP数据：', data), as the reply carries it
+    // print '服务器接受TCP数据：',data  (as the reply carries it)
     let answered = replies.get(start + STAMP_LEN..).unwrap_or_default();
     conversation.log_received(data.len(), answered);
 }
@@ -252,8 +301,8 @@ pub fn answer(conversation: &mut Conversation, data: &[u8], replies: &mut Vec<u8
 /// or memory), the client is told the server is busy, and why, and the server goes on.
 fn talk_on_a_thread<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
-    cs: TcpStream,
-    addr: SocketAddr,
+    limit: &'env Limit,
+    (cs, addr): (TcpStream, SocketAddr),
     permit: Permit<'env>,
     settings: Settings,
 ) {
@@ -263,17 +312,9 @@ fn talk_on_a_thread<'scope, 'env>(
         .name(format!("client {addr}"))
         .stack_size(CLIENT_STACK)
         .spawn_scoped(scope, move || talk(cs, addr, permit, settings));
-    if let Err(error) = started {
-        // Turned away, not served: the stop line counts only the clients served.
-        TALLY.clients.fetch_sub(1, Ordering::Relaxed);
-        let reason = os_error(&error);
-        problem!(
-            "cannot start a thread for {addr}: {reason}; told it the server is busy (lower --max-clients?)",
-            "无法为 {addr} 启动线程：{reason}；已告知对方服务器忙（可以考虑调低 --max-clients）"
-        );
-        if let Ok(cs) = spare {
-            Shortage::of_thread(&error).turn_away(&cs, addr);
-        }
+    // The permit went with the closure that could not run: its place is free again.
+    if let (Err(error), Ok(cs)) = (started, spare) {
+        limit.could_not_serve(cs, addr, Shortage::of_thread(&error));
     }
 }
 
@@ -294,22 +335,5 @@ fn announce(ss: &TcpListener, args: &Args) -> anyhow::Result<()> {
         "mode {mode}, buffer {buffer}, backlog {backlog}; stop with Ctrl+C",
         "模式 {mode}，缓冲区 {bufsize} 字节，等待队列 {backlog}；按 Ctrl+C 停止"
     );
-    Ok(())
-}
-
-/// Sets SO_REUSEADDR, so that a server stopped and started again at once can bind its port
-/// while the old connections linger in TIME_WAIT, instead of failing "address already in use".
-///
-/// Not on Windows: there SO_REUSEADDR lets a second server take a port that is in use
-/// (Rust's std leaves it off there for the same reason), and Windows needs no help to restart.
-fn allow_quick_restart(ss: &Socket) -> anyhow::Result<()> {
-    #[cfg(not(windows))]
-    {
-        ss.set_reuse_address(true)
-            .map_err(|error| common::net::cannot_set("SO_REUSEADDR", error))?;
-        trace!("setsockopt(SO_REUSEADDR, 1)");
-    }
-    #[cfg(windows)]
-    let _ = ss;
     Ok(())
 }

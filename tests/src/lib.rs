@@ -7,6 +7,7 @@
 //! The programs run in a time zone far from UTC ([`ZONE`]), so a stamp in UTC, or in the
 //! zone of the machine the tests run on, is caught.
 
+pub mod classmate;
 pub mod lab;
 pub mod talk;
 #[cfg(target_os = "linux")]

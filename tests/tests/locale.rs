@@ -676,10 +676,16 @@ fn a_udp_servers_log_under_a_chinese_locale_is_whole_chinese() {
     let server = ServerProcess::start_with(localized("udp-server", CHINESE), &[]);
     let client = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     client.set_read_timeout(Some(PATIENCE)).expect("timeout");
-    // A reply sent back as a message is not answered: two servers would answer each other.
-    client
-        .send_to(b"[Mon Nov 30 07:00:00 2026] hi", server.address)
-        .expect("send");
+    // Each answer sent straight back, as a server looping with this one would: the second
+    // time, it is not answered.
+    let mut answer = [0; 200];
+    client.send_to(b"hi", server.address).expect("send");
+    for _ in 0..2 {
+        let (len, _) = client.recv_from(&mut answer).expect("an answer");
+        client
+            .send_to(&answer[..len], server.address)
+            .expect("send back");
+    }
     let line = server
         .wait_for_log("未回复")
         .expect("the not-answered line");

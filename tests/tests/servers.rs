@@ -380,3 +380,45 @@ fn a_link_local_address_without_a_zone_is_told_it_needs_one_by_every_program() {
         assert_eq!(done.stderr.lines().count(), 1, "{program}: {}", done.stderr);
     }
 }
+
+/// On `--host ::` an IPv4 client arrives as `::ffff:127.0.0.1`; both servers log it as the
+/// `127.0.0.1:port` it is, as a server on `0.0.0.0` does.
+#[test]
+fn an_ipv4_client_of_a_dual_stack_server_is_logged_as_ipv4() {
+    if UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("skipped: no IPv6 here");
+        return;
+    }
+    let tcp = ServerProcess::start("tcp-server", &["--host", "::"]);
+    let mut client = connect(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        tcp.address.port(),
+    )));
+    let local = client.local_addr().expect("its address");
+    exchange(&mut client, b"hi\n");
+    drop(client);
+    for expected in [
+        format!("...connected from: {local}"),
+        format!("received 3 bytes from {local}"),
+        format!("{local} disconnected"),
+    ] {
+        let found = tcp.wait_for_log(&expected);
+        assert!(found.is_some(), "{expected}: {:#?}", tcp.log());
+    }
+    assert!(
+        !tcp.log().iter().any(|line| line.contains("::ffff:")),
+        "{:#?}",
+        tcp.log()
+    );
+
+    let udp = ServerProcess::start("udp-server", &["--host", "::"]);
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let to = std::net::SocketAddr::from(([127, 0, 0, 1], udp.address.port()));
+    socket.send_to(b"hi", to).expect("send");
+    let mut buffer = [0; 100];
+    socket.recv_from(&mut buffer).expect("an answer");
+    let local = socket.local_addr().expect("its address");
+    let expected = format!("returned to: {local}:");
+    assert!(udp.wait_for_log(&expected).is_some(), "{:#?}", udp.log());
+}

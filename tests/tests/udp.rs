@@ -251,6 +251,16 @@ fn a_second_server_on_a_served_port_fails_clearly() {
     assert_eq!(done.code(), 1);
     assert!(done.stderr.contains("already in use"), "{}", done.stderr);
     assert!(done.stderr.contains("--port"), "{}", done.stderr);
+    // In UDP's words: no connection holds a UDP port after it ends; another server does.
+    assert!(done.stderr.contains("UDP server"), "{}", done.stderr);
+    assert!(!done.stderr.contains("connection"), "{}", done.stderr);
+    let mut chinese = tests::command("udp-server");
+    chinese
+        .env("LC_ALL", "zh_CN.UTF-8")
+        .args(["--port", &first.port()]);
+    let done = tests::run_command(&mut chinese, b"", PATIENCE);
+    assert!(done.stderr.contains("另一个 UDP 服务器"), "{}", done.stderr);
+    assert!(!done.stderr.contains("连接"), "{}", done.stderr);
 }
 
 #[test]

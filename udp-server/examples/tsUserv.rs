@@ -19,7 +19,11 @@ const ADDR: (&str, u16) = (HOST, PORT); // ADDR = (HOST,PORT)
 // nothing a client sends stops it (Windows reports a datagram longer than BUFSIZ, or a
 // client gone, as an error on the next recvfrom).
 fn main() -> io::Result<()> {
-    let mut out = io::stdout(); // where print writes
+    // Where print writes. `writeln!(out, ...)?` stands for print rather than `println!`: when
+    // the output is gone (`| head` closed it), println! panics with a backtrace, while
+    // writeln! returns the error and `?` ends the program with one line, as Python's print
+    // raises an exception.
+    let mut out = io::stdout();
     // udpSerSock = socket(AF_INET,SOCK_DGRAM)    # 创建一个服务器套接字
     // udpSerSock.bind(ADDR)                      # 绑定服务器套接字
     // (std does both in one call)
@@ -35,6 +39,8 @@ fn main() -> io::Result<()> {
         let data = &buf[..n];
         // udpSerSock.sendto('[%s] %s' % (ctime(),data),addr): the stamp, then the bytes
         let reply = [format!("[{}] ", ctime()).as_bytes(), data].concat();
+        // send_to is Python's sendto: one datagram, whole or not at all (a datagram is never
+        // sent in part, unlike a TCP send).
         udp_ser_sock.send_to(&reply, addr)?;
         // print '...received from and returned to:',addr     (Python prints addr as a tuple)
         let (ip, port) = (addr.ip(), addr.port());

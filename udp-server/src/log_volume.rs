@@ -22,7 +22,7 @@ use common::out::{LogOrSkip, LogShare, log_skipped};
 pub const SENDERS_FOLLOWED: usize = 64;
 
 /// How often lines not shown are summarised when nothing else is logged.
-pub const TICK: Duration = Duration::from_secs(1);
+pub const SUMMARISE_EVERY: Duration = Duration::from_secs(1);
 
 /// One sender's share of the log.
 struct Sender {
@@ -84,7 +84,7 @@ impl LogShares {
             senders: HashMap::new(),
             others: Sender::new(now),
             bounced: Sender::new(now),
-            next_tick: now + TICK,
+            next_tick: now + SUMMARISE_EVERY,
             untold: 0,
         }
     }
@@ -135,7 +135,7 @@ impl LogShares {
         if !self.logging || now < self.next_tick {
             return false;
         }
-        self.next_tick = now + TICK;
+        self.next_tick = now + SUMMARISE_EVERY;
         let due = self.due(now);
         self.untold -= due.iter().map(|(_, skipped)| skipped).sum::<u64>();
         let logged = !due.is_empty();
@@ -156,12 +156,12 @@ impl LogShares {
         (Who::Others, self.others.take(now))
     }
 
-    /// The summaries due at `now`; senders quiet for a [`TICK`] are forgotten.
+    /// The summaries due at `now`; senders quiet for a [`SUMMARISE_EVERY`] are forgotten.
     fn due(&mut self, now: Instant) -> Vec<Summary> {
         let mut due = Vec::new();
         self.senders.retain(|&sender, followed| {
             // A sender quiet for a tick has its second over: all it skipped is told here.
-            let quiet = now.saturating_duration_since(followed.last) >= TICK;
+            let quiet = now.saturating_duration_since(followed.last) >= SUMMARISE_EVERY;
             let skipped = followed.share.skipped_by(now);
             if skipped > 0 {
                 due.push((Who::Sender(sender), skipped));
@@ -230,8 +230,8 @@ mod tests {
         // Another sender still has its own share.
         assert_eq!(shown(&mut shares, sender(2), 3, start), 3);
         // Nothing is due while the second lasts; once it is over, the count is told once.
-        assert!(shares.due(start + TICK / 2).is_empty());
-        let later = start + TICK;
+        assert!(shares.due(start + SUMMARISE_EVERY / 2).is_empty());
+        let later = start + SUMMARISE_EVERY;
         assert_eq!(
             shares.due(later),
             vec![(Who::Sender(flooder), 10_000 - u64::from(LINES_PER_SECOND))]
@@ -249,14 +249,14 @@ mod tests {
         assert!(!shares.has_untold());
         assert!(!shares.may_log(sender(1), start));
         assert!(shares.has_untold());
-        shares.tick(start + TICK);
+        shares.tick(start + SUMMARISE_EVERY);
         assert!(!shares.has_untold());
         // Told with the sender's next line instead of on the tick: the same.
         for _ in 0..=LINES_PER_SECOND {
-            shares.may_log(sender(2), start + TICK);
+            shares.may_log(sender(2), start + SUMMARISE_EVERY);
         }
         assert!(shares.has_untold());
-        assert!(shares.may_log(sender(2), start + TICK * 2));
+        assert!(shares.may_log(sender(2), start + SUMMARISE_EVERY * 2));
         assert!(!shares.has_untold());
     }
 
@@ -265,7 +265,7 @@ mod tests {
         let start = Instant::now();
         let mut shares = LogShares::new(true, start);
         shown(&mut shares, sender(1), 8, start);
-        let later = start + TICK * 2;
+        let later = start + SUMMARISE_EVERY * 2;
         assert_eq!(shares.due(later), vec![(Who::Sender(sender(1)), 3)]);
         assert!(shares.senders.is_empty());
     }
@@ -279,7 +279,7 @@ mod tests {
             .sum::<usize>();
         assert_eq!(shares.senders.len(), SENDERS_FOLLOWED);
         assert_eq!(total, SENDERS_FOLLOWED + LINES_PER_SECOND as usize);
-        let due = shares.due(start + TICK);
+        let due = shares.due(start + SUMMARISE_EVERY);
         let others = 10_000 - SENDERS_FOLLOWED as u64 - u64::from(LINES_PER_SECOND);
         assert_eq!(due, vec![(Who::Others, others)]);
     }
