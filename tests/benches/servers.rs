@@ -14,12 +14,13 @@
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpStream as MioStream, UdpSocket as MioUdp};
 use mio::{Events, Interest, Poll, Token};
+use tests::KilledOnDrop;
 
 /// How long each measured round lasts.
 const ROUND: Duration = Duration::from_millis(1200);
@@ -170,12 +171,14 @@ impl Subject {
         } else {
             Command::new(&program)
         };
-        let mut child = command
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
+        let mut child = KilledOnDrop(
+            command
+                .args(&args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()?,
+        );
         let mut first = String::new();
         let stdout = child
             .stdout
@@ -191,17 +194,12 @@ impl Subject {
     }
 }
 
-/// A server process, ended by its own id when dropped.
+/// A server process and where it listens.
 struct Running {
-    child: Child,
+    /// The process, ended by its own id when dropped.
+    child: KilledOnDrop,
+    /// Where it listens.
     address: SocketAddr,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// One round's figures.

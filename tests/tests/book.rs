@@ -11,13 +11,13 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use tests::lab;
-use tests::{Finished, PATIENCE, ServerProcess, run_command};
+use tests::{Finished, KilledOnDrop, PATIENCE, ServerProcess, run_command};
 
 /// The book's PORT: the examples have no `--port`.
 const BOOK_PORT: u16 = 21567;
@@ -159,8 +159,8 @@ fn type_into(mut client: Command, input: &str) -> Finished {
 
 /// One of the book's servers, running; ended by its own id when dropped.
 struct BookServer {
-    /// The process.
-    child: Child,
+    /// The process, ended by its own id when dropped.
+    child: KilledOnDrop,
     /// Every line it printed on stdout, and a signal at each new one.
     lines: Arc<(Mutex<Vec<String>>, Condvar)>,
     /// What it prints on stderr, read to the end on a thread of its own.
@@ -170,12 +170,12 @@ struct BookServer {
 impl BookServer {
     /// Starts the book's server `name` and waits for its first line, printed once it is bound.
     fn start(name: &str) -> BookServer {
-        let mut child = book(name)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the book's server starts");
+        let mut child = KilledOnDrop::spawn(
+            book(name)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
         let stdout = child.stdout.take().expect("piped stdout");
         let mut stderr = child.stderr.take().expect("piped stderr");
         let stderr = thread::spawn(move || {
@@ -225,13 +225,6 @@ impl BookServer {
             lines = arrived.wait_timeout(lines, left).expect("lines").0;
         }
         lines.clone()
-    }
-}
-
-impl Drop for BookServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -6,8 +6,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,8 +21,16 @@ use super::Asked;
 use super::room::{self, Took};
 use super::screen::{self, CLEAR, Progress, Screen};
 
-/// How often the board looks at the clock and at Ctrl+C.
-const TICK: Duration = Duration::from_millis(100);
+/// What wakes the board: a round's checks, and Ctrl+C, told on one channel, so the board
+/// sleeps until one of them happens (or the next round is due) instead of looking at a flag.
+enum Wake {
+    /// A server of this round has been checked: its place in the round's list, and its row.
+    Checked(usize, Row),
+    /// Every server of this round has been checked.
+    RoundOver,
+    /// Ctrl+C: leave the last table, write the gradebook.
+    Stop,
+}
 
 /// What the board says it is doing, above the table.
 enum Doing {
@@ -47,10 +54,12 @@ pub fn watch(
     let first = room::read_room(file).map_err(super::usage_error)?;
     room::chosen(first, asked.only.as_deref(), file).map_err(super::usage_error)?;
     let earlier = room::earlier(asked).map_err(super::usage_error)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopping = Arc::clone(&stop);
+    let (wake, woken) = mpsc::channel();
+    let stop = wake.clone();
     // Without a handler Ctrl+C still ends the board, only without its last table.
-    let _ = ctrlc::set_handler(move || stopping.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(move || {
+        let _ = stop.send(Wake::Stop);
+    });
     let screen = Screen::of_stdout();
     let mut board = Board::new(settings.clone());
     let started = Instant::now();
@@ -76,11 +85,12 @@ pub fn watch(
             .map(|(_, student, settings)| (student, settings))
             .collect();
         let of = jobs.len();
-        let (sender, checked) = mpsc::channel();
+        let round_wake = wake.clone();
         thread::spawn(move || {
             rooms::run(&jobs, |i, row| {
-                let _ = sender.send((i, row.clone()));
+                let _ = round_wake.send(Wake::Checked(i, row.clone()));
             });
+            let _ = round_wake.send(Wake::RoundOver);
         });
         let mut done = 0;
         let show = |board: &Board, doing: Doing, progress: &mut Progress| {
@@ -103,17 +113,14 @@ pub fn watch(
         };
         show(&board, Doing::Checking { round, done, of }, &mut progress);
         loop {
-            match checked.recv_timeout(TICK) {
-                Ok((i, row)) => {
+            match woken.recv() {
+                Ok(Wake::Checked(i, row)) => {
                     board.record(seats[i], row);
                     done += 1;
                     show(&board, Doing::Checking { round, done, of }, &mut progress);
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) if stop.load(Ordering::SeqCst) => {
-                    break 'rounds;
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Ok(Wake::RoundOver) => break,
+                Ok(Wake::Stop) | Err(_) => break 'rounds,
             }
         }
         if board.all_passed() {
@@ -121,11 +128,13 @@ pub fn watch(
         }
         show(&board, Doing::Waiting { round, next: every }, &mut progress);
         let next = Instant::now() + every;
-        while Instant::now() < next {
-            if stop.load(Ordering::SeqCst) {
-                break 'rounds;
+        loop {
+            let left = next.saturating_duration_since(Instant::now());
+            match woken.recv_timeout(left) {
+                Err(mpsc::RecvTimeoutError::Timeout) => break, // the next round is due
+                Ok(Wake::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break 'rounds,
+                Ok(Wake::Checked(..) | Wake::RoundOver) => {}
             }
-            thread::sleep(TICK);
         }
     }
     progress.clear();
