@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::replies::{Note, Reader, Show};
-use crate::talk::Data;
 use common::{out, problem, trace};
 
 /// Where the cursor stands on stdout.
@@ -23,6 +22,14 @@ enum Cursor {
     InReply,
     /// After the prompt `> `, where the person may be typing.
     AfterPrompt,
+}
+
+/// What `recv()` brings, for `print data`.
+pub enum Data {
+    /// What the replies say to show: bytes, a pause, a line's end, a note.
+    Show(Show),
+    /// `--trace`: a `recv()` call, shown before what it brought.
+    Call(String),
 }
 
 /// What the client has shown on stdout so far.

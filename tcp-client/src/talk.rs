@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 
-use crate::replies::{self, Ending, Next, Reader, Replies, Show};
-use crate::screen::Screen;
+use crate::replies::{self, Ending, Next, Reader, Replies};
+use crate::screen::{Data, Screen};
 use crate::threads::{self, Event, cannot_start};
 use common::input::{Keyboard, Piece, TYPED_AHEAD, Typed};
 use common::lang::OsError;
@@ -26,14 +26,6 @@ const SEND_FAILED_GRACE: Duration = Duration::from_millis(500);
 
 /// How many events may wait for the loop (each at most a piece of a line or `BUFSIZ` bytes).
 const EVENTS: usize = 64;
-
-/// What `recv()` brings, for `print data`.
-pub enum Data {
-    /// What the replies say to show: bytes, a pause, a line's end, a note.
-    Show(Show),
-    /// `--trace`: a `recv()` call, shown before what it brought.
-    Call(String),
-}
 
 /// The conversation, seen from the loop.
 pub struct Talk {

@@ -1,6 +1,5 @@
 //! A room at once: every student's server checked in parallel (a bounded number at a time),
-//! a row each; then what the room as a whole says: its time zone, and what the last run's
-//! gradebook remembers of a server that is gone.
+//! a row each; then what the room as a whole says: its time zone.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -8,7 +7,6 @@ use std::thread;
 
 use common::tr;
 
-use super::gradebook::Gradebook;
 use super::roster::{Student, host_and_port};
 use super::show::clean;
 use super::zone::written;
@@ -191,37 +189,5 @@ fn zone_words(ahead_secs: i64) -> (String, &'static str, &'static str) {
         (hours, "ahead of", "快")
     } else {
         (hours, "behind", "慢")
-    }
-}
-
-/// A server gone since the last run, whose row in the gradebook shows it answered then, is
-/// told so: most likely the last run's `reset` check stopped it (the book's loop stops when a
-/// client resets its connection), not that it never ran.
-pub fn remember(rows: &mut [Row], earlier: &Gradebook) {
-    for row in rows.iter_mut() {
-        let Ok(report) = &mut row.result else {
-            continue;
-        };
-        if !report.nobody_there() {
-            continue;
-        }
-        let Some(before) = earlier.row_of(&row.student) else {
-            continue;
-        };
-        if before.passed("reply") != Some(true) {
-            continue;
-        }
-        let (address, when) = (
-            clean(&report.target).into_owned(),
-            clean(&before.when).into_owned(),
-        );
-        let why = tr!(
-            "stopped (after a client reset it, in the last run?): nothing listens at {address} now, though the last run ({when}) got its replies; that run's reset check may have stopped it (the book's loop stops when a client resets its connection). Start it again, and check it again",
-            "已停止（上次检查时被客户端重置后停下的？）：{address} 现在没有程序在监听，而上一次检查（{when}）时它有回复；可能是那次的 reset 检查让它停下了（书中的循环在客户端重置连接时会停止）。请重新启动它，再检查一次"
-        );
-        for check in report.checks.iter_mut() {
-            check.mistake = Some(Mistake::StoppedSinceLastRun);
-            check.detail = why.clone();
-        }
     }
 }

@@ -141,7 +141,7 @@ pub fn finish(
     took: Took,
 ) -> ExitCode {
     if let Some(earlier) = earlier {
-        rooms::remember(&mut rows, earlier);
+        earlier.remember(&mut rows);
     }
     let zone = rooms::zone_of_room(&rows);
     if let Some(zone) = &zone {

@@ -5,9 +5,11 @@ use std::path::Path;
 
 use common::tr;
 
+use super::super::Mistake;
 use super::super::names_of_checks;
 use super::super::room::Row;
 use super::super::roster::Student;
+use super::super::show::clean;
 use super::{Cells, cells_of, key_of, safe_cell, write};
 
 /// The last run's gradebook, read back.
@@ -123,6 +125,38 @@ impl Gradebook {
             .filter(|name| columns.contains(name) || self.columns.iter().any(|c| c == name))
             .collect();
         write(&all, &columns)
+    }
+
+    /// A server gone since the last run, whose row in the gradebook shows it answered then, is
+    /// told so: most likely the last run's `reset` check stopped it (the book's loop stops when a
+    /// client resets its connection), not that it never ran.
+    pub fn remember(&self, rows: &mut [Row]) {
+        for row in rows.iter_mut() {
+            let Ok(report) = &mut row.result else {
+                continue;
+            };
+            if !report.nobody_there() {
+                continue;
+            }
+            let Some(before) = self.row_of(&row.student) else {
+                continue;
+            };
+            if before.passed("reply") != Some(true) {
+                continue;
+            }
+            let (address, when) = (
+                clean(&report.target).into_owned(),
+                clean(&before.when).into_owned(),
+            );
+            let why = tr!(
+                "stopped (after a client reset it, in the last run?): nothing listens at {address} now, though the last run ({when}) got its replies; that run's reset check may have stopped it (the book's loop stops when a client resets its connection). Start it again, and check it again",
+                "已停止（上次检查时被客户端重置后停下的？）：{address} 现在没有程序在监听，而上一次检查（{when}）时它有回复；可能是那次的 reset 检查让它停下了（书中的循环在客户端重置连接时会停止）。请重新启动它，再检查一次"
+            );
+            for check in report.checks.iter_mut() {
+                check.mistake = Some(Mistake::StoppedSinceLastRun);
+                check.detail = why.clone();
+            }
+        }
     }
 }
 
