@@ -119,14 +119,24 @@ pub fn board(bound: SocketAddr) -> Vec<IpAddr> {
     ips
 }
 
+/// A client's address as it is. A server on `::` hears IPv4 clients as IPv4-mapped IPv6
+/// addresses (`[::ffff:127.0.0.1]:53422`); they are the IPv4 addresses they are
+/// (`127.0.0.1:53422`), as a server on `0.0.0.0` shows them in its log.
+pub fn unmapped(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::from((v4, v6.port())),
+            None => addr,
+        },
+        SocketAddr::V4(_) => addr,
+    }
+}
+
 /// True when `ip` is this machine: loopback, "any", or one of its interfaces' addresses. A
 /// refusal from any other address is another machine's, and there the usual cause is a
 /// server that listens only on its own machine (127.0.0.1), not a server to start here.
 pub fn is_this_machine(ip: IpAddr) -> bool {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        IpAddr::V4(_) => ip,
-    };
+    let ip = unmapped(SocketAddr::new(ip, 0)).ip();
     ip.is_loopback()
         || ip.is_unspecified()
         || if_addrs::get_if_addrs()

@@ -13,7 +13,6 @@
 
 use std::fmt::{Display, Write as _};
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
@@ -173,19 +172,6 @@ pub fn on_stop(last_words: impl Fn() -> String + Send + 'static) {
             "cannot catch Ctrl+C ({error}); the server will stop without a summary",
             "无法捕获 Ctrl+C（{error}）；服务器停止时将不打印汇总"
         );
-    }
-}
-
-/// A client's address as the log shows it. A server on `::` hears IPv4 clients as
-/// IPv4-mapped IPv6 addresses (`[::ffff:127.0.0.1]:53422`); they are shown as the IPv4
-/// addresses they are (`127.0.0.1:53422`), as a server on `0.0.0.0` shows them.
-pub fn as_shown(addr: SocketAddr) -> SocketAddr {
-    match addr {
-        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
-            Some(v4) => SocketAddr::from((v4, v6.port())),
-            None => addr,
-        },
-        SocketAddr::V4(_) => addr,
     }
 }
 

@@ -30,7 +30,7 @@ use crate::conversation::Conversation;
 use crate::ending::{self, Ending};
 use crate::spare::Spare;
 use common::lang::{OsError, os_error};
-use common::{log, out, problem, tr, trace};
+use common::{log, problem, tr, trace};
 
 /// The listening socket's token; clients get 1, 2, 3, ... (see [`token_of`]).
 const LISTENER: Token = Token(0);
@@ -250,7 +250,7 @@ impl<'a> Door<'a> {
     ) -> io::Result<()> {
         loop {
             let (cs, addr) = match self.listener.accept() {
-                Ok((cs, addr)) => (cs, out::as_shown(addr)),
+                Ok((cs, addr)) => (cs, common::net::unmapped(addr)),
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => {

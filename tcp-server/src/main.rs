@@ -187,7 +187,7 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, clients: Clients) 
 /// Not the book: a failed accept is reported and tried again after a pause, instead of ending
 /// the server; out of file descriptors, the spare one is given up at once, so that the client
 /// waiting can be accepted and told ([`spare`]). An IPv4 client of a server on `::` is named
-/// by its IPv4 address ([`out::as_shown`]).
+/// by its IPv4 address ([`common::net::unmapped`]).
 fn accept(ss: &TcpListener, spare: &mut Spare) -> (TcpStream, SocketAddr) {
     let mut backoff = Backoff::new();
     loop {
@@ -195,7 +195,7 @@ fn accept(ss: &TcpListener, spare: &mut Spare) -> (TcpStream, SocketAddr) {
         match ss.accept() {
             Ok((cs, addr)) => {
                 trace!("accept() -> {addr}");
-                return (cs, out::as_shown(addr));
+                return (cs, common::net::unmapped(addr));
             }
             Err(error) => {
                 let out_of_descriptors = Shortage::of(&error) == Some(Shortage::FileDescriptors);

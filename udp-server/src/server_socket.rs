@@ -148,7 +148,7 @@ impl ServerSocket {
         let Verdict::Answer { echo } = verdict else {
             NOT_ANSWERED.fetch_add(1, Ordering::Relaxed);
             if self.loops.first_from(addr) && self.log.may_log(addr, data.at) {
-                not_answered(out::as_shown(addr), verdict);
+                not_answered(common::net::unmapped(addr), verdict);
                 self.logged = true;
             }
             return true;
@@ -172,7 +172,7 @@ impl ServerSocket {
         };
         if let Err(error) = sent {
             if self.log.may_log(addr, data.at) {
-                let (addr, reason) = (out::as_shown(addr), os_error(&error));
+                let (addr, reason) = (common::net::unmapped(addr), os_error(&error));
                 log!(
                     "could not answer {addr}: {reason}",
                     "无法回复 {addr}：{reason}"
@@ -197,7 +197,7 @@ impl ServerSocket {
             return;
         }
         self.logged = true;
-        let (len, bufsize, addr) = (data.len, self.bufsize, out::as_shown(addr));
+        let (len, bufsize, addr) = (data.len, self.bufsize, common::net::unmapped(addr));
         let shown = Printable(&self.data[..len.min(bufsize)]);
         let bytes = count(len as u64, "byte");
         if len <= bufsize {
