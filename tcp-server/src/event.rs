@@ -263,7 +263,7 @@ impl<'a> Door<'a> {
                 }
             };
             trace!("accept() -> {addr}");
-            // Not the book: a client there is no room for (a file descriptor beside it, a
+            // not the book: a client there is no room for (a file descriptor beside it, a
             // place under --max-clients, memory) is told why, and closed.
             match self.limit.admit(addr, spare.kept_beside(self.ss)) {
                 Ok(permit) => take_on(poll, settings, clients, (cs, addr), permit),

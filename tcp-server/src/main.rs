@@ -104,11 +104,11 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )
     .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
-    // Not the book: a server restarted at once binds its port again (SO_REUSEADDR).
+    // not the book: a server restarted at once binds its port again (SO_REUSEADDR).
     connection::allow_quick_restart(&ss)?;
-    // Not the book: on `::`, IPv4 clients are heard too, on every system.
+    // not the book: on `::`, IPv4 clients are heard too, on every system.
     common::net::hear_ipv4_too(&ss, address)?;
-    // Not the book: what a client that never reads costs the kernel stays small.
+    // not the book: what a client that never reads costs the kernel stays small.
     connection::modest_kernel_buffers(&ss).map_err(|error| cannot_set("SO_SNDBUF", error))?;
 
     // tcpSerSock.bind(ADDR)
@@ -158,7 +158,7 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, clients: Clients) 
             }
             // tcpCliSock, addr = tcpSerSock.accept()
             let (cs, addr) = accept(ss, &mut spare);
-            // Not the book: a client there is no room for (a file descriptor beside it, a
+            // not the book: a client there is no room for (a file descriptor beside it, a
             // place under --max-clients, memory) is told why, and closed.
             let permit = match limit.admit(addr, spare.kept_beside(ss)) {
                 Ok(permit) => permit,
@@ -173,7 +173,7 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, clients: Clients) 
             match clients {
                 // while True: ... (the inner loop, then the next client)
                 Clients::OneAtATime => talk(cs, addr, permit, settings),
-                // Not the book: the same talk on a thread of its own, and back to accept().
+                // not the book: the same talk on a thread of its own, and back to accept().
                 Clients::AThreadEach => {
                     talk_on_a_thread(scope, limit, (cs, addr), permit, settings)
                 }
@@ -184,7 +184,7 @@ fn serve(ss: &TcpListener, limit: &Limit, settings: Settings, clients: Clients) 
 
 /// `tcpCliSock, addr = tcpSerSock.accept()`: waits for the next client.
 ///
-/// Not the book: a failed accept is reported and tried again after a pause, instead of ending
+/// not the book: a failed accept is reported and tried again after a pause, instead of ending
 /// the server; out of file descriptors, the spare one is given up at once, so that the client
 /// waiting can be accepted and told ([`spare`]). An IPv4 client of a server on `::` is named
 /// by its IPv4 address ([`common::net::unmapped`]).
@@ -237,7 +237,7 @@ fn recv_and_send(
     conversation: &mut Conversation,
     settings: Settings,
 ) -> Ending {
-    // Not the book: no Nagle delay, urgent bytes as data, --idle-timeout and --write-timeout.
+    // not the book: no Nagle delay, urgent bytes as data, --idle-timeout and --write-timeout.
     if let Err(error) = connection::prepare(cs, &settings) {
         return Ending::from_error(error);
     }

@@ -110,9 +110,9 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     )
     .map_err(|error| cannot("socket()", error))?;
     trace!("socket()");
-    // Not the book: on `::`, IPv4 clients are heard too, on every system.
+    // not the book: on `::`, IPv4 clients are heard too, on every system.
     common::net::hear_ipv4_too(&ss, address)?;
-    // Not the book: on every interface, each datagram says where it was sent, to answer from.
+    // not the book: on every interface, each datagram says where it was sent, to answer from.
     let destinations =
         Destinations::asked_for(&ss, address).map_err(|error| cannot_set("IP_PKTINFO", error))?;
     // No SO_REUSEADDR here, unlike the TCP server: with it, a second UDP server could bind
@@ -134,7 +134,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         ss.print_waiting();
         // data,addr = udpSerSock.recvfrom(BUFSIZ)
         let (data, addr) = ss.recvfrom();
-        // Not the book: no answer that would keep two servers answering each other.
+        // not the book: no answer that would keep two servers answering each other.
         if ss.is_a_loop(&data, addr) {
             continue;
         }

@@ -139,7 +139,7 @@ impl ServerSocket {
         }
     }
 
-    /// Not the book: true when answering `data` from `addr` would keep a loop between servers
+    /// not the book: true when answering `data` from `addr` would keep a loop between servers
     /// going, or make the server answer itself ([`crate::loops`]). It is not answered, and
     /// the log says so once for each peer.
     pub fn is_a_loop(&mut self, data: &Datagram, addr: SocketAddr) -> bool {
