@@ -27,18 +27,28 @@ pub fn fill(text: &str, width: usize) -> String {
     let mut filled = String::new();
     for line in text.lines() {
         let indent = " ".repeat(hanging_indent(line));
-        let options = Options::new(width)
-            .subsequent_indent(&indent)
-            .word_separator(WordSeparator::Custom(words))
-            .word_splitter(WordSplitter::NoHyphenation)
-            // Only a word wider than the whole line is cut, so that nothing is wider.
-            .break_words(true);
-        for piece in textwrap::wrap(line, options) {
-            filled.push_str(piece.trim_end());
+        for piece in break_line(line, width, &indent) {
+            filled.push_str(&piece);
             filled.push('\n');
         }
     }
     filled
+}
+
+/// One line of text broken into lines of at most `width` columns where its language allows
+/// (and never inside what a reader types), the later ones beginning with `indent`; their
+/// trailing spaces dropped.
+pub fn break_line(line: &str, width: usize, indent: &str) -> Vec<String> {
+    let options = Options::new(width)
+        .subsequent_indent(indent)
+        .word_separator(WordSeparator::Custom(words))
+        .word_splitter(WordSplitter::NoHyphenation)
+        // Only a word wider than the whole line is cut, so that nothing is wider.
+        .break_words(true);
+    textwrap::wrap(line, options)
+        .into_iter()
+        .map(|piece| piece.trim_end().to_string())
+        .collect()
 }
 
 /// The column where the help of an option's line starts (`  --port <端口>  监听的端口…`):

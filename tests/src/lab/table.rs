@@ -288,24 +288,17 @@ fn failures(name: &str, report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// `text` as lines of at most `width` columns (by Unicode's line-breaking rules, so Chinese
-/// breaks between characters and never before `，`), later lines indented by `indent`; one
-/// line where there is no width to fit. A check's name (`not-utf8`) is never broken at its
-/// hyphen, and a no-break space (`1\u{a0}reply`) holds its words together.
+/// `text` as lines of at most `width` columns, broken as its language allows (Chinese between
+/// characters and never before `，`; never inside a check's name such as `not-utf8`: see
+/// [`common::wrap`]), later lines indented by `indent`; one line where there is no width to
+/// fit. A no-break space (`1\u{a0}reply`) holds its words together.
 pub fn wrapped(text: &str, width: Option<usize>, indent: &str) -> String {
     let Some(width) = width else {
         return format!("{}\n", text.replace(NO_BREAK, " "));
     };
-    let unbroken = text.replace('-', "\u{2011}");
-    let options = textwrap::Options::new(width.max(20)).subsequent_indent(indent);
     let mut out = String::new();
-    for line in textwrap::wrap(&unbroken, options) {
-        out.push_str(
-            &line
-                .trim_end()
-                .replace('\u{2011}', "-")
-                .replace(NO_BREAK, " "),
-        );
+    for line in common::wrap::break_line(text, width.max(20), indent) {
+        out.push_str(&line.replace(NO_BREAK, " "));
         out.push('\n');
     }
     out
