@@ -107,42 +107,7 @@ mod tests {
         out
     }
 
-    #[test]
-    fn complete_text_is_never_held() {
-        assert_eq!(unfinished_tail_len(b"hello"), 0);
-        assert_eq!(unfinished_tail_len("中文".as_bytes()), 0);
-        assert_eq!(unfinished_tail_len("😀".as_bytes()), 0);
-        assert_eq!(unfinished_tail_len(b""), 0);
-    }
-
-    #[test]
-    fn every_cut_of_1_to_4_byte_characters() {
-        for ch in ['a', 'é', '中', '😀'] {
-            let mut encoded = [0; 4];
-            let bytes = ch.encode_utf8(&mut encoded).as_bytes();
-            for cut in 1..bytes.len() {
-                let mut data = b"ab".to_vec();
-                data.extend_from_slice(&bytes[..cut]);
-                assert_eq!(
-                    unfinished_tail_len(&data),
-                    cut,
-                    "{ch} cut after {cut} bytes"
-                );
-            }
-            let mut whole = b"ab".to_vec();
-            whole.extend_from_slice(bytes);
-            assert_eq!(unfinished_tail_len(&whole), 0, "{ch} whole");
-        }
-    }
-
-    #[test]
-    fn invalid_bytes_are_not_held() {
-        assert_eq!(unfinished_tail_len(b"\xff"), 0);
-        assert_eq!(unfinished_tail_len(b"\x80\x80\x80"), 0);
-        assert_eq!(unfinished_tail_len(b"a\xe0\x80"), 0); // overlong: can never be finished
-        assert_eq!(unfinished_tail_len(b"a\xed\xa0"), 0); // a surrogate
-        assert_eq!(unfinished_tail_len(b"a\xf5"), 0); // beyond U+10FFFF
-    }
+    // Where a character is cut (`unfinished_tail_len`) is common's rule, tested there.
 
     #[test]
     fn a_full_read_cut_inside_a_character_holds_it_for_the_next_reply() {
