@@ -1,8 +1,9 @@
 //! What the pages show, run today and compared, in English and in Chinese: the server's
 //! `--trace` of one client, a long line over TCP and over UDP, a usage error, `lab-check`
 //! against our own server, and every message the troubleshooting tables quote that a program
-//! prints on one machine. Times, ports and other numbers are masked; everything else must be
-//! the programs' own words. Loopback only, ports the system picks.
+//! prints on one machine. Times and ports are masked (and, in the tables' quotes, every
+//! number); everything else must be the programs' own words, to the byte. Loopback only, ports
+//! the system picks.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -48,22 +49,48 @@ fn shown_for(page: &str, command: &str) -> Vec<String> {
     block.lines[1..].to_vec()
 }
 
-/// `line` with what differs from one run to the next masked: each `[ctime]` stamp made
-/// `[STAMP]`, each number (a port, a count of seconds, a part of an address) `#`.
-fn masked(line: &str) -> String {
+/// `line` with each `[ctime]` stamp made `[STAMP]`, and each port of `ports` (a port the
+/// page shows, and the one the program used) made `:` and the name beside it.
+fn unvarying(line: &str, ports: &[(u16, &str)]) -> String {
+    let mut line = masked_stamps(line);
+    for (port, name) in ports {
+        line = line.replace(&format!(":{port}"), &format!(":{name}"));
+    }
+    line
+}
+
+/// `line` with each `[ctime]` stamp made `[STAMP]`.
+fn masked_stamps(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
     while let Some(c) = rest.chars().next() {
-        let stamp = rest
-            .get(1..25)
-            .filter(|_| c == '[' && rest.get(25..26) == Some("]"))
-            .filter(|stamp| {
-                chrono::NaiveDateTime::parse_from_str(stamp, "%a %b %e %H:%M:%S %Y").is_ok()
-            });
-        if stamp.is_some() {
+        if c == '[' && is_stamp(rest.get(1..25)) && rest.get(25..26) == Some("]") {
             out.push_str("[STAMP]");
             rest = &rest[26..];
-        } else if c.is_ascii_digit() {
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// True for C's ctime form of a time: `Wed Nov 25 17:28:42 2026`.
+fn is_stamp(text: Option<&str>) -> bool {
+    text.is_some_and(|text| {
+        chrono::NaiveDateTime::parse_from_str(text, "%a %b %e %H:%M:%S %Y").is_ok()
+    })
+}
+
+/// `line` with everything that differs from one run or one machine to the next masked, for
+/// the tables' quotes: each `[ctime]` stamp made `[STAMP]`, each number (a port, a count of
+/// seconds, a part of an address) `#`.
+fn masked(line: &str) -> String {
+    let line = masked_stamps(line);
+    let mut out = String::new();
+    let mut rest = line.as_str();
+    while let Some(c) = rest.chars().next() {
+        if c.is_ascii_digit() {
             let digits = |text: &str| {
                 text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len()
             };
@@ -153,7 +180,7 @@ impl Merged {
 /// The server's side of one client that types `hello` and then ends, with `--trace`, as
 /// the README shows it: each wait shown (the client sends only once the server waits), and the
 /// client's own port.
-fn trace_of_one_client(locale: &str) -> (Vec<String>, u16) {
+fn trace_of_one_client(locale: &str) -> (Vec<String>, [u16; 2]) {
     let mut server = Merged::start("tcp-server", &["--trace", "--port", "0"], locale);
     server.wait_for("accept() ...", 1);
     let address = server
@@ -182,7 +209,7 @@ fn trace_of_one_client(locale: &str) -> (Vec<String>, u16) {
         "disconnected"
     };
     server.wait_for(gone, 1);
-    (server.seen, port)
+    (server.seen, [address.port(), port])
 }
 
 /// A line about the client on its own thread (its reads, sends and close, and what the log
@@ -197,20 +224,26 @@ fn of_the_client(line: &str, port: u16) -> bool {
 fn the_trace_the_readme_shows_is_what_tcp_server_prints() {
     for (readme, _, locale) in LANGUAGES {
         let shown = shown_for(readme, "tcp-server -- --trace");
-        let (printed, port) = trace_of_one_client(locale);
+        let (printed, [server, client]) = trace_of_one_client(locale);
         // The client's thread and the accepting loop each print in order; which of the two
         // prints first after the accept is up to the threads.
-        let split = |lines: &[String], port: u16| {
-            let (client, server): (Vec<&String>, Vec<&String>) =
-                lines.iter().partition(|line| of_the_client(line, port));
-            let masked =
-                |lines: Vec<&String>| lines.into_iter().map(|l| masked(l)).collect::<Vec<_>>();
-            (masked(client), masked(server))
+        let split = |lines: &[String], ports: [u16; 2]| {
+            let (of_client, of_loop): (Vec<&String>, Vec<&String>) =
+                lines.iter().partition(|line| of_the_client(line, ports[1]));
+            // The server was asked for `--port 0`, and binds that.
+            let names = [(ports[0], "PORT"), (ports[1], "CLIENT"), (0, "PORT")];
+            let unvarying = |lines: Vec<&String>| {
+                lines
+                    .into_iter()
+                    .map(|line| unvarying(line, &names))
+                    .collect::<Vec<_>>()
+            };
+            (unvarying(of_client), unvarying(of_loop))
         };
-        let (shown_client, shown_server) = split(&shown, 53422);
-        let (printed_client, printed_server) = split(&printed, port);
+        let (shown_client, shown_loop) = split(&shown, [21567, 53422]);
+        let (printed_client, printed_loop) = split(&printed, [server, client]);
         assert_eq!(
-            printed_server, shown_server,
+            printed_loop, shown_loop,
             "{readme}: the accepting loop's lines"
         );
         assert_eq!(printed_client, shown_client, "{readme}: the client's lines");
@@ -251,9 +284,9 @@ fn a_long_line_comes_back_as_the_readme_shows_over_tcp_and_over_udp() {
         let printed: Vec<String> = done
             .lines()
             .iter()
-            .map(|line| masked(&shortened(line)))
+            .map(|line| masked_stamps(&shortened(line)))
             .collect();
-        let shown: Vec<String> = shown.iter().map(|line| masked(line)).collect();
+        let shown: Vec<String> = shown.iter().map(|line| masked_stamps(line)).collect();
         assert_eq!(printed, shown, "{readme}: a 3000-byte line over TCP");
 
         // UDP: not sent, and why.
@@ -307,8 +340,10 @@ fn lab_check_passes_our_server_as_the_lab_page_shows() {
             .find(|block| block.lines.first().is_some_and(|line| line == "PASS reply"))
             .unwrap_or_else(|| panic!("{lab} shows our server passing"));
         assert_eq!(done.code(), 0, "{}", done.stderr);
-        let printed: Vec<String> = done.lines().iter().map(|line| masked(line)).collect();
-        let shown: Vec<String> = shown.lines.iter().map(|line| masked(line)).collect();
+        let port = server.address.port();
+        let unvarying = |line: &String| unvarying(line, &[(21567, "PORT"), (port, "PORT")]);
+        let printed: Vec<String> = done.lines().iter().map(unvarying).collect();
+        let shown: Vec<String> = shown.lines.iter().map(unvarying).collect();
         assert_eq!(printed, shown, "{lab}: lab-check against our tcp-server");
     }
 }
