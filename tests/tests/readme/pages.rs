@@ -229,12 +229,13 @@ fn the_test_command_the_pages_give_is_the_one_ci_runs() {
         let text = read(page);
         let shown: Vec<String> = blocks(&text)
             .into_iter()
+            .filter(|block| block.info == "sh")
             .flat_map(|block| block.lines)
             .filter(|line| line.starts_with("cargo test"))
             .collect();
         assert!(
             shown.iter().any(|line| line == command),
-            "{page} shows `{command}`, as .ci/run runs it"
+            "{page} shows `{command}` in a sh block, as .ci/run runs it"
         );
         for line in &shown {
             if line.starts_with("cargo test --workspace") {
