@@ -5,10 +5,18 @@
 //! same shape and link to each other, every link and every file they name is there, and the
 //! test command they give is the one CI runs. `readme/shown.rs` runs what the pages show and
 //! compares: the `--trace` of one client, a long line over TCP and over UDP, a usage error,
-//! `lab-check` against our server, and every message the troubleshooting tables quote.
+//! `lab-check` against our server; `readme/quotes.rs`, every message the troubleshooting
+//! tables quote. `readme/programs.rs` runs the programs in either language, and masks what
+//! varies from run to run.
 
 #[path = "readme/pages.rs"]
 mod pages;
+#[cfg(unix)]
+#[path = "readme/programs.rs"]
+mod programs;
+#[cfg(unix)]
+#[path = "readme/quotes.rs"]
+mod quotes;
 #[cfg(unix)]
 #[path = "readme/shown.rs"]
 mod shown;
