@@ -145,6 +145,16 @@ pub fn is_this_machine(ip: IpAddr) -> bool {
             .any(|interface| interface.ip() == ip)
 }
 
+/// True when the system says there is no way to the other side at all: no route to that
+/// network, or no machine answering at that address on it (a typo, a machine that is off,
+/// Wi-Fi off). Then the words to add are about the address and the network, not the server.
+pub fn is_unreachable(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable
+    )
+}
+
 /// The command a student types to reach a server at `ip` and `port`, as the lab handout
 /// shows it: `tcp-client --host 192.168.1.23` (with `--port` when it is not the book's).
 fn client_command(client: &str, ip: IpAddr, port: u16) -> String {

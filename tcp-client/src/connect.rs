@@ -161,10 +161,17 @@ fn why_not(
         return no_address(&target);
     };
     let reason = common::lang::os_error(&last);
-    let message = tr!(
-        "cannot connect to {target}: {reason} (tried {tried})",
-        "无法连接到 {target}：{reason}（尝试了 {tried}）"
-    );
+    let message = if common::net::is_unreachable(&last) {
+        tr!(
+            "cannot connect to {target}: {reason} (tried {tried}): check the address, and that this machine is on the server's network",
+            "无法连接到 {target}：{reason}；已尝试 {tried}。请检查地址是否正确，以及本机是否和服务器在同一个网络中"
+        )
+    } else {
+        tr!(
+            "cannot connect to {target}: {reason} (tried {tried})",
+            "无法连接到 {target}：{reason}；已尝试 {tried}"
+        )
+    };
     OsError::explained(message, last).into()
 }
 

@@ -54,7 +54,7 @@ impl Spare {
         let reason = os_error(error);
         problem!(
             "accept() failed: {reason} (out of file descriptors: lower --max-clients, or raise the limit with ulimit -n); telling new clients the server is busy until some leave",
-            "accept() 失败：{reason}（文件描述符用尽：请调低 --max-clients，或用 ulimit -n 提高上限）；在有客户端离开之前，新来的客户端会被告知服务器忙"
+            "accept() 失败：{reason}；文件描述符已用尽，请调低 --max-clients，或用 ulimit -n 提高上限；在有客户端离开之前，新来的客户端会被告知服务器忙"
         );
         true
     }

@@ -274,10 +274,27 @@ fn open_socket(address: SocketAddr) -> anyhow::Result<UdpSocket> {
     .with_context(|| tr!("socket() failed", "socket() 失败"))?;
     trace!("socket()");
     cs.connect(&address.into())
-        .map_err(OsError::new)
-        .with_context(|| tr!("cannot reach {address}", "无法到达 {address}"))?;
+        .map_err(|error| cannot_connect(address, error))?;
     trace!("connect({address})");
     Ok(cs.into())
+}
+
+/// The error when this machine cannot connect a socket to `address` at all: with advice
+/// about the address and the network when there is no way there.
+fn cannot_connect(address: SocketAddr, error: io::Error) -> anyhow::Error {
+    let reason = common::lang::os_error(&error);
+    let message = if common::net::is_unreachable(&error) {
+        tr!(
+            "cannot connect to {address}: {reason}: check the address, and that this machine is on the server's network",
+            "无法连接到 {address}：{reason}；请检查地址是否正确，以及本机是否和服务器在同一个网络中"
+        )
+    } else {
+        tr!(
+            "cannot connect to {address}: {reason}",
+            "无法连接到 {address}：{reason}"
+        )
+    };
+    OsError::explained(message, error).into()
 }
 
 /// True when the system says the server's port refused a datagram (an ICMP "port

@@ -215,8 +215,9 @@ fn summary(rows: &[Row], took: &Took) -> String {
         }
         Took::Board(rounds, took) => {
             let secs = format!("{:.1}", took.as_secs_f64());
+            let rounds_en = common::lang::count(rounds as u64, "round");
             tr!(
-                "; the board ran {rounds} rounds in {secs} s",
+                "; the board ran {rounds_en} in {secs} s",
                 "；看板共检查了 {rounds} 轮，用时 {secs} 秒"
             )
         }
