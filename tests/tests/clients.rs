@@ -166,13 +166,13 @@ fn a_full_disk_on_stdout_is_an_error() {
             .write(true)
             .open("/dev/full")
             .expect("/dev/full");
-        let mut child = tests::command(client)
-            .args(["--port", &server.port()])
-            .stdin(std::process::Stdio::piped())
-            .stdout(full)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the client starts");
+        let mut child = tests::KilledOnDrop::spawn(
+            tests::command(client)
+                .args(["--port", &server.port()])
+                .stdin(std::process::Stdio::piped())
+                .stdout(full)
+                .stderr(std::process::Stdio::piped()),
+        );
         child
             .stdin
             .take()

@@ -432,13 +432,13 @@ fn trace_into_a_file_under_a_flood_does_not_blame_a_missing_reader() {
     let dir = std::env::temp_dir().join(format!("udp-server-trace-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a folder");
     let file = dir.join("trace.txt");
-    let mut child = tests::command("udp-server")
-        .args(["--port", "0", "--trace", "--quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&file).expect("a trace file"))
-        .spawn()
-        .expect("the server starts");
+    let mut child = tests::KilledOnDrop::spawn(
+        tests::command("udp-server")
+            .args(["--port", "0", "--trace", "--quiet"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&file).expect("a trace file")),
+    );
     let mut first = String::new();
     let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
     stdout.read_line(&mut first).expect("the address line");
