@@ -28,9 +28,6 @@ use std::time::{Duration, Instant};
 
 pub use talk::{connect, exchange, read_exactly, read_to_close};
 
-/// The programs under test, as their packages are named.
-pub const PROGRAMS: [&str; 4] = ["tcp-server", "tcp-client", "udp-server", "udp-client"];
-
 /// The TCP server's modes, for tests that must hold in each.
 pub const MODES: [&str; 3] = ["threaded", "iterative", "event"];
 
@@ -48,11 +45,12 @@ pub const LAUNCHER: &str = "TESTS_LAUNCHER";
 /// per test process) with the profile this test runs under, so that `cargo test -p tests`
 /// alone also tests fresh binaries.
 pub fn binary(program: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| match std::env::var_os(BIN_DIR) {
-        Some(dir) => PathBuf::from(dir),
-        None => build_programs(),
-    });
+    static GIVEN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let given = GIVEN.get_or_init(|| std::env::var_os(BIN_DIR).map(PathBuf::from));
+    let dir = match given {
+        Some(dir) => dir.as_path(),
+        None => built(),
+    };
     let plain = dir.join(program);
     let exe = dir.join(format!("{program}.exe"));
     if plain.exists() || !exe.exists() {
@@ -68,40 +66,51 @@ pub fn launched() -> bool {
     std::env::var_os(LAUNCHER).is_some_and(|launcher| !launcher.is_empty())
 }
 
-/// Runs `cargo build` for the four programs into this test's own target directory, and
-/// returns the folder that holds the binaries.
-fn build_programs() -> PathBuf {
-    // This test runs from <target>/<profile>/deps/<test binary>.
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in <target>/<profile>/deps")
-        .to_path_buf();
-    let target_dir = profile_dir
-        .parent()
-        .expect("a target directory")
-        .to_path_buf();
-    let release = profile_dir
-        .file_name()
-        .is_some_and(|name| name == "release");
+/// The path of one of the book's examples (`tsTserv`, `tsTclnt`, `tsUserv`, `tsUclnt`), built
+/// for this machine even where [`BIN_DIR`] names other binaries.
+pub fn example(name: &str) -> PathBuf {
+    built()
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
 
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--quiet", "--bins"])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    for program in PROGRAMS {
-        build.args(["-p", program]);
-    }
-    if release {
-        build.arg("--release");
-    }
-    let status = build.status().expect("cargo build starts");
-    assert!(status.success(), "cargo build of the programs failed");
-    profile_dir
+/// Runs `cargo build` of the workspace's programs and examples (once per test process) into
+/// this test's own target directory and profile; returns the folder that holds the programs.
+///
+/// The whole workspace, as `cargo test --workspace` builds it: naming packages (`-p
+/// tcp-server ...`) would unify the dependencies' features differently and build them all
+/// again, some ten seconds on a small machine. So after `cargo test --workspace` only the four
+/// programs' own binaries are left to build (`cargo test` builds the examples, not the binaries
+/// of a package without tests of its own).
+fn built() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        // This test runs from <target>/<profile>/deps/<test binary>.
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("the test binary lives in <target>/<profile>/deps")
+            .to_path_buf();
+        let target_dir = profile_dir.parent().expect("a target directory");
+        let release = profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release");
+
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "--quiet", "--workspace", "--bins", "--examples"])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo build starts");
+        assert!(status.success(), "cargo build of the programs failed");
+        profile_dir
+    })
 }
 
 /// Raises this process's limit on open files to at least `wanted` (servers started after it
