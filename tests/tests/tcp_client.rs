@@ -304,6 +304,7 @@ fn exercise_1s_ls_server_has_its_late_last_line_shown_too() {
     every_answer_shown(
         |stream, _| {
             let _ = (&*stream).write_all(b"Cargo.toml\nsrc\n");
+            // The scenario, not a barrier: the last line comes 0.4 s late.
             thread::sleep(Duration::from_millis(400));
             let _ = (&*stream).write_all(b"target\n");
         },
@@ -318,6 +319,7 @@ fn a_server_that_answers_each_line_twice_has_both_answers_shown() {
         |stream, line| {
             let reply = [b"[Mon Nov 30 05:00:00 2026] ", line, b"\n"].concat();
             let _ = (&*stream).write_all(&reply);
+            // The scenario, not a barrier: the second answer comes 0.2 s after the first.
             thread::sleep(Duration::from_millis(200));
             let _ = (&*stream).write_all(&reply);
         },
@@ -389,6 +391,7 @@ fn a_server_that_stays_open_after_the_last_reply_is_left_a_moment_after_its_last
         stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
         let line = read_line(&stream);
         let _ = (&stream).write_all(&line);
+        // The scenario, not a barrier: one more line 0.3 s after the reply.
         thread::sleep(Duration::from_millis(300));
         let _ = (&stream).write_all(b"and one more line\n");
         let _ = keep.send(stream); // open until the test ends
@@ -776,6 +779,7 @@ fn on_a_terminal_trace_lines_never_land_after_the_prompt() {
     let (port, server) = fake_server(|stream| {
         let line = read_line(&stream);
         let _ = (&stream).write_all(&[&b"[Mon Nov 30 06:23:27 2026] "[..], &line].concat());
+        // The scenario, not a barrier: the closing words half a second after the reply.
         thread::sleep(Duration::from_millis(500));
         let _ = (&stream).write_all(b"tcp-server: closing: idle for too long\n");
     });

@@ -270,7 +270,8 @@ fn talk_with(mut stream: TcpStream, talk: Talk) -> std::io::Result<()> {
             Talk::ClosesOnBadUtf8 if std::str::from_utf8(data).is_err() => return Ok(()),
             Talk::ClosesOnBadUtf8 => stream.write_all(&right(data))?,
             Talk::DiesOnNonAscii if !data.is_ascii() => {
-                // The thread is gone; its socket lingers until the garbage collector runs.
+                // The scenario, not a barrier: the thread is gone; its socket lingers until
+                // the garbage collector runs.
                 thread::sleep(PATIENCE.min(Duration::from_secs(5)));
                 return Ok(());
             }
