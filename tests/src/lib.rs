@@ -286,6 +286,7 @@ pub fn wait_or_kill(child: &mut Child, limit: Duration) -> ExitStatus {
             let _ = child.wait();
             panic!("the program did not finish within {limit:?}");
         }
+        // std has no wait on a child with a deadline: look again every 10 ms.
         thread::sleep(Duration::from_millis(10));
     }
 }
@@ -346,6 +347,19 @@ impl Lines {
                 .find(|line| line.contains(needle))
                 .cloned()
         })
+    }
+
+    /// Waits until `count` lines contain `needle`; true if they did in time.
+    fn wait_for_count(&self, needle: &str, count: usize, limit: Duration) -> bool {
+        self.wait_until(limit, |printed| {
+            let found = printed
+                .lines
+                .iter()
+                .filter(|line| line.contains(needle))
+                .count();
+            (found >= count).then_some(())
+        })
+        .is_some()
     }
 
     /// Waits until the first line; returns it.
@@ -428,6 +442,18 @@ impl ServerProcess {
         self.stdout.wait_for(needle, PATIENCE)
     }
 
+    /// Waits until `count` lines of its log contain `needle`; true if they did in time.
+    pub fn wait_for_log_lines(&self, needle: &str, count: usize) -> bool {
+        self.stdout.wait_for_count(needle, count, PATIENCE)
+    }
+
+    /// Waits until `done` holds of its whole log so far; true if it did in time.
+    pub fn wait_until_log(&self, done: impl Fn(&[String]) -> bool) -> bool {
+        self.stdout
+            .wait_until(PATIENCE, |printed| done(&printed.lines).then_some(()))
+            .is_some()
+    }
+
     /// Waits until a line of its stderr contains `needle`.
     pub fn wait_for_stderr(&self, needle: &str) -> Option<String> {
         self.stderr.wait_for(needle, PATIENCE)
@@ -451,6 +477,39 @@ impl ServerProcess {
     /// Ends the process and waits for it.
     pub fn stop(self) {
         drop(self);
+    }
+
+    /// Presses Ctrl+C: sends it SIGINT, by its own id.
+    #[cfg(unix)]
+    pub fn interrupt(&self) {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -INT {}", self.pid());
+    }
+
+    /// Waits for it to exit by itself (after [`ServerProcess::interrupt`], say); kills it and
+    /// fails the test if it has not within [`PATIENCE`].
+    pub fn wait_for_exit(&mut self) -> ExitStatus {
+        wait_or_kill(&mut self.child, PATIENCE)
+    }
+
+    /// Presses Ctrl+C, waits for it to exit cleanly and for its stdout and stderr to reach
+    /// their ends; returns every line of its log, the stop line last ([`ServerProcess::stderr`]
+    /// is whole too). What a test reads then is all the server ever printed: a line that
+    /// should not be there cannot come after the test looked.
+    #[cfg(unix)]
+    pub fn stop_and_read_log(&mut self) -> Vec<String> {
+        self.interrupt();
+        let status = self.wait_for_exit();
+        assert!(
+            self.stdout.wait_ended(PATIENCE) && self.stderr.wait_ended(PATIENCE),
+            "its output stayed open after it exited (a child process holding it?)"
+        );
+        let log = self.log();
+        assert!(status.success(), "{status} after Ctrl+C: {log:?}");
+        log
     }
 }
 
@@ -508,6 +567,12 @@ impl Interactive {
     /// Every line it printed on stdout so far.
     pub fn lines(&self) -> Vec<String> {
         self.stdout.all()
+    }
+
+    /// Waits until `count` lines of its stderr contain `needle` (its `--trace` lines, say);
+    /// true if they did in time.
+    pub fn wait_for_stderr_lines(&self, needle: &str, count: usize) -> bool {
+        self.stderr.wait_for_count(needle, count, PATIENCE)
     }
 
     /// Waits for the exit status with stdin still open: the program ends on its own (a

@@ -2,7 +2,7 @@
 //! framing, every wait bounded by [`PATIENCE`](crate::PATIENCE).
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 
 use crate::{PATIENCE, data_of};
 
@@ -37,4 +37,14 @@ pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
         .read_to_end(&mut all)
         .expect("read until the server closes");
     all
+}
+
+/// One whole visit, to warm a server up before its threads, files or memory are counted: a
+/// message and its reply, then the end of input, and the server's own close awaited (the
+/// visit is over for the server too, not only for the client).
+pub fn warm_up(address: SocketAddr) {
+    let mut stream = connect(address);
+    exchange(&mut stream, b"warm-up\n");
+    stream.shutdown(Shutdown::Write).expect("half-close");
+    assert_eq!(read_to_close(&mut stream), b"", "nothing after the reply");
 }

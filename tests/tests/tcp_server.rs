@@ -226,10 +226,9 @@ fn under_a_memory_limit_every_mode_serves_what_fits_and_turns_the_rest_away() {
     }
 }
 
-/// The lines of `server`'s log that name connections from `ip` (arrivals and ends).
+/// How many lines of a server's `log` name connections from `ip`: arrivals, messages, ends.
 #[cfg(target_os = "linux")]
-fn connection_lines(server: &ServerProcess, ip: &str) -> (usize, usize, usize) {
-    let log = server.log();
+fn connection_lines(log: &[String], ip: &str) -> (usize, usize, usize) {
     let count = |what: &dyn Fn(&String) -> bool| log.iter().filter(|line| what(line)).count();
     let from = format!("{ip}:");
     (
@@ -303,17 +302,14 @@ fn a_reconnect_loop_costs_the_log_a_few_lines_a_second_and_hides_no_class() {
         flooding.store(false, std::sync::atomic::Ordering::Relaxed);
         let visits = flooder.join().expect("the flooder");
         let took = began.elapsed().as_secs() as usize + 1;
-        let deadline = Instant::now() + PATIENCE;
-        while connection_lines(&server, "127.0.0.5").2 < 30 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        server.wait_until_log(|log| connection_lines(log, "127.0.0.5").2 >= 30);
         assert_eq!(
-            connection_lines(&server, "127.0.0.5"),
+            connection_lines(&server.log(), "127.0.0.5"),
             (30, 60, 30),
             "{mode}: the class: {:#?}",
             server.log()
         );
-        let (arrived, _, _) = connection_lines(&server, "127.0.0.1");
+        let (arrived, _, _) = connection_lines(&server.log(), "127.0.0.1");
         assert!(
             arrived <= 40 + took,
             "{mode}: {arrived} of {visits} from one address"
@@ -384,6 +380,7 @@ fn a_log_line_cut_by_a_full_disk_never_runs_into_the_next() {
             break address;
         }
         assert!(Instant::now() < deadline, "no address line");
+        // A file has no event to wait on: it is read again until the line is there.
         std::thread::sleep(Duration::from_millis(10));
     };
     // Lines of every length, until the disk is long full; then room again.
@@ -407,6 +404,7 @@ fn a_log_line_cut_by_a_full_disk_never_runs_into_the_next() {
             Instant::now() < deadline,
             "the line after the room came back"
         );
+        // As above: read again until the line is there.
         std::thread::sleep(Duration::from_millis(10));
     }
     let _ = child.kill();
@@ -442,11 +440,7 @@ fn a_log_line_cut_by_a_full_disk_never_runs_into_the_next() {
 
 /// Stops `server` as Ctrl+C does and returns its last line (what it served in all).
 fn stop(server: &ServerProcess) -> String {
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &server.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
+    server.interrupt();
     server.wait_for_log("stopped").expect("the stop line")
 }
 

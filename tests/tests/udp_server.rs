@@ -20,11 +20,7 @@ fn socket_on(ip: &str, wait: Duration) -> UdpSocket {
 
 /// Stops `server` as Ctrl+C does and returns its last line (what it answered in all).
 fn stop(server: &ServerProcess) -> String {
-    let sent = Command::new("kill")
-        .args(["-INT", &server.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
+    server.interrupt();
     server.wait_for_log("stopped").expect("the goodbye line")
 }
 
@@ -258,6 +254,8 @@ mod forged {
                 .iter()
                 .any(|line| line.starts_with("not answered"))
         };
+        // Either of the two may be the one that stops the loop: two logs, not one event to
+        // wait on, so both are looked at again every 10 ms, for a while.
         let deadline = Instant::now() + PATIENCE;
         while !(stopped(&a) || stopped(&b)) {
             assert!(Instant::now() < deadline, "{:?} {:?}", a.log(), b.log());
@@ -443,6 +441,9 @@ fn trace_into_a_file_under_a_flood_does_not_blame_a_missing_reader() {
     let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
     stdout.read_line(&mut first).expect("the address line");
     let address = tests::address_in(&first).expect("an address");
+    // Its stdout is read to the end, as it comes: only the trace file can be the one that is
+    // slow.
+    let rest = std::thread::spawn(move || stdout.lines().map_while(Result::ok).collect());
     let flooder = socket_on("127.0.0.1", PATIENCE);
     let started = Instant::now();
     let mut sent = 0;
@@ -454,9 +455,8 @@ fn trace_into_a_file_under_a_flood_does_not_blame_a_missing_reader() {
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
-    // Its stdout stays open to the end: only the trace file can be the one that is slow.
-    let goodbye: Vec<String> = stdout.lines().map_while(Result::ok).collect();
     let _ = tests::wait_or_kill(&mut child, PATIENCE);
+    let goodbye: Vec<String> = rest.join().expect("its stdout, to the end");
     assert!(
         goodbye.iter().any(|line| line.contains("stopped")),
         "{goodbye:?}"
