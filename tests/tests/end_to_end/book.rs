@@ -56,7 +56,7 @@ fn claim_the_books_port() -> Option<MutexGuard<'static, ()>> {
             "book.rs: the book's programs were not run: port {BOOK_PORT}, the book's PORT, is \
              taken by another program ({taken}), and they have no --port; stop what holds it \
              (the quick start's server? `ss -ltnup | grep {BOOK_PORT}` names it) and run \
-             `cargo test -p tests --test book` again"
+             `cargo test -p tests --test end_to_end book::` again"
         );
     });
     None
@@ -486,7 +486,7 @@ fn one_clients_reset_stops_the_book_server_as_it_stops_pythons() {
     };
     let server = BookServer::start("tsTserv");
     // `except Exception, e: raise e`: the book's server ends at its first error, even one
-    // client's. tcp-server serves on (tests/tests/tcp.rs).
+    // client's. tcp-server serves on (tcp.rs).
     let client = connect();
     socket2::SockRef::from(&client)
         .set_linger(Some(Duration::ZERO))

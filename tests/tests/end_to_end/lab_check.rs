@@ -11,13 +11,9 @@
 //! Each test runs its cases at once (each is mostly waiting), so the file stays quick.
 
 #[cfg(target_os = "linux")]
-#[path = "lab_check/board.rs"]
 mod board;
-#[path = "lab_check/fakes.rs"]
 mod fakes;
-#[path = "lab_check/program.rs"]
 mod program;
-#[path = "lab_check/room.rs"]
 mod room;
 
 use std::net::SocketAddr;
