@@ -134,6 +134,36 @@ fn flood_without_newlines(address: SocketAddr) -> thread::JoinHandle<()> {
     })
 }
 
+/// A client that says `message` (one line) and has its reply: served. The places of clients
+/// that have just left (the churn's last, the holdouts) are freed once the server has seen
+/// them go, a moment after their close; meanwhile a new client may be told the server is busy,
+/// and tries again 10 ms later, as a person would, until [`PATIENCE`] has passed.
+fn served(address: SocketAddr, message: &[u8]) -> TcpStream {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mut stream = connect(address);
+        stream.write_all(message).expect("send");
+        let mut line = Vec::new();
+        let mut byte = [0];
+        while !line.ends_with(b"\n")
+            && line.len() < 4096
+            && stream.read(&mut byte).is_ok_and(|n| n == 1)
+        {
+            line.push(byte[0]);
+        }
+        if !common::last_words::are_last_words(&line) {
+            assert_eq!(data_of(&line), message);
+            return stream;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still busy after {PATIENCE:?}: {}",
+            String::from_utf8_lossy(&line)
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A client that sends a lot and never reads its replies.
 fn slow_reader(address: SocketAddr) -> TcpStream {
     let stream = connect(address);
@@ -212,12 +242,7 @@ fn stress_tcp_mode(mode: &str) {
 
     if concurrent {
         // Past --max-clients: the 101st is told the server is busy; the others are not disturbed.
-        let mut full: Vec<TcpStream> = Vec::new();
-        for _ in 0..100 {
-            let mut stream = connect(address);
-            exchange(&mut stream, b"in\n");
-            full.push(stream);
-        }
+        let mut full: Vec<TcpStream> = (0..100).map(|_| served(address, b"in\n")).collect();
         let mut extra = connect(address);
         let mut busy = String::new();
         extra.read_to_string(&mut busy).expect("the busy line");
@@ -226,9 +251,7 @@ fn stress_tcp_mode(mode: &str) {
     }
 
     // After all that: alive, correct, and back to where it started.
-    let mut fresh = connect(address);
-    exchange(&mut fresh, b"after the storm\n");
-    drop(fresh);
+    drop(served(address, b"after the storm\n"));
     let mut server = server;
     assert!(server.is_running(), "{mode}: the server died");
     eprintln!("{mode}: churned {} connections in {churned:?}", churn());
