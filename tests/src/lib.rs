@@ -479,8 +479,7 @@ impl ServerProcess {
         drop(self);
     }
 
-    /// Presses Ctrl+C: sends it SIGINT, by its own id.
-    #[cfg(unix)]
+    /// Presses Ctrl+C: sends it SIGINT, by its own id, with `kill` (a Unix host's command).
     pub fn interrupt(&self) {
         let sent = Command::new("kill")
             .args(["-INT", &self.pid().to_string()])

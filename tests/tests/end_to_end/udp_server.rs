@@ -5,7 +5,6 @@
 //! skipped elsewhere. Everything stays on loopback (127.0.0.x).
 
 use std::net::UdpSocket;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tests::classmate::{AnswerTo, Classmate, LAYOUTS, Layout};
@@ -452,7 +451,7 @@ fn trace_into_a_file_under_a_flood_does_not_blame_a_missing_reader() {
             sent += 1;
         }
     }
-    let _ = Command::new("kill")
+    let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
     let _ = tests::wait_or_kill(&mut child, PATIENCE);

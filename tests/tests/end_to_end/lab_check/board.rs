@@ -83,7 +83,10 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
             let mut buffer = [0; 4096];
             while let Ok(len @ 1..) = stdout.read(&mut buffer) {
                 let (bytes, arrived) = &*shown;
-                bytes.lock().expect("shown").extend_from_slice(&buffer[..len]);
+                bytes
+                    .lock()
+                    .expect("shown")
+                    .extend_from_slice(&buffer[..len]);
                 arrived.notify_all();
             }
         })
