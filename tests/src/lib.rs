@@ -265,6 +265,28 @@ pub fn run_command(command: &mut Command, input: &[u8], limit: Duration) -> Fini
     }
 }
 
+/// Reads `pipe` up to its first newline (at most 64 KiB) on a thread of its own, so that the
+/// wait is bounded: a program that prints nothing fails the test after [`PATIENCE`] instead
+/// of hanging it. Gives back the line and the pipe, the rest unread.
+pub fn first_line<R: Read + Send + 'static>(mut pipe: R) -> (String, R) {
+    let (read, line) = mpsc::channel();
+    thread::spawn(move || {
+        let mut first = Vec::new();
+        let mut byte = [0];
+        while !first.ends_with(b"\n") && first.len() < 64 * 1024 {
+            match pipe.read(&mut byte) {
+                Ok(1) => first.push(byte[0]),
+                _ => break,
+            }
+        }
+        let _ = read.send((first, pipe));
+    });
+    match line.recv_timeout(PATIENCE) {
+        Ok((first, pipe)) => (String::from_utf8_lossy(&first).into_owned(), pipe),
+        Err(_) => panic!("no line within {PATIENCE:?}"),
+    }
+}
+
 /// Reads a pipe to its end on a thread of its own.
 fn collect(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {

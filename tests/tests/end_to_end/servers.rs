@@ -20,16 +20,8 @@ fn start_unread(args: &[&str]) -> (tests::KilledOnDrop, u16, Vec<Box<dyn Read>>)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped()),
     );
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut first = Vec::new();
-    let mut byte = [0; 1];
-    while !first.ends_with(b"\n") {
-        stdout.read_exact(&mut byte).expect("the first line");
-        first.push(byte[0]);
-    }
-    let port = tests::address_in(&String::from_utf8_lossy(&first))
-        .expect("an address")
-        .port();
+    let (first, stdout) = tests::first_line(child.stdout.take().expect("stdout"));
+    let port = tests::address_in(&first).expect("an address").port();
     let stderr = child.stderr.take().expect("stderr");
     (child, port, vec![Box::new(stdout), Box::new(stderr)])
 }

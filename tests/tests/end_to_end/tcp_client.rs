@@ -46,11 +46,11 @@ fn fake_server(serve: fn(TcpStream)) -> (String, thread::JoinHandle<()>) {
     (port, handle)
 }
 
-/// Reads one line from `stream` (bounded by its read timeout).
+/// Reads one line from `stream` (bounded by its read timeout, and at 1 MiB).
 fn read_line(stream: &TcpStream) -> Vec<u8> {
     let mut line = Vec::new();
     let mut byte = [0];
-    while let Ok(1) = (&*stream).read(&mut byte) {
+    while line.len() < 1024 * 1024 && (&*stream).read(&mut byte).is_ok_and(|n| n == 1) {
         line.push(byte[0]);
         if byte[0] == b'\n' {
             break;
@@ -263,7 +263,7 @@ fn changed_server(answer: fn(&TcpStream, &[u8])) -> (String, thread::JoinHandle<
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().expect("accept");
         stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-        loop {
+        for _ in 0..1000 {
             let line = read_line(&stream);
             let Some(line) = line.strip_suffix(b"\n") else {
                 return;
@@ -372,7 +372,7 @@ fn a_greeting_on_connect_is_shown_and_every_reply_after_it() {
 
 /// Echoes each line back, until the client half-closes.
 fn echo_until_the_client_half_closes(stream: &TcpStream) {
-    loop {
+    for _ in 0..1000 {
         let line = read_line(stream);
         if line.is_empty() {
             return;
@@ -477,9 +477,7 @@ fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
         let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     });
     let mut child = client_waiting_for_the_keyboard(&port);
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let mut busy = String::new();
-    let _ = std::io::BufRead::read_line(&mut stdout, &mut busy);
+    let (busy, _stdout) = tests::first_line(child.stdout.take().expect("stdout"));
     assert_eq!(busy, "tcp-server: server busy, try again later\n");
     // Typed after the busy line was shown: it answers no line.
     let mut stdin = child.stdin.take().expect("stdin");
@@ -501,7 +499,7 @@ fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
 /// A port of the book's server that strips the line's `\n` before it stamps it: its
 /// replies have no newline at all.
 fn stamp_without_a_newline(stream: TcpStream) {
-    loop {
+    for _ in 0..1000 {
         let line = read_line(&stream);
         if line.is_empty() {
             return;
@@ -557,7 +555,7 @@ fn with_2_and_1_the_no_newline_note_never_runs_into_a_reply() {
 #[test]
 fn a_server_that_never_sends_a_newline_is_shown_and_the_client_ends() {
     let (port, server) = fake_server(|stream| {
-        loop {
+        for _ in 0..1000 {
             let line = read_line(&stream);
             if line.is_empty() {
                 return;

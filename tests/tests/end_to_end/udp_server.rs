@@ -436,13 +436,16 @@ fn trace_into_a_file_under_a_flood_does_not_blame_a_missing_reader() {
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&file).expect("a trace file")),
     );
-    let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-    stdout.read_line(&mut first).expect("the address line");
+    let (first, stdout) = tests::first_line(child.stdout.take().expect("piped stdout"));
     let address = tests::address_in(&first).expect("an address");
     // Its stdout is read to the end, as it comes: only the trace file can be the one that is
     // slow.
-    let rest = std::thread::spawn(move || stdout.lines().map_while(Result::ok).collect());
+    let rest = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect()
+    });
     let flooder = socket_on("127.0.0.1", PATIENCE);
     let started = Instant::now();
     let mut sent = 0;
