@@ -8,6 +8,7 @@
 //! zone of the machine the tests run on, is caught.
 
 pub mod classmate;
+mod closed_port;
 pub mod lab;
 pub mod talk;
 #[cfg(target_os = "linux")]
@@ -26,6 +27,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub use closed_port::ClosedPort;
 pub use talk::{connect, exchange, read_exactly, read_to_close};
 
 /// The TCP server's modes, for tests that must hold in each.

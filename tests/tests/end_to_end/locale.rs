@@ -372,10 +372,8 @@ fn chinese_output_in(program: &str, args: &[&str], columns: &str) -> (i32, Strin
 fn help_usage_and_runtime_errors_are_whole_chinese() {
     let unused = std::net::UdpSocket::bind("127.0.0.1:0").expect("a free UDP port");
     let silent = unused.local_addr().expect("address").port().to_string();
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free TCP port");
-        listener.local_addr().expect("address").port().to_string()
-    };
+    let closed_port = tests::ClosedPort::new();
+    let closed = closed_port.port();
     let busy = ServerProcess::start("tcp-server", &[]);
     let busy_port = busy.port();
     let mut runs: Vec<(&str, Vec<&str>, i32)> = Vec::new();
@@ -1130,10 +1128,8 @@ fn lab_check_under_a_chinese_locale_is_whole_chinese() {
     }
     let good = ServerProcess::start("tcp-server", &["--quiet"]);
     let one_at_a_time = ServerProcess::start("tcp-server", &["--mode", "iterative", "--quiet"]);
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free TCP port");
-        listener.local_addr().expect("address")
-    };
+    let closed_port = tests::ClosedPort::new();
+    let closed = closed_port.address();
     let room = std::env::temp_dir().join(format!("locale-room-{}.txt", std::process::id()));
     std::fs::write(
         &room,

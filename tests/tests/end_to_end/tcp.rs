@@ -387,12 +387,8 @@ fn a_port_in_use_is_named_with_advice() {
 
 #[test]
 fn no_server_says_connection_refused_and_what_to_start() {
-    // A port that was free a moment ago, and is closed now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-        .to_string();
+    let closed = tests::ClosedPort::new();
+    let port = closed.port();
     let done = run("tcp-client", &["--port", &port], b"hello\n", PATIENCE);
     assert_eq!(done.code(), 1);
     assert!(done.stderr.contains("refused"), "{}", done.stderr);

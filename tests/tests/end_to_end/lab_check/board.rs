@@ -50,7 +50,9 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
         return;
     }
     let alice = fake_tcp(Serving::Threaded, Talk::Answers(fakes::right));
-    let bob_at = fakes::closed_tcp_port();
+    // Bob's port, closed until he starts his server there.
+    let bob_port = tests::ClosedPort::new();
+    let bob_at = bob_port.address();
     let carol = fake_tcp(Serving::BooksLoop, Talk::Answers(fakes::right));
     let roster = format!(
         "alice tcp {}\nbob tcp {bob_at}\ncarol tcp {}\n",
@@ -95,7 +97,7 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
     let alice_taken = alice.taken.load(Ordering::SeqCst);
     // Bob starts his server; carol's stopped on the reset.
     let bob = fake_tcp_at(
-        &bob_at.to_string(),
+        &bob_port.release().to_string(),
         Serving::Threaded,
         Talk::Answers(fakes::right),
     )

@@ -356,13 +356,6 @@ pub fn fake_udp_at(address: &str, how: Datagrams) -> Option<Fake> {
     })
 }
 
-/// A port on loopback that nothing listens on (it was free a moment ago).
-pub fn closed_tcp_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-}
-
 /// A UDP port on loopback that nothing listens on.
 pub fn closed_udp_port() -> SocketAddr {
     UdpSocket::bind("127.0.0.1:0")
