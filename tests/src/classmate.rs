@@ -196,6 +196,8 @@ impl Classmate {
             if Instant::now() > deadline {
                 return false;
             }
+            // Quiet is an absence, not an event: the time of the last datagram is looked at
+            // again every POLL.
             thread::sleep(POLL);
         }
     }

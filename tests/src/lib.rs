@@ -8,6 +8,7 @@
 //! zone of the machine the tests run on, is caught.
 
 pub mod classmate;
+mod closed_port;
 pub mod lab;
 pub mod talk;
 #[cfg(target_os = "linux")]
@@ -26,10 +27,8 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub use closed_port::ClosedPort;
 pub use talk::{connect, exchange, read_exactly, read_to_close};
-
-/// The programs under test, as their packages are named.
-pub const PROGRAMS: [&str; 4] = ["tcp-server", "tcp-client", "udp-server", "udp-client"];
 
 /// The TCP server's modes, for tests that must hold in each.
 pub const MODES: [&str; 3] = ["threaded", "iterative", "event"];
@@ -48,11 +47,12 @@ pub const LAUNCHER: &str = "TESTS_LAUNCHER";
 /// per test process) with the profile this test runs under, so that `cargo test -p tests`
 /// alone also tests fresh binaries.
 pub fn binary(program: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| match std::env::var_os(BIN_DIR) {
-        Some(dir) => PathBuf::from(dir),
-        None => build_programs(),
-    });
+    static GIVEN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let given = GIVEN.get_or_init(|| std::env::var_os(BIN_DIR).map(PathBuf::from));
+    let dir = match given {
+        Some(dir) => dir.as_path(),
+        None => built(),
+    };
     let plain = dir.join(program);
     let exe = dir.join(format!("{program}.exe"));
     if plain.exists() || !exe.exists() {
@@ -68,40 +68,51 @@ pub fn launched() -> bool {
     std::env::var_os(LAUNCHER).is_some_and(|launcher| !launcher.is_empty())
 }
 
-/// Runs `cargo build` for the four programs into this test's own target directory, and
-/// returns the folder that holds the binaries.
-fn build_programs() -> PathBuf {
-    // This test runs from <target>/<profile>/deps/<test binary>.
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in <target>/<profile>/deps")
-        .to_path_buf();
-    let target_dir = profile_dir
-        .parent()
-        .expect("a target directory")
-        .to_path_buf();
-    let release = profile_dir
-        .file_name()
-        .is_some_and(|name| name == "release");
+/// The path of one of the book's examples (`tsTserv`, `tsTclnt`, `tsUserv`, `tsUclnt`), built
+/// for this machine even where [`BIN_DIR`] names other binaries.
+pub fn example(name: &str) -> PathBuf {
+    built()
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
 
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--quiet", "--bins"])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    for program in PROGRAMS {
-        build.args(["-p", program]);
-    }
-    if release {
-        build.arg("--release");
-    }
-    let status = build.status().expect("cargo build starts");
-    assert!(status.success(), "cargo build of the programs failed");
-    profile_dir
+/// Runs `cargo build` of the workspace's programs and examples (once per test process) into
+/// this test's own target directory and profile; returns the folder that holds the programs.
+///
+/// The whole workspace, as `cargo test --workspace` builds it: naming packages (`-p
+/// tcp-server ...`) would unify the dependencies' features differently and build them all
+/// again, some ten seconds on a small machine. So after `cargo test --workspace` only the four
+/// programs' own binaries are left to build (`cargo test` builds the examples, not the binaries
+/// of a package without tests of its own).
+fn built() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        // This test runs from <target>/<profile>/deps/<test binary>.
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("the test binary lives in <target>/<profile>/deps")
+            .to_path_buf();
+        let target_dir = profile_dir.parent().expect("a target directory");
+        let release = profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release");
+
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "--quiet", "--workspace", "--bins", "--examples"])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if release {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo build starts");
+        assert!(status.success(), "cargo build of the programs failed");
+        profile_dir
+    })
 }
 
 /// Raises this process's limit on open files to at least `wanted` (servers started after it
@@ -256,6 +267,28 @@ pub fn run_command(command: &mut Command, input: &[u8], limit: Duration) -> Fini
     }
 }
 
+/// Reads `pipe` up to its first newline (at most 64 KiB) on a thread of its own, so that the
+/// wait is bounded: a program that prints nothing fails the test after [`PATIENCE`] instead
+/// of hanging it. Gives back the line and the pipe, the rest unread.
+pub fn first_line<R: Read + Send + 'static>(mut pipe: R) -> (String, R) {
+    let (read, line) = mpsc::channel();
+    thread::spawn(move || {
+        let mut first = Vec::new();
+        let mut byte = [0];
+        while !first.ends_with(b"\n") && first.len() < 64 * 1024 {
+            match pipe.read(&mut byte) {
+                Ok(1) => first.push(byte[0]),
+                _ => break,
+            }
+        }
+        let _ = read.send((first, pipe));
+    });
+    match line.recv_timeout(PATIENCE) {
+        Ok((first, pipe)) => (String::from_utf8_lossy(&first).into_owned(), pipe),
+        Err(_) => panic!("no line within {PATIENCE:?}"),
+    }
+}
+
 /// Reads a pipe to its end on a thread of its own.
 fn collect(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {
@@ -277,6 +310,7 @@ pub fn wait_or_kill(child: &mut Child, limit: Duration) -> ExitStatus {
             let _ = child.wait();
             panic!("the program did not finish within {limit:?}");
         }
+        // std has no wait on a child with a deadline: look again every 10 ms.
         thread::sleep(Duration::from_millis(10));
     }
 }
@@ -337,6 +371,19 @@ impl Lines {
                 .find(|line| line.contains(needle))
                 .cloned()
         })
+    }
+
+    /// Waits until `count` lines contain `needle`; true if they did in time.
+    fn wait_for_count(&self, needle: &str, count: usize, limit: Duration) -> bool {
+        self.wait_until(limit, |printed| {
+            let found = printed
+                .lines
+                .iter()
+                .filter(|line| line.contains(needle))
+                .count();
+            (found >= count).then_some(())
+        })
+        .is_some()
     }
 
     /// Waits until the first line; returns it.
@@ -419,6 +466,18 @@ impl ServerProcess {
         self.stdout.wait_for(needle, PATIENCE)
     }
 
+    /// Waits until `count` lines of its log contain `needle`; true if they did in time.
+    pub fn wait_for_log_lines(&self, needle: &str, count: usize) -> bool {
+        self.stdout.wait_for_count(needle, count, PATIENCE)
+    }
+
+    /// Waits until `done` holds of its whole log so far; true if it did in time.
+    pub fn wait_until_log(&self, done: impl Fn(&[String]) -> bool) -> bool {
+        self.stdout
+            .wait_until(PATIENCE, |printed| done(&printed.lines).then_some(()))
+            .is_some()
+    }
+
     /// Waits until a line of its stderr contains `needle`.
     pub fn wait_for_stderr(&self, needle: &str) -> Option<String> {
         self.stderr.wait_for(needle, PATIENCE)
@@ -442,6 +501,38 @@ impl ServerProcess {
     /// Ends the process and waits for it.
     pub fn stop(self) {
         drop(self);
+    }
+
+    /// Presses Ctrl+C: sends it SIGINT, by its own id, with `kill` (a Unix host's command).
+    pub fn interrupt(&self) {
+        let sent = Command::new("kill")
+            .args(["-INT", &self.pid().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -INT {}", self.pid());
+    }
+
+    /// Waits for it to exit by itself (after [`ServerProcess::interrupt`], say); kills it and
+    /// fails the test if it has not within [`PATIENCE`].
+    pub fn wait_for_exit(&mut self) -> ExitStatus {
+        wait_or_kill(&mut self.child, PATIENCE)
+    }
+
+    /// Presses Ctrl+C, waits for it to exit cleanly and for its stdout and stderr to reach
+    /// their ends; returns every line of its log, the stop line last ([`ServerProcess::stderr`]
+    /// is whole too). What a test reads then is all the server ever printed: a line that
+    /// should not be there cannot come after the test looked.
+    #[cfg(unix)]
+    pub fn stop_and_read_log(&mut self) -> Vec<String> {
+        self.interrupt();
+        let status = self.wait_for_exit();
+        assert!(
+            self.stdout.wait_ended(PATIENCE) && self.stderr.wait_ended(PATIENCE),
+            "its output stayed open after it exited (a child process holding it?)"
+        );
+        let log = self.log();
+        assert!(status.success(), "{status} after Ctrl+C: {log:?}");
+        log
     }
 }
 
@@ -499,6 +590,12 @@ impl Interactive {
     /// Every line it printed on stdout so far.
     pub fn lines(&self) -> Vec<String> {
         self.stdout.all()
+    }
+
+    /// Waits until `count` lines of its stderr contain `needle` (its `--trace` lines, say);
+    /// true if they did in time.
+    pub fn wait_for_stderr_lines(&self, needle: &str, count: usize) -> bool {
+        self.stderr.wait_for_count(needle, count, PATIENCE)
     }
 
     /// Waits for the exit status with stdin still open: the program ends on its own (a

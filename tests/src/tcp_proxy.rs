@@ -114,7 +114,8 @@ fn pass_on(client: TcpStream, server: SocketAddr, plan: &Plan) {
 }
 
 /// Passes the server's bytes to the client as `plan` says; returns how it ended the
-/// connection, if it did.
+/// connection, if it did. Its sleeps are the plan's delay, pauses and trickle: the slow
+/// network under test, not barriers.
 fn replies(mut from: TcpStream, to: &TcpStream, plan: &Plan) -> Option<End> {
     let mut to = to;
     let mut buffer = [0; 4096];

@@ -2,8 +2,8 @@
 //! server (a student's, in any language, on any machine) that is already running.
 //!
 //! One source of truth: the `lab-check` program and the end-to-end tests
-//! (`tests/tests/lab_check.rs`, against our own servers and deliberately wrong ones) run these
-//! same functions, so the kit and the tests cannot drift apart.
+//! (`tests/tests/end_to_end/lab_check.rs`, against our own servers and deliberately wrong
+//! ones) run these same functions, so the kit and the tests cannot drift apart.
 //!
 //! Each check opens its own connections (or sockets), has its own deadline, and says what it
 //! saw in the student's words when it fails. The kit never starts or stops the server, and

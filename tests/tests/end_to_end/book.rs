@@ -10,7 +10,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
@@ -57,7 +56,7 @@ fn claim_the_books_port() -> Option<MutexGuard<'static, ()>> {
             "book.rs: the book's programs were not run: port {BOOK_PORT}, the book's PORT, is \
              taken by another program ({taken}), and they have no --port; stop what holds it \
              (the quick start's server? `ss -ltnup | grep {BOOK_PORT}` names it) and run \
-             `cargo test -p tests --test book` again"
+             `cargo test -p tests --test end_to_end book::` again"
         );
     });
     None
@@ -99,50 +98,9 @@ mod private_network {
     }
 }
 
-/// The path of one of the book's examples, built once per test run into this test's own
-/// target directory (the way `tests::binary` builds the programs).
-fn example(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(build_examples);
-    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
-}
-
-/// Runs `cargo build --examples` for the four programs; returns the folder of the examples.
-fn build_examples() -> PathBuf {
-    // This test runs from <target>/<profile>/deps/<test binary>.
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary lives in <target>/<profile>/deps");
-    let target_dir = profile_dir.parent().expect("a target directory");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--quiet", "--examples"])
-        .arg("--target-dir")
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    for program in tests::PROGRAMS {
-        build.args(["-p", program]);
-    }
-    if profile_dir
-        .file_name()
-        .is_some_and(|name| name == "release")
-    {
-        build.arg("--release");
-    }
-    let status = build.status().expect("cargo build starts");
-    assert!(
-        status.success(),
-        "cargo build of the book's examples failed"
-    );
-    profile_dir.join("examples")
-}
-
 /// A command for one of the book's examples, in the far zone.
 fn book(name: &str) -> Command {
-    let mut command = Command::new(example(name));
+    let mut command = Command::new(tests::example(name));
     command.env("TZ", tests::ZONE).env_remove("RUST_BACKTRACE");
     command
 }
@@ -528,7 +486,7 @@ fn one_clients_reset_stops_the_book_server_as_it_stops_pythons() {
     };
     let server = BookServer::start("tsTserv");
     // `except Exception, e: raise e`: the book's server ends at its first error, even one
-    // client's. tcp-server serves on (tests/tests/tcp.rs).
+    // client's. tcp-server serves on (tcp.rs).
     let client = connect();
     socket2::SockRef::from(&client)
         .set_linger(Some(Duration::ZERO))

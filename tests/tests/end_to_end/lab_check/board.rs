@@ -6,9 +6,9 @@
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tests::{KilledOnDrop, PATIENCE, wait_or_kill};
 
@@ -16,23 +16,30 @@ use super::fakes::{self, Serving, Talk, fake_tcp, fake_tcp_at};
 use super::program::scratch;
 use super::room::room_file;
 
-/// What the terminal showed so far, its lines run together (the board wraps at 80).
-fn seen(shown: &Arc<Mutex<Vec<u8>>>) -> String {
-    let bytes = shown.lock().expect("shown").clone();
-    let text = String::from_utf8_lossy(&bytes).replace('\r', "");
+/// Every byte the terminal showed so far, and a signal at each read.
+type Shown = Arc<(Mutex<Vec<u8>>, Condvar)>;
+
+/// `bytes` as the terminal showed them, lines run together (the board wraps at 80).
+fn run_together(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes).replace('\r', "");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// What the terminal showed so far, its lines run together.
+fn seen(shown: &Shown) -> String {
+    run_together(&shown.0.lock().expect("shown"))
+}
+
 /// Waits until the terminal showed `needle`; panics with what it showed after `PATIENCE`.
-fn wait_for(shown: &Arc<Mutex<Vec<u8>>>, needle: &str) {
+fn wait_for(shown: &Shown, needle: &str) {
     let deadline = Instant::now() + PATIENCE;
-    while !seen(shown).contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "no {needle:?} in {}",
-            seen(shown)
-        );
-        thread::sleep(Duration::from_millis(20));
+    let (bytes, arrived) = &**shown;
+    let mut bytes = bytes.lock().expect("shown");
+    while !run_together(&bytes).contains(needle) {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+            panic!("no {needle:?} in {}", run_together(&bytes));
+        };
+        bytes = arrived.wait_timeout(bytes, left).expect("shown").0;
     }
 }
 
@@ -43,7 +50,9 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
         return;
     }
     let alice = fake_tcp(Serving::Threaded, Talk::Answers(fakes::right));
-    let bob_at = fakes::closed_tcp_port();
+    // Bob's port, closed until he starts his server there.
+    let bob_port = tests::ClosedPort::new();
+    let bob_at = bob_port.address();
     let carol = fake_tcp(Serving::BooksLoop, Talk::Answers(fakes::right));
     let roster = format!(
         "alice tcp {}\nbob tcp {bob_at}\ncarol tcp {}\n",
@@ -68,17 +77,19 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
     );
-    let shown = Arc::new(Mutex::new(Vec::new()));
+    let shown: Shown = Arc::default();
     let mut stdout = board.stdout.take().expect("stdout");
     let reader = {
         let shown = Arc::clone(&shown);
         thread::spawn(move || {
             let mut buffer = [0; 4096];
             while let Ok(len @ 1..) = stdout.read(&mut buffer) {
-                shown
+                let (bytes, arrived) = &*shown;
+                bytes
                     .lock()
                     .expect("shown")
                     .extend_from_slice(&buffer[..len]);
+                arrived.notify_all();
             }
         })
     };
@@ -86,7 +97,7 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
     let alice_taken = alice.taken.load(Ordering::SeqCst);
     // Bob starts his server; carol's stopped on the reset.
     let bob = fake_tcp_at(
-        &bob_at.to_string(),
+        &bob_port.release().to_string(),
         Serving::Threaded,
         Talk::Answers(fakes::right),
     )
@@ -109,7 +120,7 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
     let status = wait_or_kill(&mut board, PATIENCE);
     drop(keys);
     let _ = reader.join();
-    let bytes = shown.lock().expect("shown").clone();
+    let bytes = shown.0.lock().expect("shown").clone();
     let text = String::from_utf8_lossy(&bytes).replace('\r', "");
     let clears = text.matches("\u{1b}[H\u{1b}[2J").count();
     assert!(clears >= 4, "redrawn in place: {clears} times");

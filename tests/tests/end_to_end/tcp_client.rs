@@ -46,11 +46,11 @@ fn fake_server(serve: fn(TcpStream)) -> (String, thread::JoinHandle<()>) {
     (port, handle)
 }
 
-/// Reads one line from `stream` (bounded by its read timeout).
+/// Reads one line from `stream` (bounded by its read timeout, and at 1 MiB).
 fn read_line(stream: &TcpStream) -> Vec<u8> {
     let mut line = Vec::new();
     let mut byte = [0];
-    while let Ok(1) = (&*stream).read(&mut byte) {
+    while line.len() < 1024 * 1024 && (&*stream).read(&mut byte).is_ok_and(|n| n == 1) {
         line.push(byte[0]);
         if byte[0] == b'\n' {
             break;
@@ -263,7 +263,7 @@ fn changed_server(answer: fn(&TcpStream, &[u8])) -> (String, thread::JoinHandle<
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().expect("accept");
         stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
-        loop {
+        for _ in 0..1000 {
             let line = read_line(&stream);
             let Some(line) = line.strip_suffix(b"\n") else {
                 return;
@@ -304,6 +304,7 @@ fn exercise_1s_ls_server_has_its_late_last_line_shown_too() {
     every_answer_shown(
         |stream, _| {
             let _ = (&*stream).write_all(b"Cargo.toml\nsrc\n");
+            // The scenario, not a barrier: the last line comes 0.4 s late.
             thread::sleep(Duration::from_millis(400));
             let _ = (&*stream).write_all(b"target\n");
         },
@@ -318,6 +319,7 @@ fn a_server_that_answers_each_line_twice_has_both_answers_shown() {
         |stream, line| {
             let reply = [b"[Mon Nov 30 05:00:00 2026] ", line, b"\n"].concat();
             let _ = (&*stream).write_all(&reply);
+            // The scenario, not a barrier: the second answer comes 0.2 s after the first.
             thread::sleep(Duration::from_millis(200));
             let _ = (&*stream).write_all(&reply);
         },
@@ -370,7 +372,7 @@ fn a_greeting_on_connect_is_shown_and_every_reply_after_it() {
 
 /// Echoes each line back, until the client half-closes.
 fn echo_until_the_client_half_closes(stream: &TcpStream) {
-    loop {
+    for _ in 0..1000 {
         let line = read_line(stream);
         if line.is_empty() {
             return;
@@ -389,6 +391,7 @@ fn a_server_that_stays_open_after_the_last_reply_is_left_a_moment_after_its_last
         stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
         let line = read_line(&stream);
         let _ = (&stream).write_all(&line);
+        // The scenario, not a barrier: one more line 0.3 s after the reply.
         thread::sleep(Duration::from_millis(300));
         let _ = (&stream).write_all(b"and one more line\n");
         let _ = keep.send(stream); // open until the test ends
@@ -474,9 +477,7 @@ fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
         let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
     });
     let mut child = client_waiting_for_the_keyboard(&port);
-    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let mut busy = String::new();
-    let _ = std::io::BufRead::read_line(&mut stdout, &mut busy);
+    let (busy, _stdout) = tests::first_line(child.stdout.take().expect("stdout"));
     assert_eq!(busy, "tcp-server: server busy, try again later\n");
     // Typed after the busy line was shown: it answers no line.
     let mut stdin = child.stdin.take().expect("stdin");
@@ -498,7 +499,7 @@ fn a_busy_line_then_a_reset_says_the_server_closed_the_connection() {
 /// A port of the book's server that strips the line's `\n` before it stamps it: its
 /// replies have no newline at all.
 fn stamp_without_a_newline(stream: TcpStream) {
-    loop {
+    for _ in 0..1000 {
         let line = read_line(&stream);
         if line.is_empty() {
             return;
@@ -554,7 +555,7 @@ fn with_2_and_1_the_no_newline_note_never_runs_into_a_reply() {
 #[test]
 fn a_server_that_never_sends_a_newline_is_shown_and_the_client_ends() {
     let (port, server) = fake_server(|stream| {
-        loop {
+        for _ in 0..1000 {
             let line = read_line(&stream);
             if line.is_empty() {
                 return;
@@ -776,6 +777,7 @@ fn on_a_terminal_trace_lines_never_land_after_the_prompt() {
     let (port, server) = fake_server(|stream| {
         let line = read_line(&stream);
         let _ = (&stream).write_all(&[&b"[Mon Nov 30 06:23:27 2026] "[..], &line].concat());
+        // The scenario, not a barrier: the closing words half a second after the reply.
         thread::sleep(Duration::from_millis(500));
         let _ = (&stream).write_all(b"tcp-server: closing: idle for too long\n");
     });

@@ -112,20 +112,29 @@ fn the_busy_line_follows_the_servers_locale_and_says_busy_in_english() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
-    for (program, vars, words) in [
+    // `over`: the log line that comes once the server has counted the whole visit (the
+    // client's disconnection; the second datagram's line), and how many of them.
+    for (program, vars, words, over) in [
         (
             "tcp-server",
             ENGLISH,
             ["stopped", "1 client, 2 messages, 8 bytes"],
+            ("disconnected", 1),
         ),
         (
             "tcp-server",
             CHINESE,
             ["已停止", "1 个客户端，收到 2 条消息、8 字节"],
+            ("已断开", 1),
         ),
-        ("udp-server", ENGLISH, ["stopped", "2 datagrams, 6 bytes"]),
+        (
+            "udp-server",
+            ENGLISH,
+            ["stopped", "2 datagrams, 6 bytes"],
+            ("returned to", 2),
+        ),
     ] {
-        let mut server = ServerProcess::start_with(localized(program, vars), &["--quiet"]);
+        let mut server = ServerProcess::start_with(localized(program, vars), &[]);
         let client = program.replace("server", "client");
         let done = tests::run(
             &client,
@@ -134,20 +143,18 @@ fn ctrl_c_prints_what_the_server_served_and_exits_cleanly() {
             PATIENCE,
         );
         assert_eq!(done.code(), 0, "{}", done.stderr);
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        // Ctrl+C is SIGINT.
-        let sent = Command::new("kill")
-            .args(["-INT", &server.pid().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        let goodbye = server.wait_for_log(words[0]).expect("a goodbye line");
-        assert!(goodbye.contains(words[1]), "{program}: {goodbye}");
-        let deadline = std::time::Instant::now() + PATIENCE;
-        while server.is_running() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        assert!(!server.is_running(), "{program} exits after Ctrl+C");
+        assert!(
+            server.wait_for_log_lines(over.0, over.1),
+            "{program}: {:#?}",
+            server.log()
+        );
+        // Ctrl+C is SIGINT; the server exits with status 0, its stop line last.
+        let log = server.stop_and_read_log();
+        let goodbye = log.last().expect("a goodbye line");
+        assert!(
+            goodbye.contains(words[0]) && goodbye.contains(words[1]),
+            "{program}: {log:#?}"
+        );
         assert!(server.stderr().is_empty(), "{:?}", server.stderr());
     }
 }
@@ -365,10 +372,8 @@ fn chinese_output_in(program: &str, args: &[&str], columns: &str) -> (i32, Strin
 fn help_usage_and_runtime_errors_are_whole_chinese() {
     let unused = std::net::UdpSocket::bind("127.0.0.1:0").expect("a free UDP port");
     let silent = unused.local_addr().expect("address").port().to_string();
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free TCP port");
-        listener.local_addr().expect("address").port().to_string()
-    };
+    let closed_port = tests::ClosedPort::new();
+    let closed = closed_port.port();
     let busy = ServerProcess::start("tcp-server", &[]);
     let busy_port = busy.port();
     let mut runs: Vec<(&str, Vec<&str>, i32)> = Vec::new();
@@ -1123,10 +1128,8 @@ fn lab_check_under_a_chinese_locale_is_whole_chinese() {
     }
     let good = ServerProcess::start("tcp-server", &["--quiet"]);
     let one_at_a_time = ServerProcess::start("tcp-server", &["--mode", "iterative", "--quiet"]);
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free TCP port");
-        listener.local_addr().expect("address")
-    };
+    let closed_port = tests::ClosedPort::new();
+    let closed = closed_port.address();
     let room = std::env::temp_dir().join(format!("locale-room-{}.txt", std::process::id()));
     std::fs::write(
         &room,

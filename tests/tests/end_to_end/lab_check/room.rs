@@ -82,7 +82,8 @@ fn a_hostile_roster_is_read_checked_and_shown_never_obeyed() {
     let udp: Vec<fakes::Fake> = (0..2)
         .map(|_| fake_udp(Datagrams::Answers(fakes::right)))
         .collect();
-    let closed = fakes::closed_tcp_port();
+    let closed_port = tests::ClosedPort::new();
+    let closed = closed_port.address();
     let at = |fakes: &[fakes::Fake], i: usize| fakes[i].address;
     // Notepad's BOM before a comment; names that are formulas, escape sequences (a title, a
     // cleared screen), a C1 control, a bidi override; a typo in a port; a line cut short; a

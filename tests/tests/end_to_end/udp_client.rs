@@ -349,13 +349,13 @@ fn with_trace_into_the_same_file_a_reply_follows_its_calls() {
     let path = std::env::temp_dir().join(format!("udp-client-trace-{}", std::process::id()));
     let file = std::fs::File::create(&path).expect("a file for the output");
     let port = proxy.address.port().to_string();
-    let mut child = tests::command("udp-client")
-        .args(["--port", &port, "--trace"])
-        .stdin(Stdio::piped())
-        .stdout(file.try_clone().expect("clone"))
-        .stderr(file)
-        .spawn()
-        .expect("the client starts");
+    let mut child = tests::KilledOnDrop::spawn(
+        tests::command("udp-client")
+            .args(["--port", &port, "--trace"])
+            .stdin(Stdio::piped())
+            .stdout(file.try_clone().expect("clone"))
+            .stderr(file),
+    );
     let lines: Vec<String> = (1..=6).map(|n| format!("line {n}")).collect();
     let mut stdin = child.stdin.take().expect("stdin");
     stdin

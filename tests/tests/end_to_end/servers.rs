@@ -20,16 +20,8 @@ fn start_unread(args: &[&str]) -> (tests::KilledOnDrop, u16, Vec<Box<dyn Read>>)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped()),
     );
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut first = Vec::new();
-    let mut byte = [0; 1];
-    while !first.ends_with(b"\n") {
-        stdout.read_exact(&mut byte).expect("the first line");
-        first.push(byte[0]);
-    }
-    let port = tests::address_in(&String::from_utf8_lossy(&first))
-        .expect("an address")
-        .port();
+    let (first, stdout) = tests::first_line(child.stdout.take().expect("stdout"));
+    let port = tests::address_in(&first).expect("an address").port();
     let stderr = child.stderr.take().expect("stderr");
     (child, port, vec![Box::new(stdout), Box::new(stderr)])
 }
@@ -80,7 +72,7 @@ fn a_server_nobody_reads_goes_on_serving_and_stops_on_sigterm() {
 fn trace_and_log_lines_never_run_into_each_other() {
     let path = std::env::temp_dir().join(format!("trace-{}.log", std::process::id()));
     let file = std::fs::File::create(&path).expect("a file for 2>&1");
-    let child = tests::KilledOnDrop::spawn(
+    let mut child = tests::KilledOnDrop::spawn(
         tests::command("tcp-server")
             .args(["--trace", "--port", "0"])
             .stdin(std::process::Stdio::null())
@@ -98,6 +90,7 @@ fn trace_and_log_lines_never_run_into_each_other() {
             break address;
         }
         assert!(Instant::now() < deadline, "no address line: {text}");
+        // A file has no event to wait on: it is read again until the line is there.
         thread::sleep(Duration::from_millis(10));
     };
     let clients: Vec<_> = (0..20)
@@ -116,8 +109,14 @@ fn trace_and_log_lines_never_run_into_each_other() {
     for client in clients {
         client.join().expect("served");
     }
-    thread::sleep(Duration::from_millis(500));
-    drop(child); // killed and waited for
+    // Ctrl+C, and the file is read once the server has ended: all it wrote, the stop line too.
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = tests::wait_or_kill(&mut child, PATIENCE);
+    assert!(status.success(), "{status}");
     let text = std::fs::read_to_string(&path).expect("the output");
     let _ = std::fs::remove_file(&path);
     let starts = [
@@ -126,6 +125,7 @@ fn trace_and_log_lines_never_run_into_each_other() {
         "bind(",
         "listen(",
         "tcp-server listening",
+        "tcp-server stopped",
         "mode ",
         "waiting for connection",
         "accept()",
@@ -290,11 +290,7 @@ fn a_cut_datagram_counts_the_bytes_answered() {
         .wait_for_stderr("recvfrom(1024) -> 1024 bytes")
         .expect("the cut, traced");
     assert!(traced.contains("2000"), "{traced}");
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &server.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
+    server.interrupt();
     let goodbye = server.wait_for_log("stopped").expect("goodbye");
     assert!(goodbye.contains("1 datagram, 1024 bytes"), "{goodbye}");
 }
@@ -336,8 +332,7 @@ fn the_threaded_server_gives_back_its_memory_after_3000_clients() {
     tests::allow_open_files(8192);
     let server = ServerProcess::start("tcp-server", &["--quiet"]);
     let rss = |pid: u32| tests::usage::rss_kib(pid).expect("VmRSS in /proc");
-    exchange(&mut connect(server.address), b"warm-up\n");
-    thread::sleep(Duration::from_millis(200));
+    tests::talk::warm_up(server.address);
     let before = rss(server.pid());
     let mut clients: Vec<std::net::TcpStream> = Vec::new();
     for i in 0..3000 {
@@ -349,6 +344,7 @@ fn the_threaded_server_gives_back_its_memory_after_3000_clients() {
     drop(clients);
     // Back near where it was: at least half of what the clients took is given back.
     let near = |now: usize| now.saturating_sub(before) < with.saturating_sub(before) / 2;
+    // Memory has no event to wait on: /proc is read again until it is near, for a while.
     let deadline = Instant::now() + PATIENCE;
     while !near(rss(server.pid())) && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(100));

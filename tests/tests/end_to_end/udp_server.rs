@@ -5,7 +5,6 @@
 //! skipped elsewhere. Everything stays on loopback (127.0.0.x).
 
 use std::net::UdpSocket;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tests::classmate::{AnswerTo, Classmate, LAYOUTS, Layout};
@@ -20,11 +19,7 @@ fn socket_on(ip: &str, wait: Duration) -> UdpSocket {
 
 /// Stops `server` as Ctrl+C does and returns its last line (what it answered in all).
 fn stop(server: &ServerProcess) -> String {
-    let sent = Command::new("kill")
-        .args(["-INT", &server.pid().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
+    server.interrupt();
     server.wait_for_log("stopped").expect("the goodbye line")
 }
 
@@ -258,6 +253,8 @@ mod forged {
                 .iter()
                 .any(|line| line.starts_with("not answered"))
         };
+        // Either of the two may be the one that stops the loop: two logs, not one event to
+        // wait on, so both are looked at again every 10 ms, for a while.
         let deadline = Instant::now() + PATIENCE;
         while !(stopped(&a) || stopped(&b)) {
             assert!(Instant::now() < deadline, "{:?} {:?}", a.log(), b.log());
@@ -432,17 +429,23 @@ fn trace_into_a_file_under_a_flood_does_not_blame_a_missing_reader() {
     let dir = std::env::temp_dir().join(format!("udp-server-trace-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a folder");
     let file = dir.join("trace.txt");
-    let mut child = tests::command("udp-server")
-        .args(["--port", "0", "--trace", "--quiet"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&file).expect("a trace file"))
-        .spawn()
-        .expect("the server starts");
-    let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
-    stdout.read_line(&mut first).expect("the address line");
+    let mut child = tests::KilledOnDrop::spawn(
+        tests::command("udp-server")
+            .args(["--port", "0", "--trace", "--quiet"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&file).expect("a trace file")),
+    );
+    let (first, stdout) = tests::first_line(child.stdout.take().expect("piped stdout"));
     let address = tests::address_in(&first).expect("an address");
+    // Its stdout is read to the end, as it comes: only the trace file can be the one that is
+    // slow.
+    let rest = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect()
+    });
     let flooder = socket_on("127.0.0.1", PATIENCE);
     let started = Instant::now();
     let mut sent = 0;
@@ -451,12 +454,11 @@ fn trace_into_a_file_under_a_flood_does_not_blame_a_missing_reader() {
             sent += 1;
         }
     }
-    let _ = Command::new("kill")
+    let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
-    // Its stdout stays open to the end: only the trace file can be the one that is slow.
-    let goodbye: Vec<String> = stdout.lines().map_while(Result::ok).collect();
     let _ = tests::wait_or_kill(&mut child, PATIENCE);
+    let goodbye: Vec<String> = rest.join().expect("its stdout, to the end");
     assert!(
         goodbye.iter().any(|line| line.contains("stopped")),
         "{goodbye:?}"

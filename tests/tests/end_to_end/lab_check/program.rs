@@ -208,7 +208,8 @@ fn usage_errors_exit_2_and_nothing_listening_exits_1_at_once() {
         vec!["--room", "/no/such/room/file"],
         vec!["--room", &empty],
     ];
-    let closed = fakes::closed_tcp_port().to_string();
+    let closed_port = tests::ClosedPort::new();
+    let closed = closed_port.address().to_string();
     let mut jobs: Vec<Job<(Vec<String>, Finished, Duration)>> = Vec::new();
     for args in usage.iter().chain([&vec!["tcp", closed.as_str()]]) {
         let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();

@@ -23,6 +23,7 @@ fn fake_tcp_server(
         let mut writer = stream.try_clone().expect("clone");
         for line in BufReader::new(stream).split(b'\n') {
             let Ok(line) = line else { break };
+            // The scenario, not a barrier: a server that answers `delay` late.
             thread::sleep(delay);
             if writer.write_all(&answer(&line)).is_err() {
                 break;
@@ -77,12 +78,14 @@ fn a_reply_without_a_newline_is_shown_and_the_client_goes_on() {
     server.join().expect("fake server");
 }
 
+/// `--timeout` bounds the connect only: a reply four times as late, and twice the second after
+/// which a reply without a newline is shown, still comes.
 #[test]
 fn a_client_waits_for_a_slow_reply_as_long_as_the_connection_lasts() {
-    let (port, server) = fake_tcp_server(|line| [line, b"\n"].concat(), Duration::from_secs(12));
+    let (port, server) = fake_tcp_server(|line| [line, b"\n"].concat(), Duration::from_secs(2));
     let done = run(
         "tcp-client",
-        &["--port", &port, "--timeout", "1"],
+        &["--port", &port, "--timeout", "0.5"],
         b"patience\n",
         PATIENCE * 3,
     );
@@ -166,13 +169,13 @@ fn a_full_disk_on_stdout_is_an_error() {
             .write(true)
             .open("/dev/full")
             .expect("/dev/full");
-        let mut child = tests::command(client)
-            .args(["--port", &server.port()])
-            .stdin(std::process::Stdio::piped())
-            .stdout(full)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the client starts");
+        let mut child = tests::KilledOnDrop::spawn(
+            tests::command(client)
+                .args(["--port", &server.port()])
+                .stdin(std::process::Stdio::piped())
+                .stdout(full)
+                .stderr(std::process::Stdio::piped()),
+        );
         child
             .stdin
             .take()
@@ -234,11 +237,17 @@ fn udp_client_stays_in_step_when_the_server_pauses_past_its_timeout() {
             "0.3",
             "--retries",
             "10",
+            "--trace",
         ],
     );
     signal("-STOP");
     typing.send_line("x");
-    thread::sleep(Duration::from_millis(1000)); // three or four copies of "x" wait
+    // Three copies of "x" wait at the stopped server: the first try and two resends, each
+    // traced as the client sends it (on loopback a datagram sent is a datagram queued).
+    assert!(
+        typing.wait_for_stderr_lines("sendto(", 3),
+        "the client did not try three times"
+    );
     signal("-CONT");
     assert!(typing.wait_for("] x").is_some());
     for line in ["xy", "xyz"] {
@@ -298,21 +307,22 @@ fn a_raw_reader_sees_the_busy_line_even_after_sending_two_megabytes() {
             "tcp-server",
             &["--mode", mode, "--max-clients", "1", "--quiet"],
         );
-        let _holder = TcpStream::connect(server.address).expect("connect");
-        thread::sleep(Duration::from_millis(200));
+        // The one place is taken: this client has been served.
+        let mut holder = tests::connect(server.address);
+        tests::exchange(&mut holder, b"first\n");
         let stream = TcpStream::connect(server.address).expect("connect");
         stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        stream.set_write_timeout(Some(PATIENCE)).expect("timeout");
         let mut writer = stream.try_clone().expect("clone");
         let flood = thread::spawn(move || {
             let _ = writer.write_all(&vec![b'f'; 2 * 1024 * 1024]);
         });
-        thread::sleep(Duration::from_millis(300));
+        // All two megabytes are sent (or refused) before a byte is read.
+        flood.join().expect("the flood");
         let mut reply = Vec::new();
         let read = (&stream).read_to_end(&mut reply);
         let text = String::from_utf8_lossy(&reply);
         assert!(text.contains("busy"), "{mode}: {read:?} {text:?}");
-        drop(stream);
-        let _ = flood.join();
     }
 }
 

@@ -11,13 +11,9 @@
 //! Each test runs its cases at once (each is mostly waiting), so the file stays quick.
 
 #[cfg(target_os = "linux")]
-#[path = "lab_check/board.rs"]
 mod board;
-#[path = "lab_check/fakes.rs"]
 mod fakes;
-#[path = "lab_check/program.rs"]
 mod program;
-#[path = "lab_check/room.rs"]
 mod room;
 
 use std::net::SocketAddr;
@@ -441,8 +437,9 @@ fn servers_gone_crashed_silent_flooding_or_on_one_interface_are_named_in_bounded
         ),
     ];
     // Nothing listening: every check fails at once.
+    let closed_tcp = tests::ClosedPort::new();
     for (protocol, address) in [
-        (Protocol::Tcp, fakes::closed_tcp_port()),
+        (Protocol::Tcp, closed_tcp.address()),
         (Protocol::Udp, fakes::closed_udp_port()),
     ] {
         jobs.push(Box::new(move || {

@@ -270,7 +270,8 @@ fn talk_with(mut stream: TcpStream, talk: Talk) -> std::io::Result<()> {
             Talk::ClosesOnBadUtf8 if std::str::from_utf8(data).is_err() => return Ok(()),
             Talk::ClosesOnBadUtf8 => stream.write_all(&right(data))?,
             Talk::DiesOnNonAscii if !data.is_ascii() => {
-                // The thread is gone; its socket lingers until the garbage collector runs.
+                // The scenario, not a barrier: the thread is gone; its socket lingers until
+                // the garbage collector runs.
                 thread::sleep(PATIENCE.min(Duration::from_secs(5)));
                 return Ok(());
             }
@@ -353,13 +354,6 @@ pub fn fake_udp_at(address: &str, how: Datagrams) -> Option<Fake> {
         taken,
         stop,
     })
-}
-
-/// A port on loopback that nothing listens on (it was free a moment ago).
-pub fn closed_tcp_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
 }
 
 /// A UDP port on loopback that nothing listens on.
