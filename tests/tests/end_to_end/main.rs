@@ -11,13 +11,14 @@
 //! cargo test -p tests --test end_to_end -- --exact tcp::iterative_mode_serves_one_client_at_a_time
 //! ```
 //!
-//! `tests/tests/readme.rs`, which reads the two READMEs and starts nothing, is a binary of
-//! its own.
+//! `readme` holds the pages (README, LAB, docs/DEVELOPING, each in both languages) to what
+//! the programs really print.
 
 mod book;
 mod clients;
 mod lab_check;
 mod locale;
+mod readme;
 mod servers;
 mod stress;
 mod tcp;

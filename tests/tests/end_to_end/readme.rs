@@ -9,16 +9,12 @@
 //! tables quote. `readme/programs.rs` runs the programs in either language, and masks what
 //! varies from run to run.
 
-#[path = "readme/pages.rs"]
 mod pages;
 #[cfg(unix)]
-#[path = "readme/programs.rs"]
 mod programs;
 #[cfg(unix)]
-#[path = "readme/quotes.rs"]
 mod quotes;
 #[cfg(unix)]
-#[path = "readme/shown.rs"]
 mod shown;
 
 use std::path::{Path, PathBuf};
