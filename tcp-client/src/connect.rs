@@ -254,6 +254,48 @@ mod tests {
         );
     }
 
+    /// What `why_not` says when every address failed with `kind`.
+    fn why(address: &str, kind: io::ErrorKind) -> String {
+        let address: SocketAddr = address.parse().unwrap();
+        let failed = vec![(address, io::Error::from(kind))];
+        let host = address.ip().to_string();
+        let error = why_not(
+            &host,
+            address.port(),
+            &[address],
+            failed,
+            Duration::from_secs(1),
+        );
+        format!("{error:#}")
+    }
+
+    #[test]
+    fn a_refusal_here_says_to_start_a_server_and_one_from_another_machine_says_to_listen_for_it() {
+        let here = why("127.0.0.1:21567", io::ErrorKind::ConnectionRefused);
+        assert!(
+            here.contains("start one with `cargo run -p tcp-server`"),
+            "{here}"
+        );
+        // A documentation address (RFC 5737): never this machine's.
+        let there = why("192.0.2.1:21567", io::ErrorKind::ConnectionRefused);
+        assert!(there.contains("--host 0.0.0.0"), "{there}");
+        assert!(!there.contains("start one"), "{there}");
+    }
+
+    #[test]
+    fn no_way_to_the_address_says_what_to_check() {
+        for kind in [
+            io::ErrorKind::NetworkUnreachable,
+            io::ErrorKind::HostUnreachable,
+        ] {
+            let words = why("192.0.2.1:21567", kind);
+            assert!(words.contains("check the address"), "{kind:?}: {words}");
+            assert!(words.contains("tried 192.0.2.1:21567"), "{kind:?}: {words}");
+        }
+        let other = why("192.0.2.1:21567", io::ErrorKind::PermissionDenied);
+        assert!(!other.contains("check the address"), "{other}");
+    }
+
     #[test]
     fn ipv6_is_written_in_brackets() {
         assert_eq!(host_and_port("::1", 33982), "[::1]:33982");

@@ -179,3 +179,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn no_way_to_the_address_says_what_to_check() {
+    let address: SocketAddr = "192.0.2.1:21567".parse().unwrap();
+    for kind in [
+        io::ErrorKind::NetworkUnreachable,
+        io::ErrorKind::HostUnreachable,
+    ] {
+        let words = format!("{:#}", cannot_connect(address, io::Error::from(kind)));
+        assert!(
+            words.starts_with("cannot connect to 192.0.2.1:21567"),
+            "{words}"
+        );
+        assert!(words.contains("check the address"), "{kind:?}: {words}");
+    }
+    let other = format!(
+        "{:#}",
+        cannot_connect(address, io::Error::from(io::ErrorKind::PermissionDenied))
+    );
+    assert!(!other.contains("check the address"), "{other}");
+}
