@@ -105,9 +105,10 @@ impl Limit {
                         "{peer} 被拒绝：同时服务的客户端已达上限（--max-clients {max}）"
                     );
                 }
+                // Short enough for one 80-column line, a class's --max-clients and all.
                 let line = common::last_words::last_words(&tr!(
-                    "server busy, already serving {clients} (its --max-clients); try again later",
-                    "服务器忙，同时服务的客户端已达上限（--max-clients {max}）；请稍后再试"
+                    "server busy (--max-clients {max} reached); try again later",
+                    "服务器忙，客户端数已达上限（--max-clients {max}）；请稍后再试"
                 ));
                 goodbye::in_the_background(cs, peer, &line);
             }
@@ -235,7 +236,7 @@ impl Shortage {
     pub fn busy_line(self) -> String {
         let what = self.what();
         common::last_words::last_words(&tr!(
-            "server busy, it cannot take another client now: it has run out of {what}; try again later",
+            "server busy: it has run out of {what}; try again later",
             "服务器忙，暂时无法接受新连接（{what}已用尽）；请稍后再试"
         ))
     }
@@ -295,6 +296,13 @@ mod tests {
             let line = shortage.busy_line();
             assert!(!line.contains("--max-clients"), "{line}");
             assert!(line.ends_with('\n'), "{line}");
+            // One line on an 80-column terminal (a Chinese character takes two).
+            let columns: usize = line
+                .trim_end()
+                .chars()
+                .map(|c| 1 + usize::from(!c.is_ascii()))
+                .sum();
+            assert!(columns < 80, "{columns} columns: {line}");
         }
     }
 }

@@ -104,8 +104,8 @@ impl Conversation {
         self.answer_held(replies);
         let secs = after.as_secs_f64();
         let line = common::last_words::last_words(&tr!(
-            "closing the connection: you were idle, sending nothing for {secs} s (its --idle-timeout); connect again to go on",
-            "你已有 {secs} 秒没有发送内容（超过了服务器的 --idle-timeout），连接已被断开；请重新连接"
+            "idle for {secs} s (--idle-timeout): connection closed; connect again",
+            "空闲 {secs} 秒（超过了 --idle-timeout），连接已断开；请重新连接"
         ));
         replies.extend_from_slice(line.as_bytes());
     }
@@ -191,10 +191,21 @@ mod tests {
         assert!(replies.starts_with(b"["), "{text}");
         assert_eq!(&replies[STAMP_LEN..STAMP_LEN + 2], &"中".as_bytes()[..2]);
         assert!(
-            text.ends_with("--idle-timeout); connect again to go on\n")
+            text.ends_with("(--idle-timeout): connection closed; connect again\n")
                 || text.ends_with("请重新连接\n"),
             "{text}"
         );
+        // Even after an hour, one line on an 80-column terminal (a Chinese character two).
+        let mut hour = Vec::new();
+        Conversation::new(peer(), 2, Shown::new(true))
+            .on_idle(Duration::from_secs(3600), &mut hour);
+        let hour = String::from_utf8_lossy(&hour);
+        let columns: usize = hour
+            .trim_end()
+            .chars()
+            .map(|c| 1 + usize::from(!c.is_ascii()))
+            .sum();
+        assert!(columns < 80, "{columns} columns: {hour}");
     }
 
     #[test]
