@@ -7,14 +7,14 @@
 //! there is refused, as where nothing runs, and no other socket is given the port until the
 //! test drops it.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
 use socket2::{Domain, Socket, Type};
 
 /// A loopback TCP port where connections are refused, held until dropped.
 pub struct ClosedPort {
     /// Bound, never listening: it holds the port.
-    _holder: Socket,
+    holder: Socket,
     /// Where it is.
     address: SocketAddr,
 }
@@ -30,10 +30,7 @@ impl ClosedPort {
             .ok()
             .and_then(|address| address.as_socket())
             .expect("the port it took");
-        ClosedPort {
-            _holder: holder,
-            address,
-        }
+        ClosedPort { holder, address }
     }
 
     /// Where nothing listens.
@@ -46,9 +43,12 @@ impl ClosedPort {
         self.address.port().to_string()
     }
 
-    /// Lets the port go, for a server the test starts there now; gives its address.
-    pub fn release(self) -> SocketAddr {
-        self.address
+    /// Opens the port for a server the test starts there now: the socket that held it
+    /// starts listening, so no other socket can be given the port in between (letting it go
+    /// and binding again lost it to another test, 1 run in 6).
+    pub fn listen(self) -> TcpListener {
+        self.holder.listen(128).expect("listen on the held port");
+        self.holder.into()
     }
 }
 

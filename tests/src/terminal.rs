@@ -43,9 +43,8 @@ impl Terminal {
         for arg in args {
             line.push_str(&format!(" '{arg}'"));
         }
-        let mut script = Command::new("script");
+        let mut script = script(&line);
         script
-            .args(["-q", "-e", "-c", &line, "/dev/null"])
             .env("TZ", ZONE)
             .env("LC_ALL", "C")
             .envs(vars.iter().copied())
@@ -128,6 +127,27 @@ impl Terminal {
                 .0;
         }
     }
+}
+
+/// `script` running the command `line` on a terminal of its own, exiting with its status.
+///
+/// `script` runs `$SHELL -c line`. Under bash the program becomes the terminal's own process;
+/// under dash (`/bin/sh`, the shell a CI job may have) the shell stays its parent, and a
+/// Ctrl+C typed on the terminal kills the shell, so the program's own exit status was lost
+/// (130). `exec` makes the program the terminal's process under any shell; `/bin/sh` is named
+/// so the line is read the same way on every machine.
+pub fn script(line: &str) -> Command {
+    let mut script = Command::new("script");
+    script
+        .args([
+            "--quiet",
+            "--return",
+            "--command",
+            &format!("exec {line}"),
+            "/dev/null",
+        ])
+        .env("SHELL", "/bin/sh");
+    script
 }
 
 /// How many times `text` stands in `shown`.

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use tests::{KilledOnDrop, PATIENCE, wait_or_kill};
 
-use super::fakes::{self, Serving, Talk, fake_tcp, fake_tcp_at};
+use super::fakes::{self, Serving, Talk, fake_tcp, fake_tcp_on};
 use super::program::scratch;
 use super::room::room_file;
 
@@ -68,8 +68,7 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
         csv.display()
     );
     let mut board = KilledOnDrop::spawn(
-        Command::new("script")
-            .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        tests::terminal::script(&line)
             .env("TZ", tests::ZONE)
             .env("LC_ALL", "C")
             .env("COLUMNS", "80")
@@ -96,12 +95,11 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
     wait_for(&shown, "round 1 done");
     let alice_taken = alice.taken.load(Ordering::SeqCst);
     // Bob starts his server; carol's stopped on the reset.
-    let bob = fake_tcp_at(
-        &bob_port.release().to_string(),
+    let bob = fake_tcp_on(
+        bob_port.listen(),
         Serving::Threaded,
         Talk::Answers(fakes::right),
-    )
-    .expect("bob's port is still free");
+    );
     wait_for(&shown, "round 3 done");
     let frames = seen(&shown);
     assert!(

@@ -176,6 +176,11 @@ pub fn fake_tcp(serving: Serving, talk: Talk) -> Fake {
 /// Bounded: at most 200 clients, and every client's reads and writes time out.
 pub fn fake_tcp_at(address: &str, serving: Serving, talk: Talk) -> Option<Fake> {
     let listener = TcpListener::bind(address).ok()?;
+    Some(fake_tcp_on(listener, serving, talk))
+}
+
+/// Serves TCP on `listener`, already listening, as `serving` and `talk` say.
+pub fn fake_tcp_on(listener: TcpListener, serving: Serving, talk: Talk) -> Fake {
     let address = listener.local_addr().expect("address");
     let stop = Arc::new(AtomicBool::new(false));
     let taken = Arc::new(AtomicUsize::new(0));
@@ -220,11 +225,11 @@ pub fn fake_tcp_at(address: &str, serving: Serving, talk: Talk) -> Option<Fake> 
             }
         }
     });
-    Some(Fake {
+    Fake {
         address,
         taken,
         stop,
-    })
+    }
 }
 
 /// Reads from `stream`, and answers on whichever connection `shared` holds now.
