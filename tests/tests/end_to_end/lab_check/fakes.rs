@@ -140,7 +140,7 @@ pub enum Serving {
     /// The first client only.
     EndsAfterFirst,
     /// The whole server dies on the first message, unanswered: Python 3's
-    /// `send('[%s] %s' % (ctime(), data))`, a TypeError.
+    /// `send('[%s] %s' % (ctime(), data))`, a TypeError, in a `with conn:` block.
     DiesOnFirstMessage,
     /// A thread per client, each answering on the last connection accepted: the threads
     /// share one global `conn`.
@@ -220,7 +220,11 @@ pub fn fake_tcp_on(listener: TcpListener, serving: Serving, talk: Talk) -> Fake 
                 Serving::DiesOnFirstMessage => {
                     let mut stream = stream;
                     let _ = stream.read(&mut [0; 1024]);
-                    break; // the traceback; the listener closes with the thread
+                    // `with conn:` closes the client's socket first; the listening one closes
+                    // only once the traceback is printed and the interpreter has shut down.
+                    drop(stream);
+                    thread::sleep(Duration::from_millis(50));
+                    break;
                 }
             }
         }
