@@ -218,15 +218,14 @@ impl LineSocket<'_> {
 
     /// After a wait that brought no reply: true to send the line again, to the same address
     /// while it has tries left (`--retries`), or else to the server's next address, if the
-    /// line has not been there yet. An address that refuses is left at once.
+    /// line has not been there yet. An address that refuses is left at once, and counts as
+    /// refused even after silence: a refusal may come only for a later try.
     pub fn try_again(&mut self, heard: &Heard) -> anyhow::Result<bool> {
-        let refused = matches!(heard, Heard::Refused);
-        if !refused {
-            self.every_one_refused = false;
-            let retries = self.server.retries;
-            if self.tries <= retries {
+        if !matches!(heard, Heard::Refused) {
+            if self.tries <= self.server.retries {
                 return Ok(true);
             }
+            self.every_one_refused = false; // its tries are over, and it never refused
         }
         if self.addresses_tried >= self.server.addresses.len() {
             return Ok(false);

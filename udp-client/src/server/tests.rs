@@ -131,6 +131,24 @@ fn every_address_refusing_is_the_server_down_and_silence_is_not() {
     assert_eq!(exchange(&mut server, b"anyone?"), (None, false));
 }
 
+/// The refusal may come only for a later try: the first datagram's ICMP error lost on the
+/// way, or not reported (seen under wine), or a server that stopped meanwhile. A port that
+/// refused is no server, whatever came before.
+#[test]
+fn a_refusal_after_silence_is_the_server_down() {
+    let stopping = mute();
+    let address = stopping.local_addr().expect("address");
+    let stopped = std::thread::spawn(move || {
+        let mut buffer = [0; 64];
+        let first = stopping.recv_from(&mut buffer);
+        drop(stopping); // silent for the first try, and gone for the next
+        first.is_ok()
+    });
+    let mut server = Server::new(vec![address], Duration::from_millis(300), 2);
+    assert_eq!(exchange(&mut server, b"anyone?"), (None, true));
+    assert!(stopped.join().expect("the server"), "it took the first try");
+}
+
 #[test]
 fn late_replies_to_earlier_lines_are_skipped() {
     let earlier = lines(&["x", "xy"]);
