@@ -24,10 +24,14 @@ use std::sync::OnceLock;
 ///
 /// `tr!("english {name}", "中文 {name}")` expands to one `format!` per language, each taking
 /// `{name}` from the variables in scope.
+///
+/// A crate's unit tests read English, whatever the machine's language, so that `cargo test`
+/// passes on a Chinese teacher's machine too (`cfg!(test)` here is the crate that writes
+/// `tr!`); the end-to-end tests run the programs as processes, in each language.
 #[macro_export]
 macro_rules! tr {
     ($english:literal, $chinese:literal $(,)?) => {
-        if $crate::lang::chinese() {
+        if $crate::lang::chinese() && !cfg!(test) {
             format!($chinese)
         } else {
             format!($english)
@@ -35,14 +39,16 @@ macro_rules! tr {
     };
 }
 
-/// True when the reader's language is Chinese. Decided once, at the first message.
+/// True when the reader's language is Chinese. Decided once, at the first message. (Never in
+/// this crate's own unit tests, which read English as every crate's do: see [`tr!`].)
 pub fn chinese() -> bool {
     static CHINESE: OnceLock<bool> = OnceLock::new();
-    *CHINESE.get_or_init(|| {
-        let var = |name| std::env::var(name).ok();
-        let set = [var("LC_ALL"), var("LC_MESSAGES"), var("LANG")];
-        is_chinese(set, var("LANGUAGE"), sys_locale::get_locale)
-    })
+    !cfg!(test)
+        && *CHINESE.get_or_init(|| {
+            let var = |name| std::env::var(name).ok();
+            let set = [var("LC_ALL"), var("LC_MESSAGES"), var("LANG")];
+            is_chinese(set, var("LANGUAGE"), sys_locale::get_locale)
+        })
 }
 
 /// The language rule: the first locale variable set (and not empty) decides, or with none

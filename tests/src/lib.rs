@@ -187,7 +187,9 @@ pub fn ctime_in_zone() -> String {
     now_in_zone().format("%a %b %e %H:%M:%S %Y").to_string()
 }
 
-/// A command for one of the programs, in [`ZONE`] and with English messages.
+/// A command for one of the programs, in [`ZONE`] and with English messages, its lines
+/// unwrapped (no `COLUMNS` from the terminal the tests were started in), whatever the
+/// machine's language and terminal.
 pub fn command(program: &str) -> Command {
     let mut command = match std::env::var_os(LAUNCHER).filter(|launcher| !launcher.is_empty()) {
         Some(launcher) => {
@@ -201,6 +203,7 @@ pub fn command(program: &str) -> Command {
     command
         .env("TZ", zone)
         .env("LC_ALL", "C")
+        .env_remove("COLUMNS")
         .env_remove("RUST_BACKTRACE");
     command
 }

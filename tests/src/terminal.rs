@@ -135,7 +135,8 @@ impl Terminal {
 /// under dash (`/bin/sh`, the shell a CI job may have) the shell stays its parent, and a
 /// Ctrl+C typed on the terminal kills the shell, so the program's own exit status was lost
 /// (130). `exec` makes the program the terminal's process under any shell; `/bin/sh` is named
-/// so the line is read the same way on every machine.
+/// so the line is read the same way on every machine. The terminal is an xterm, whatever
+/// terminal (or none, or `dumb`) the tests were started from.
 pub fn script(line: &str) -> Command {
     let mut script = Command::new("script");
     script
@@ -146,7 +147,8 @@ pub fn script(line: &str) -> Command {
             &format!("exec {line}"),
             "/dev/null",
         ])
-        .env("SHELL", "/bin/sh");
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "xterm");
     script
 }
 

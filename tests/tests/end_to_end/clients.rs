@@ -330,7 +330,7 @@ fn a_raw_reader_sees_the_busy_line_even_after_sending_two_megabytes() {
 fn a_usage_error_into_a_pipe_keeps_each_sentence_on_one_line() {
     // Wrapped only where a person reads it on a terminal; `grep` and scripts get it whole.
     let mut client = tests::command("tcp-client");
-    client.env_remove("COLUMNS").args(["--port", "0"]);
+    client.args(["--port", "0"]);
     let done = tests::run_command(&mut client, b"", PATIENCE);
     assert_eq!(done.code(), 2, "{}", done.stderr);
     let first = done.stderr.lines().next().unwrap_or_default();
