@@ -34,7 +34,11 @@ use usage::{from_clap, usage};
 /// Reads the command line into `T`, or gives the [`Usage`] to print instead: `--help`,
 /// `--version`, or a usage error in the reader's language that says what a good value is.
 pub fn parse<T: CommandFactory + FromArgMatches>() -> Result<T, Usage> {
-    let mut command = help::localized(T::command());
+    // Named as it is typed, `tcp-client`, on every system: clap would take the file's name
+    // (`tcp-client.exe` on Windows) for its usage line.
+    let command = help::localized(T::command());
+    let name = command.get_name().to_string();
+    let mut command = command.bin_name(name);
     let words = typed_words(&command).map_err(|why| usage(&mut command, &why))?;
     let matches: ArgMatches = command
         .try_get_matches_from_mut(words)
