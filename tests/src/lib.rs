@@ -68,6 +68,13 @@ pub fn launched() -> bool {
     std::env::var_os(LAUNCHER).is_some_and(|launcher| !launcher.is_empty())
 }
 
+/// True when the programs under test are Windows builds (`tcp-server.exe`, run under wine).
+pub fn windows_build() -> bool {
+    binary("tcp-server")
+        .extension()
+        .is_some_and(|extension| extension == "exe")
+}
+
 /// The path of one of the book's examples (`tsTserv`, `tsTclnt`, `tsUserv`, `tsUclnt`), built
 /// for this machine even where [`BIN_DIR`] names other binaries.
 pub fn example(name: &str) -> PathBuf {
@@ -170,6 +177,14 @@ pub const ZONE: &str = "<+0930>-9:30";
 /// [`ZONE`]'s offset east of UTC, in seconds.
 const ZONE_EAST_SECS: i32 = 9 * 3600 + 30 * 60;
 
+/// The `TZ` every process a test starts runs in, ours, the book's examples and `lab-check`
+/// alike, so that all of a run's stamps are in one zone: [`ZONE`]; UTC under a launcher,
+/// where a Windows build takes its zone from the launcher's settings, not from `TZ` (a stamp
+/// in UTC then cannot be told from a right one, and the tests of that say so).
+pub fn tz() -> &'static str {
+    if launched() { "UTC" } else { ZONE }
+}
+
 /// The offset of the zone the programs run in: [`ZONE`]'s; UTC for a Windows build under a
 /// launcher, which takes its zone from the launcher's settings, not from `TZ`.
 pub fn zone() -> chrono::FixedOffset {
@@ -187,7 +202,7 @@ pub fn ctime_in_zone() -> String {
     now_in_zone().format("%a %b %e %H:%M:%S %Y").to_string()
 }
 
-/// A command for one of the programs, in [`ZONE`] and with English messages, its lines
+/// A command for one of the programs, in [`tz`] and with English messages, its lines
 /// unwrapped (no `COLUMNS` from the terminal the tests were started in), whatever the
 /// machine's language and terminal.
 pub fn command(program: &str) -> Command {
@@ -199,13 +214,30 @@ pub fn command(program: &str) -> Command {
         }
         None => Command::new(binary(program)),
     };
-    let zone = if launched() { "UTC" } else { ZONE };
     command
-        .env("TZ", zone)
-        .env("LC_ALL", "C")
+        .env("TZ", tz())
+        // English; UTF-8 so that wine hands a Windows build its arguments whole
+        .env("LC_ALL", "C.UTF-8")
         .env_remove("COLUMNS")
         .env_remove("RUST_BACKTRACE");
     command
+}
+
+/// [`command`] for `program` with its stderr into the pipe of its stdout, as a shell's `2>&1`
+/// puts them (Unix: through `sh`).
+pub fn command_2_and_1(program: &str) -> Command {
+    let alone = command(program);
+    let mut both = Command::new("sh");
+    both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+        .arg(alone.get_program())
+        .args(alone.get_args());
+    for (name, value) in alone.get_envs() {
+        match value {
+            Some(value) => both.env(name, value),
+            None => both.env_remove(name),
+        };
+    }
+    both
 }
 
 /// A process a test started, killed and waited for when dropped: a test that fails (panics)

@@ -10,7 +10,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{KilledOnDrop, PATIENCE, ZONE, binary, launched, wait_or_kill};
+use crate::{KilledOnDrop, PATIENCE, binary, launched, tz, wait_or_kill};
 
 /// What the terminal has shown so far, shared with the thread that reads it.
 #[derive(Default)]
@@ -32,7 +32,7 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    /// Starts `program` with `args` on a terminal, in [`ZONE`], with `vars` set (`LC_ALL=C`
+    /// Starts `program` with `args` on a terminal, in [`tz`], with `vars` set (`LC_ALL=C`
     /// unless `vars` says otherwise). `None` where there is no `script` to do it with.
     pub fn start(program: &str, args: &[&str], vars: &[(&str, &str)]) -> Option<Terminal> {
         if launched() || Command::new("script").arg("--version").output().is_err() {
@@ -45,7 +45,7 @@ impl Terminal {
         }
         let mut script = script(&line);
         script
-            .env("TZ", ZONE)
+            .env("TZ", tz())
             .env("LC_ALL", "C")
             .envs(vars.iter().copied())
             .stdin(Stdio::piped())

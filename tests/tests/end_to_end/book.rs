@@ -101,7 +101,7 @@ mod private_network {
 /// A command for one of the book's examples, in the far zone.
 fn book(name: &str) -> Command {
     let mut command = Command::new(tests::example(name));
-    command.env("TZ", tests::ZONE).env_remove("RUST_BACKTRACE");
+    command.env("TZ", tests::tz()).env_remove("RUST_BACKTRACE");
     command
 }
 

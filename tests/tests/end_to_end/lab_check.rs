@@ -161,6 +161,9 @@ struct Case {
 fn judge_cases(protocol: Protocol, cases: Vec<Case>) -> Vec<(&'static str, Report)> {
     let judged: Vec<_> = cases
         .into_iter()
+        // Under a launcher every stamp of the run is in UTC (`tests::tz`): a UTC stamp is
+        // right there, and its case has nothing to show.
+        .filter(|case| !(tests::launched() && case.what == "UTC"))
         .map(|case| {
             thread::spawn(move || {
                 let case = case; // the whole case, its server included, lives to the end

@@ -567,6 +567,11 @@ fn usage_errors_keep_what_the_english_tells() {
 #[cfg(unix)]
 #[test]
 fn non_utf8_arguments_are_told_in_the_readers_language() {
+    if tests::launched() {
+        // A Windows program's arguments are UTF-16: wine makes characters of these bytes
+        // before the program sees them.
+        return;
+    }
     use std::os::unix::ffi::OsStrExt;
     let bad = std::ffi::OsStr::from_bytes(b"\xff\xfe");
     let done = run_command(localized("tcp-client", CHINESE).arg(bad), b"", PATIENCE);
@@ -884,6 +889,11 @@ fn with_a_directory_for_input(mut command: Command) -> (i32, String) {
 #[cfg(unix)]
 #[test]
 fn an_errors_cause_is_joined_as_its_language_joins_it() {
+    if tests::launched() {
+        // A directory as standard input is a Unix case: Windows' shells refuse it before the
+        // program starts (wine reports it as "Invalid function").
+        return;
+    }
     for client in ["tcp-client", "udp-client"] {
         let server = ServerProcess::start(&client.replace("client", "server"), &["--quiet"]);
         for (vars, joined) in [
@@ -1114,7 +1124,7 @@ fn lab_check_in_chinese(args: &[&str]) -> (i32, String) {
         .args(args)
         .env("LANG", "zh_CN.UTF-8")
         .env("COLUMNS", "80")
-        .env("TZ", tests::ZONE)
+        .env("TZ", tests::tz())
         .env_remove("RUST_BACKTRACE");
     let done = run_command(&mut command, b"", 6 * PATIENCE);
     let stdout = String::from_utf8_lossy(&done.stdout).into_owned();

@@ -189,9 +189,11 @@ fn reset_and_vanished_clients_do_not_stop_the_server() {
         // Connected and gone without a word.
         drop(connect(server.address));
         // The server has met all three (it logs each one's end) before the next client comes:
-        // one served meanwhile, by another thread, would prove nothing.
+        // one served meanwhile, by another thread, would prove nothing. (Windows drops a
+        // connection reset in the listen queue: the server never sees the first one there.)
+        let met = if tests::launched() { 2 } else { 3 };
         assert!(
-            server.wait_for_log_lines("disconnected", 3),
+            server.wait_for_log_lines("disconnected", met),
             "{mode}: {:#?}",
             server.log()
         );

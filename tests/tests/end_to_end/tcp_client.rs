@@ -532,11 +532,8 @@ fn a_server_that_sends_no_newline_has_its_replies_shown_as_they_came_and_a_true_
 fn with_2_and_1_the_no_newline_note_never_runs_into_a_reply() {
     for _ in 0..2 {
         let (port, server) = fake_server(stamp_without_a_newline);
-        let mut both = std::process::Command::new("sh");
-        both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
-            .arg(tests::binary("tcp-client"))
-            .args(["--port", &port])
-            .env("LC_ALL", "C");
+        let mut both = tests::command_2_and_1("tcp-client");
+        both.args(["--port", &port]);
         let done = tests::run_command(&mut both, b"one\ntwo\nthree\n", PATIENCE);
         let lines = done.lines();
         assert_eq!(done.code(), 0, "{lines:#?}");
@@ -591,12 +588,8 @@ fn with_trace_a_reply_comes_after_the_calls_that_brought_it() {
     let server = ServerProcess::start("tcp-server", &["--quiet"]);
     for _ in 0..5 {
         // stdout and stderr into one pipe, as `--trace 2>&1` does.
-        let mut both = std::process::Command::new("sh");
-        both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
-            .arg(tests::binary("tcp-client"))
-            .args(["--port", &server.port(), "--trace"])
-            .env("TZ", tests::ZONE)
-            .env("LC_ALL", "C");
+        let mut both = tests::command_2_and_1("tcp-client");
+        both.args(["--port", &server.port(), "--trace"]);
         let done = tests::run_command(&mut both, b"one\ntwo\n", PATIENCE);
         assert_eq!(done.code(), 0, "{:?}", done.lines());
         let lines = done.lines();
@@ -616,11 +609,8 @@ fn with_trace_into_the_same_pipe_a_paused_reply_never_runs_into_a_trace_line() {
         ..Plan::default()
     };
     let proxy = Proxy::start(server.address, plan);
-    let mut both = std::process::Command::new("sh");
-    both.args(["-c", "exec \"$0\" \"$@\" 2>&1"])
-        .arg(tests::binary("tcp-client"))
-        .args(["--port", &proxy.port(), "--trace"])
-        .env("LC_ALL", "C");
+    let mut both = tests::command_2_and_1("tcp-client");
+    both.args(["--port", &proxy.port(), "--trace"]);
     let done = tests::run_command(&mut both, b"one\ntwo\n", PATIENCE);
     let lines = done.lines();
     assert_eq!(done.code(), 0, "{lines:#?}");

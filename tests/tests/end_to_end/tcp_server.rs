@@ -109,7 +109,7 @@ fn start_limited(limit: &str, args: &[&str]) -> ServerProcess {
         .arg(limit)
         .arg("--")
         .arg(tests::binary("tcp-server"))
-        .env("TZ", tests::ZONE)
+        .env("TZ", tests::tz())
         .env("LC_ALL", "C");
     ServerProcess::start_with(command, args)
 }
@@ -474,7 +474,7 @@ fn a_client_without_a_thread_is_turned_away_and_not_counted_as_served() {
         .args(AS_NOBODY)
         .args(["prlimit", "--nproc=6", "--"])
         .arg(&binary)
-        .env("TZ", tests::ZONE)
+        .env("TZ", tests::tz())
         .env("LC_ALL", "C");
     let server = ServerProcess::start_with(command, &["--mode", "threaded"]);
     let mut served = Vec::new();

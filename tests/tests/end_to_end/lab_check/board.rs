@@ -69,7 +69,7 @@ fn the_board_redraws_in_place_checks_again_only_who_has_not_passed_and_leaves_it
     );
     let mut board = KilledOnDrop::spawn(
         tests::terminal::script(&line)
-            .env("TZ", tests::ZONE)
+            .env("TZ", tests::tz())
             .env("LC_ALL", "C")
             .env("COLUMNS", "80")
             .stdin(Stdio::piped())

@@ -20,7 +20,7 @@ pub fn lab_check_env(args: &[&str], vars: &[(&str, &str)]) -> Finished {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lab-check"));
     command
         .args(args)
-        .env("TZ", tests::ZONE)
+        .env("TZ", tests::tz())
         .env("LC_ALL", "C")
         .env_remove("COLUMNS")
         .env_remove("RUST_BACKTRACE")
