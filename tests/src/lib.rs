@@ -216,8 +216,10 @@ pub fn command(program: &str) -> Command {
     };
     command
         .env("TZ", tz())
-        // English; UTF-8 so that wine hands a Windows build its arguments whole
         .env("LC_ALL", "C.UTF-8")
+        // UTF-8 characters also where a test sets the language itself (`LANG=zh_CN.UTF-8`,
+        // which a machine may not have): wine hands a Windows build its arguments whole only so.
+        .env("LC_CTYPE", "C.UTF-8")
         .env_remove("COLUMNS")
         .env_remove("RUST_BACKTRACE");
     command

@@ -13,10 +13,11 @@ pub const LANGUAGES: [(&str, &str, &str); 2] = [
     ("README.zh-CN.md", "LAB.zh-CN.md", "zh_CN.UTF-8"),
 ];
 
-/// A command for one of the programs, speaking the language of `locale`.
+/// A command for one of the programs, speaking the language of `locale` (as `LANG`, so the
+/// UTF-8 `LC_CTYPE` of [`tests::command`] stays: a machine may not have `zh_CN.UTF-8`).
 pub fn command(program: &str, locale: &str) -> Command {
     let mut command = tests::command(program);
-    command.env("LC_ALL", locale);
+    command.env_remove("LC_ALL").env("LANG", locale);
     command
 }
 
