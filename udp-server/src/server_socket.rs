@@ -181,9 +181,10 @@ impl ServerSocket {
             }
             return Err(error);
         }
-        trace!("sendto({} bytes, {addr})", self.reply.len());
+        // Counted before it is traced: what the trace shows is in the counts at the stop.
         DATAGRAMS.fetch_add(1, Ordering::Relaxed);
         BYTES.fetch_add(answered.len() as u64, Ordering::Relaxed);
+        trace!("sendto({} bytes, {addr})", self.reply.len());
         self.loops.answered(&self.reply, self.echo, data.at);
         Ok(())
     }

@@ -290,6 +290,10 @@ fn a_cut_datagram_counts_the_bytes_answered() {
         .wait_for_stderr("recvfrom(1024) -> 1024 bytes")
         .expect("the cut, traced");
     assert!(traced.contains("2000"), "{traced}");
+    // The reply can reach us before the server counts it: the stop comes after its trace.
+    server
+        .wait_for_stderr("sendto(1051 bytes")
+        .expect("the reply, traced");
     server.interrupt();
     let goodbye = server.wait_for_log("stopped").expect("goodbye");
     assert!(goodbye.contains("1 datagram, 1024 bytes"), "{goodbye}");
