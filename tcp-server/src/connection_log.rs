@@ -18,7 +18,8 @@
 //!   at the same time (a class behind a NAT), and one for everybody else (a student, or each
 //!   address of a flood that reconnects in a loop). So a flood from thousands of addresses
 //!   does not hide a class connecting beside it: when a second student of a class arrives,
-//!   the address is a crowd, and the students before it that were not shown are shown then.
+//!   the address is a crowd, and the students before it that were not shown are shown then,
+//!   with the first lines they sent meanwhile.
 //!
 //! Connections not shown are counted per address, and one line says how many before that
 //! address's next line, or when the server stops. IPv6 addresses count by their /64 network,
@@ -85,25 +86,59 @@ impl std::fmt::Display for Source {
     }
 }
 
+/// How many of its log lines a connection not shown keeps, to be logged if it is shown late.
+const KEPT_WHILE_NOT_SHOWN: usize = 3;
+
 /// Whether the log shows a connection: decided when it arrives, and for a student of a
 /// class that was not shown, changed when the class shows itself. Shared between the
 /// connection and the log.
 #[derive(Clone, Debug, Default)]
-pub struct Shown(Arc<AtomicBool>);
+pub struct Shown(Arc<ShownState>);
+
+/// What [`Shown`] shares.
+#[derive(Debug, Default)]
+struct ShownState {
+    /// True once the log shows the connection.
+    shown: AtomicBool,
+    /// Its first lines while it was not shown: a student's first message before the next
+    /// student made its address a class. Logged when it is shown, in order.
+    kept: Mutex<Vec<String>>,
+}
 
 impl Shown {
     /// Shown (`true`) or not.
     pub fn new(shown: bool) -> Shown {
-        Shown(Arc::new(AtomicBool::new(shown)))
+        let state = ShownState {
+            shown: AtomicBool::new(shown),
+            kept: Mutex::default(),
+        };
+        Shown(Arc::new(state))
     }
 
     /// True when the log shows this connection's lines.
     pub fn get(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0.shown.load(Ordering::Relaxed)
     }
 
-    fn set(&self) {
-        self.0.store(true, Ordering::Relaxed);
+    /// For a connection [`Shown::get`] said was not shown: keeps its `line` (the first few
+    /// only), to be logged if it is shown late. True if it has been shown meanwhile: then the
+    /// caller logs the line as any other.
+    pub fn keep(&self, line: impl FnOnce() -> String) -> bool {
+        let mut kept = self.0.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.get() {
+            return true;
+        }
+        if kept.len() < KEPT_WHILE_NOT_SHOWN {
+            kept.push(line());
+        }
+        false
+    }
+
+    /// Shows the connection from now on; gives the lines it kept until now.
+    fn set(&self) -> Vec<String> {
+        let mut kept = self.0.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        self.0.shown.store(true, Ordering::Relaxed);
+        std::mem::take(&mut *kept)
     }
 }
 
@@ -170,8 +205,9 @@ pub struct Arrival {
     pub shown: Shown,
     /// The counts of connections not shown, to tell before its line.
     pub untold: Vec<Untold>,
-    /// Connections from the same address, still open, shown now that it is a crowd.
-    pub shown_late: Vec<SocketAddr>,
+    /// Connections from the same address, still open, shown now that it is a crowd, each
+    /// with the lines it kept until now.
+    pub shown_late: Vec<(SocketAddr, Vec<String>)>,
 }
 
 /// Which connections the log shows.
@@ -243,9 +279,9 @@ impl ConnectionLog {
                     }
                     address.bucket.take_one();
                     shared.take_one();
-                    shown.set();
+                    let kept = shown.set();
                     address.untold = address.untold.saturating_sub(1);
-                    arrival.shown_late.push(*earlier);
+                    arrival.shown_late.push((*earlier, kept));
                 }
             }
             let skipped = std::mem::take(&mut address.untold);
@@ -330,11 +366,12 @@ pub fn arrived(peer: SocketAddr, connected: usize) -> Shown {
         .unwrap_or_else(PoisonError::into_inner)
         .arrived(peer, Instant::now());
     arrival.untold.into_iter().for_each(log_untold);
-    for addr in arrival.shown_late {
+    for (addr, kept) in arrival.shown_late {
         log!(
             "...connected from: {addr} ({connected} connected)",
             "...connected from: {addr}（当前 {connected} 个客户端）"
         );
+        kept.into_iter().for_each(common::out::log_line);
     }
     arrival.shown
 }

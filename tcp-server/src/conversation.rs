@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::lang::count;
 use common::out::{self, LogOrSkip, LogShare, Printable};
-use common::{log, tr, trace};
+use common::{tr, trace};
 
 use crate::connection_log::Shown;
 use crate::tally::TALLY;
@@ -62,10 +62,15 @@ impl Conversation {
     }
 
     /// The log line for one read (`n` bytes, of which the reply carries `answered`), within
-    /// this client's share of the log.
+    /// this client's share of the log. A client the log does not show keeps its first lines,
+    /// in case the log shows it late (the first student of a class behind one address).
     pub fn log_received(&mut self, n: usize, answered: &[u8]) {
-        if !out::logging() || !self.shown.get() {
+        let peer = self.peer;
+        if !out::logging() {
             return;
+        }
+        if !self.shown.get() && !self.shown.keep(|| received_line(peer, n, answered)) {
+            return; // kept, for the log to show if it shows this client late
         }
         // --trace asks for every call, and gets every line with it.
         let turn = if out::tracing() {
@@ -76,13 +81,8 @@ impl Conversation {
         let LogOrSkip::Log { skipped } = turn else {
             return; // counted, and said with the next line shown
         };
-        let peer = self.peer;
         out::log_skipped(peer, skipped);
-        let (shown, bytes) = (Printable(answered), count(n as u64, "byte"));
-        log!(
-            "received {bytes} from {peer}: {shown}",
-            "服务器接受TCP数据：来自 {peer}，{n} 字节：{shown}"
-        );
+        out::log_line(received_line(peer, n, answered));
     }
 
     /// The conversation is over: how many of its log lines were not shown and not yet said.
@@ -118,6 +118,16 @@ impl Conversation {
             replies.truncate(start);
         }
     }
+}
+
+/// The book's log line for one read from `peer`: `n` bytes, of which the reply carries
+/// `answered`.
+fn received_line(peer: SocketAddr, n: usize, answered: &[u8]) -> String {
+    let (shown, bytes) = (Printable(answered), count(n as u64, "byte"));
+    tr!(
+        "received {bytes} from {peer}: {shown}",
+        "服务器接受TCP数据：来自 {peer}，{n} 字节：{shown}"
+    )
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ fn a_class_behind_one_address_is_shown_whole_beside_a_flood_from_thousands() {
     let mut students = Vec::new();
     for i in 0..30 {
         let arrival = log.arrived(peer("192.0.2.7", 40_000 + i), start);
-        late.extend(arrival.shown_late);
+        late.extend(arrival.shown_late.into_iter().map(|(peer, _)| peer));
         students.push(arrival.shown);
         many(&mut log, 10 + i, start);
     }
@@ -152,4 +152,27 @@ fn ipv6_addresses_count_by_their_network_and_mapped_ones_as_ipv4() {
     );
     assert_eq!(Source::of(ip("2001:db8::1")).to_string(), "2001:db8::/64");
     assert_eq!(Source::of(ip("::ffff:10.0.0.1")).to_string(), "10.0.0.1");
+}
+
+#[test]
+fn a_student_shown_late_brings_the_first_lines_it_kept() {
+    let start = Instant::now();
+    let mut log = ConnectionLog::new(start);
+    for round in 0..10 {
+        many(&mut log, round, start);
+    }
+    let first = log.arrived(peer("192.0.2.8", 1), start);
+    assert!(!first.shown.get(), "the shared bucket is spent");
+    for line in ["hello", "two", "three", "four"] {
+        assert!(!first.shown.keep(|| line.to_string()));
+    }
+    let second = log.arrived(peer("192.0.2.8", 2), start);
+    let kept = vec!["hello".to_string(), "two".into(), "three".into()];
+    assert_eq!(second.shown_late, vec![(peer("192.0.2.8", 1), kept)]);
+    // Shown now: its lines are logged as they come, and not made to be kept.
+    assert!(
+        first
+            .shown
+            .keep(|| unreachable!("a line is made only to be kept"))
+    );
 }
