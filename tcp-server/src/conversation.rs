@@ -65,10 +65,10 @@ impl Conversation {
     /// this client's share of the log. A client the log does not show keeps its first lines,
     /// in case the log shows it late (the first student of a class behind one address).
     pub fn log_received(&mut self, n: usize, answered: &[u8]) {
-        let peer = self.peer;
         if !out::logging() {
             return;
         }
+        let peer = self.peer;
         if !self.shown.get() && !self.shown.keep(|| received_line(peer, n, answered)) {
             return; // kept, for the log to show if it shows this client late
         }

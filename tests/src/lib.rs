@@ -185,8 +185,7 @@ pub fn tz() -> &'static str {
     if launched() { "UTC" } else { ZONE }
 }
 
-/// The offset of the zone the programs run in: [`ZONE`]'s; UTC for a Windows build under a
-/// launcher, which takes its zone from the launcher's settings, not from `TZ`.
+/// The offset of the zone the programs run in, [`tz`]: [`ZONE`]'s, or UTC under a launcher.
 pub fn zone() -> chrono::FixedOffset {
     let east = if launched() { 0 } else { ZONE_EAST_SECS };
     chrono::FixedOffset::east_opt(east).expect("a zone within a day of UTC")

@@ -137,7 +137,7 @@ impl Server {
 }
 
 /// A server that crashes closes its client's socket a moment before its listening one, and a
-/// probe can be taken into the listen queue in between (1 run in 6 under load): the probe is
+/// probe can be taken into the listen queue in between (seen in a room of 30 under load): the probe is
 /// then reset as the listening socket closes. Waits `grace` for that reset; `None` when the
 /// server is still there.
 fn reset_in_the_queue(mut probe: TcpStream, grace: Duration) -> Option<std::io::Error> {
