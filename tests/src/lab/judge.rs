@@ -218,3 +218,28 @@ pub fn time_now_and_moving(stamped: impl Fn(&[u8]) -> Result<Stamped, Failure>) 
     let whose = &second.whose;
     Ok(tr!("{text}: {whose}", "{text}：{whose}"))
 }
+
+/// No reply to `sent` (as shown), the bytes the `named` check is about, from a server that
+/// answers other messages: `who` failed on those bytes, and stopped unless it `still`
+/// answers plain text. The same words for TCP and UDP, but for `who`.
+pub fn failed_on_bytes(named: Mistake, still: bool, sent: &str, who: &str) -> Failure {
+    let how = match (named, still) {
+        (Mistake::FailsOnChinese, true) => tr!(
+            "no reply to {sent}, Chinese text (UTF-8), while plain text is answered: {who} failed on bytes that are not ASCII (an exception such as UnicodeDecodeError from decode('ascii'), or UnicodeEncodeError from printing them to a console that cannot show Chinese); the kit cannot see the error: look at the server's terminal. Send the received bytes back without decoding them",
+            "没有收到对 {sent}（UTF-8 编码的中文）的回复，而普通文本有回复：{who}在处理非 ASCII 字节时出错了（例如 decode('ascii') 引发的 UnicodeDecodeError，或者把中文打印到不能显示中文的控制台时引发的 UnicodeEncodeError）；检查工具看不到这个错误：请查看服务器的终端。请不经解码，直接发回收到的字节"
+        ),
+        (Mistake::FailsOnChinese, false) => tr!(
+            "no reply to {sent}, Chinese text (UTF-8), and none since: the server stopped on bytes that are not ASCII (UnicodeDecodeError, or UnicodeEncodeError from printing them?); look at the server's terminal, and send the received bytes back without decoding them",
+            "没有收到对 {sent}（UTF-8 编码的中文）的回复，之后也再没有回复：服务器因为非 ASCII 字节而停止了（UnicodeDecodeError，或者打印时的 UnicodeEncodeError？）；请查看服务器的终端，并且不经解码，直接发回收到的字节"
+        ),
+        (_, true) => tr!(
+            "no reply to {sent}, bytes that are not UTF-8, while plain text is still answered: {who} probably failed to decode them (UnicodeDecodeError); send the received bytes back without decode()",
+            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，而普通文本仍有回复：{who}很可能在解码时出错了（UnicodeDecodeError）；请不经 decode()，直接发回收到的字节"
+        ),
+        (_, false) => tr!(
+            "no reply to {sent}, bytes that are not UTF-8, and none since: the server stopped on them (UnicodeDecodeError?); send the received bytes back without decode()",
+            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，之后也再没有回复：服务器因它们而停止了（UnicodeDecodeError？）；请不经 decode()，直接发回收到的字节"
+        ),
+    };
+    Failure::named(named, how)
+}

@@ -220,26 +220,11 @@ fn failed_on(server: &Server, failure: &Failure, message: &[u8], named: Mistake)
         .open()
         .and_then(|mut fresh| server.ask(&mut fresh, b"still there?"))
         .is_ok();
-    let sent = shown(message);
-    let how = match (named, still) {
-        (Mistake::FailsOnChinese, true) => tr!(
-            "no reply to {sent}, Chinese text (UTF-8), while plain text is answered: the server, or its thread for this client, failed on bytes that are not ASCII (an exception such as UnicodeDecodeError from decode('ascii'), or UnicodeEncodeError from printing them to a console that cannot show Chinese); the kit cannot see the error: look at the server's terminal. Send the received bytes back without decoding them",
-            "没有收到对 {sent}（UTF-8 编码的中文）的回复，而普通文本有回复：服务器（或者它为这个客户端开的线程）在处理非 ASCII 字节时出错了（例如 decode('ascii') 引发的 UnicodeDecodeError，或者把中文打印到不能显示中文的控制台时引发的 UnicodeEncodeError）；检查工具看不到这个错误：请查看服务器的终端。请不经解码，直接发回收到的字节"
-        ),
-        (Mistake::FailsOnChinese, false) => tr!(
-            "no reply to {sent}, Chinese text (UTF-8), and the server answers nothing since: it stopped on bytes that are not ASCII (UnicodeDecodeError, or UnicodeEncodeError from printing them?); look at the server's terminal, and send the received bytes back without decoding them",
-            "没有收到对 {sent}（UTF-8 编码的中文）的回复，之后服务器也不再回复：它因为非 ASCII 字节而停止了（UnicodeDecodeError，或者打印时的 UnicodeEncodeError？）；请查看服务器的终端，并且不经解码，直接发回收到的字节"
-        ),
-        (_, true) => tr!(
-            "no reply to {sent}, bytes that are not UTF-8, while plain text is answered: the server (or its thread for this client) probably failed to decode them (UnicodeDecodeError); send the received bytes back without decode()",
-            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，而普通文本有回复：服务器（或者它为这个客户端开的线程）很可能在解码时出错了（UnicodeDecodeError）；请不经 decode()，直接发回收到的字节"
-        ),
-        (_, false) => tr!(
-            "no reply to {sent}, bytes that are not UTF-8, and none since: the server stopped on them (UnicodeDecodeError?); send the received bytes back without decode()",
-            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，之后也再没有回复：服务器因它们而停止了（UnicodeDecodeError？）；请不经 decode()，直接发回收到的字节"
-        ),
-    };
-    Failure::named(named, how)
+    let who = tr!(
+        "the server (or its thread for this client)",
+        "服务器（或者它为这个客户端开的线程）"
+    );
+    judge::failed_on_bytes(named, still, &shown(message), &who)
 }
 
 /// The outer loop: a second client is served after the first leaves.

@@ -244,27 +244,8 @@ fn failed_on(server: &Server, failure: Failure, message: &[u8], named: Mistake) 
     if failure.mistake != Some(Mistake::Silent) || server.answered.get() == 0 {
         return failure;
     }
-    let sent = shown(message);
     let still = server.ask_fresh(b"still there?").is_ok();
-    let how = match (named, still) {
-        (Mistake::FailsOnChinese, true) => tr!(
-            "no reply to {sent}, Chinese text (UTF-8), while plain text is answered: the server failed on bytes that are not ASCII (an exception such as UnicodeDecodeError from decode('ascii'), or UnicodeEncodeError from printing them to a console that cannot show Chinese); the kit cannot see the error: look at the server's terminal. Send the received bytes back without decoding them",
-            "没有收到对 {sent}（UTF-8 编码的中文）的回复，而普通文本有回复：服务器在处理非 ASCII 字节时出错了（例如 decode('ascii') 引发的 UnicodeDecodeError，或者把中文打印到不能显示中文的控制台时引发的 UnicodeEncodeError）；检查工具看不到这个错误：请查看服务器的终端。请不经解码，直接发回收到的字节"
-        ),
-        (Mistake::FailsOnChinese, false) => tr!(
-            "no reply to {sent}, Chinese text (UTF-8), and none since: the server stopped on bytes that are not ASCII (UnicodeDecodeError, or UnicodeEncodeError from printing them?); look at the server's terminal, and send the received bytes back without decoding them",
-            "没有收到对 {sent}（UTF-8 编码的中文）的回复，之后也再没有回复：服务器因为非 ASCII 字节而停止了（UnicodeDecodeError，或者打印时的 UnicodeEncodeError？）；请查看服务器的终端，并且不经解码，直接发回收到的字节"
-        ),
-        (_, true) => tr!(
-            "no reply to {sent}, bytes that are not UTF-8, while plain text is still answered: the server probably failed to decode them (UnicodeDecodeError); send the received bytes back without decode()",
-            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，而普通文本仍有回复：服务器很可能在解码时出错了（UnicodeDecodeError）；请不经 decode()，直接发回收到的字节"
-        ),
-        (_, false) => tr!(
-            "no reply to {sent}, bytes that are not UTF-8, and none since: the server stopped on them (UnicodeDecodeError?); send the received bytes back without decode()",
-            "没有收到对 {sent}（不是 UTF-8 的字节）的回复，之后也再没有回复：服务器因它们而停止了（UnicodeDecodeError？）；请不经 decode()，直接发回收到的字节"
-        ),
-    };
-    Failure::named(named, how)
+    judge::failed_on_bytes(named, still, &shown(message), &tr!("the server", "服务器"))
 }
 
 /// Bytes that are not UTF-8 come back as they were; no reply while plain text is still
