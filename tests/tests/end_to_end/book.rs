@@ -4,9 +4,9 @@
 //! classroom programs (`tcp-server`, `tcp-client`, `udp-server`, `udp-client`) alike.
 //!
 //! The book's programs have no options: they use the book's PORT, 21567, always. So every
-//! test here first claims that port (one test at a time, through a lock). When another program
-//! holds it, the test moves to a network of its own where it can (Linux, as root), or else
-//! does not run and says why (see `claim_the_books_port`).
+//! test here first claims that port (one test at a time, through a lock), in a network of its
+//! own where it can (Linux, as root); elsewhere, when another program holds the port, it does
+//! not run and says why (see `claim_the_books_port`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -31,22 +31,22 @@ const SILENCE: Duration = Duration::from_millis(300);
 /// Claims the book's port for one test: the lock keeps these tests one after another, and the
 /// port is checked free (TCP and UDP) before anything is started on it.
 ///
-/// A newcomer often still has the quick start's server on 21567 in another terminal. Then, on
-/// Linux where the test may make one (as root, as CI runs), the test moves to a network of its
-/// own, a fresh network namespace with only a loopback, where the port is free; elsewhere it
-/// does not run, and the first test to find the port taken says why on the terminal. `None`
-/// then: the test returns, and the other tests of the workspace still run.
+/// Where the test may (Linux, as root, as CI runs), it first moves to a network of its own, a
+/// fresh network namespace with only a loopback: nothing else can be on the port there, not a
+/// newcomer's quick-start server in another terminal, nor anything else of this test run (in
+/// full runs the book's server twice found the port taken a moment after it was checked free
+/// here, by what we could not tell). Elsewhere the port must be free on the machine; when it
+/// is not, the test does not run, and the first test to find it taken says why on the
+/// terminal. `None` then: the test returns, and the other tests still run.
 fn claim_the_books_port() -> Option<MutexGuard<'static, ()>> {
     static PORT: Mutex<()> = Mutex::new(());
     // A test that failed while holding the lock left the port free all the same: its
     // processes were ended as it unwound.
     let claim = PORT.lock().unwrap_or_else(PoisonError::into_inner);
+    private_network::enter();
     let Err(taken) = the_books_port_is_free() else {
         return Some(claim);
     };
-    if private_network::enter() && the_books_port_is_free().is_ok() {
-        return Some(claim);
-    }
     static SAID: OnceLock<()> = OnceLock::new();
     SAID.get_or_init(|| {
         // Straight to stderr: the test harness keeps what `eprintln!` says from a test that
@@ -151,12 +151,17 @@ impl BookServer {
                 arrived.notify_all();
             }
         });
-        let server = BookServer {
+        let mut server = BookServer {
             child,
             lines,
             stderr: Some(stderr),
         };
-        server.log_of(1);
+        if server.printed(1).is_none() {
+            // It never said it was waiting: say what it said instead (it cannot bind?).
+            let _ = server.child.kill();
+            let said = server.ended().stderr;
+            panic!("the book's {name} printed nothing within {PATIENCE:?}; on stderr: {said:?}");
+        }
         server
     }
 
@@ -173,16 +178,22 @@ impl BookServer {
 
     /// Waits until it has printed `count` lines, for at most `PATIENCE`; returns them all.
     fn log_of(&self, count: usize) -> Vec<String> {
+        self.printed(count).unwrap_or_else(|| {
+            let lines = self.lines.0.lock().expect("lines");
+            panic!("the book's server printed {lines:?}, not {count} lines")
+        })
+    }
+
+    /// Its lines once it has printed `count`; `None` if it had not within `PATIENCE`.
+    fn printed(&self, count: usize) -> Option<Vec<String>> {
         let deadline = Instant::now() + PATIENCE;
         let (all, arrived) = &*self.lines;
         let mut lines = all.lock().expect("lines");
         while lines.len() < count {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                panic!("the book's server printed {lines:?}, not {count} lines");
-            };
+            let left = deadline.checked_duration_since(Instant::now())?;
             lines = arrived.wait_timeout(lines, left).expect("lines").0;
         }
-        lines.clone()
+        Some(lines.clone())
     }
 }
 
